@@ -1,0 +1,35 @@
+"""keras-zoo: a Keras 3 model zoo. List, inspect and build models by name.
+
+Example:
+    >>> import zoo
+    >>> zoo.list_models("resnet*")
+    >>> print(zoo.model_info("resnet20"))
+    >>> model = zoo.create_model("resnet20", num_classes=10, input_shape=(32, 32, 3))
+
+Importing `zoo` does not import TensorFlow; building a model does.
+"""
+
+from zoo import models as _models  # noqa: F401  (registers the built-in families)
+from zoo.registry import (
+    DOMAINS,
+    Family,
+    ModelCard,
+    UnknownModelError,
+    create_model,
+    list_models,
+    model_info,
+    register_model,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DOMAINS",
+    "Family",
+    "ModelCard",
+    "UnknownModelError",
+    "create_model",
+    "list_models",
+    "model_info",
+    "register_model",
+]
