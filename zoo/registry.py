@@ -100,7 +100,7 @@ class ModelCard:
             f"{self.name}: {self.description}" if self.description else self.name,
             f"  family        {self.family}",
             f"  domains       {', '.join(self.domains)}",
-            f"  input         {self.input_kind} {_shape_str(self.input_shape)}",
+            f"  input         {self.input_kind} {format_shape(self.input_shape)}",
             f"  classes       {self.num_classes}",
             f"  parameters    {self.params:,}",
             f"  reference     {self.reference or '-'}",
@@ -339,6 +339,12 @@ def create_model(
         num_classes = entry.num_classes
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
+    if num_classes == 1 and getattr(config, "classifier_activation", None) == "softmax":
+        raise ValueError(
+            "A softmax over one output is always 1.0: pass classifier_activation='sigmoid' for a binary "
+            "classifier, or classifier_activation=None to predict a value. "
+            "Received: num_classes=1, classifier_activation='softmax'"
+        )
     shape = check_input_shape(entry, config, entry.input_shape if input_shape is None else input_shape)
     return entry.family.build(config, input_shape=shape, num_classes=num_classes, name=entry.name)
 
@@ -350,5 +356,5 @@ def _coerce(value: Any, hint: Any) -> Any:
     return value
 
 
-def _shape_str(shape: tuple) -> str:
+def format_shape(shape: tuple) -> str:
     return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")

@@ -1,5 +1,27 @@
-"""Building blocks shared by the families, one concept per file. Importing this imports Keras."""
+"""Building blocks shared by the families, one concept per file. Importing this imports Keras.
 
+Importing it also registers the custom layers (package "zoo") that saved models need to load.
+"""
+
+from zoo.layers.class_token import ClassToken, ExtractClassToken
 from zoo.layers.head import classification_head
+from zoo.layers.patches import patch_embedding
+from zoo.layers.positions import PositionEmbedding, SinusoidalPositionEncoding
+from zoo.layers.residual import batch_norm, conv, residual_block, resnet_stem
+from zoo.layers.shortcut import ZeroPadShortcut
+from zoo.layers.transformer_encoder import transformer_encoder_block
 
-__all__ = ["classification_head"]
+__all__ = [
+    "ClassToken",
+    "ExtractClassToken",
+    "PositionEmbedding",
+    "SinusoidalPositionEncoding",
+    "ZeroPadShortcut",
+    "batch_norm",
+    "classification_head",
+    "conv",
+    "patch_embedding",
+    "residual_block",
+    "resnet_stem",
+    "transformer_encoder_block",
+]

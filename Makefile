@@ -1,0 +1,29 @@
+# The two commands: `make demo` and `make test`. Each sets up .venv on its first run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install clean
+
+demo: $(STAMP)
+	$(BIN)/zoo list
+	$(BIN)/zoo demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+install: $(STAMP)
+
+# A regular (not editable) install, as users get it: the tests run the installed `zoo` command,
+# so reinstall whenever the package's files change.
+SOURCES := setup.cfg pyproject.toml $(shell find zoo applications pretrained -type f ! -name '*.pyc' 2>/dev/null)
+
+$(STAMP): $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info runs
