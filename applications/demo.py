@@ -59,6 +59,15 @@ def registry_tour(*, model_name: str = "cnn_small", epochs: int = 15, seed: int 
     _, model_acc = model.evaluate(x_test, y_test, verbose=0)
     svm = SVC(kernel="rbf", C=10.0, gamma="scale").fit(x_train.reshape(len(x_train), -1), y_train)
     svm_acc = float(np.mean(svm.predict(x_test.reshape(len(x_test), -1)) == y_test))
-    verdict = "beats" if model_acc > svm_acc else "does not beat"
-    print(f"Test accuracy: {model.name} {model_acc:.3f}, SVM on pixels {svm_acc:.3f} ({model.name} {verdict} the SVM)")
+    # Two standard errors of the difference of two accuracies on n examples: smaller gaps are noise.
+    n = len(y_test)
+    noise = 2 * np.sqrt((model_acc * (1 - model_acc) + svm_acc * (1 - svm_acc)) / n)
+    if abs(model_acc - svm_acc) <= noise:
+        verdict = f"a tie: the gap is within the noise of {n} test images"
+    else:
+        verdict = f"{model.name} {'beats' if model_acc > svm_acc else 'loses to'} the SVM"
+    print(
+        f"Test accuracy: {model.name} {model_acc:.3f} ({round((1 - model_acc) * n)} errors), "
+        f"SVM on pixels {svm_acc:.3f} ({round((1 - svm_acc) * n)} errors): {verdict}"
+    )
     return {"model": model.name, "test_accuracy": float(model_acc), "svm_test_accuracy": svm_acc, "train_s": train_s}

@@ -20,6 +20,7 @@ from zoo.registry import (
     model_info,
     register_model,
 )
+from zoo.saving import load_model
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,7 @@ __all__ = [
     "UnknownModelError",
     "create_model",
     "list_models",
+    "load_model",
     "model_info",
     "register_model",
 ]

@@ -295,7 +295,10 @@ def check_input_shape(entry: ModelEntry, config: Any, input_shape: Any) -> tuple
             f"{entry.input_shape}. Received: input_shape={shape}"
         )
     if entry.family.check_input is not None:
-        entry.family.check_input(config, shape)
+        try:
+            entry.family.check_input(config, shape)
+        except ValueError as err:
+            raise ValueError(f"{entry.name}: {err}") from None
     return shape
 
 

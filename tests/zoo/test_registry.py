@@ -152,3 +152,19 @@ def test_registration_rejects_unknown_domains_and_kinds():
         zoo.register_model(None, domains=("astrology",), input_kind="vector", input_shape=(1,), num_classes=1)
     with pytest.raises(ValueError, match="input_kind"):
         zoo.register_model(None, domains=("nlp",), input_kind="text", input_shape=(1,), num_classes=1)
+
+
+def test_saved_model_loads_in_a_fresh_process(tmp_path):
+    import numpy as np
+
+    model = zoo.create_model("resnet20", input_shape=(8, 8, 3), stage_blocks=(1, 1, 1))  # zero-pad shortcut
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", model.predict(x, verbose=0))
+    code = (
+        "import sys, numpy as np, zoo; d = sys.argv[1]; "
+        "m = zoo.load_model(d + '/m.keras'); "
+        "np.testing.assert_allclose(m.predict(np.load(d + '/x.npy'), verbose=0), np.load(d + '/y.npy'), rtol=1e-5)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)

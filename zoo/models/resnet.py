@@ -231,7 +231,7 @@ def resnet18_1d():
     return ResNetConfig(block="basic", stage_blocks=(2, 2, 2, 2), dims=1)
 
 
-@register_model(RESNET, domains=("finance", "speech"), input_kind="sequence", input_shape=(128, 5), num_classes=2,
+@register_model(RESNET, domains=("speech", "finance"), input_kind="sequence", input_shape=(128, 5), num_classes=2,
                 params=92_210, reference=_V1)
 def resnet20_1d():
     """1-D ResNet-20 v1 on windows of series features (128 steps x 5): CIFAR layout with Conv1D."""

@@ -1,0 +1,103 @@
+"""The `zoo` command as a user types it: the installed console script, run outside the source tree."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ZOO = Path(sys.executable).parent / "zoo"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def installed():
+    if not ZOO.exists():
+        pytest.fail("The `zoo` command is not installed next to this Python: run `make test`, or `pip install .`.")
+
+
+def zoo(*args, env=None, cwd=None, check=True):
+    result = subprocess.run(
+        [str(ZOO), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or Path.home(),  # not the repository: the installed package must stand alone
+        env={**os.environ, **(env or {})},
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"zoo {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def rows(output):
+    lines = output.strip().splitlines()
+    return [line.split()[0] for line in lines[2:] if line.strip() and not line.endswith("shows one.")]
+
+
+def test_list_answers_at_once_with_every_model():
+    start = time.perf_counter()
+    result = zoo("list")
+    elapsed = time.perf_counter() - start
+    assert elapsed < 2.0, f"`zoo list` took {elapsed:.2f} s"
+    header = result.stdout.splitlines()[0].split()
+    assert header == ["name", "family", "domains", "input", "params"]
+    names = rows(result.stdout)
+    assert len(names) >= 20
+    assert "resnet50" in names and "vit_tiny" in names and "lstm_text" in names
+    assert "25.64M" in result.stdout  # resnet50's parameters
+
+
+def test_list_with_a_pattern_and_filters():
+    names = rows(zoo("list", "resnet*").stdout)
+    assert len(names) >= 8 and all(n.startswith("resnet") for n in names)
+    assert set(rows(zoo("list", "--family", "rnn", "--domain", "nlp").stdout)) == {
+        "lstm_text", "lstm_text_bidir", "gru_text", "gru_text_bidir"
+    }
+    assert "No models match" in zoo("list", "nothing*").stdout
+
+
+def test_list_rejects_an_unknown_domain_with_the_accepted_ones():
+    result = zoo("list", "--domain", "audio", check=False)
+    assert result.returncode == 2
+    assert "speech" in result.stderr and "Received: domain='audio'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_info_prints_the_card():
+    out = zoo("info", "resnet50").stdout
+    assert "family        resnet" in out
+    assert "parameters    25,636,712" in out
+    assert "input         image (224, 224, 3)" in out
+    assert "stage_blocks" in out
+
+
+def test_info_of_an_unknown_model_suggests_names():
+    result = zoo("info", "resnt50", check=False)
+    assert result.returncode == 2
+    assert "Did you mean: resnet50" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_list_pretrained_finds_checkpoints_in_the_user_cache(tmp_path):
+    folder = tmp_path / "resnet20.example"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model": "resnet20", "config": {}}))
+    (folder / "card.json").write_text(json.dumps({"metrics": {"accuracy": 0.9123}}))
+    (tmp_path / "not_a_checkpoint").mkdir()
+    out = zoo("list", "--pretrained", env={"ZOO_HOME": str(tmp_path)}).stdout
+    assert "resnet20.example" in out and "accuracy=0.9123" in out
+    assert "No checkpoints match" in zoo("list", "vit*", "--pretrained", env={"ZOO_HOME": str(tmp_path)}).stdout
+
+
+def test_demo_trains_and_compares_with_a_baseline():
+    out = zoo("demo", "--epochs", "3").stdout
+    assert "Built cnn_small" in out
+    assert "Test accuracy: cnn_small" in out and "SVM on pixels" in out
+
+
+def test_help_lists_the_commands():
+    out = zoo("--help").stdout
+    for command in ("list", "info", "demo"):
+        assert command in out
