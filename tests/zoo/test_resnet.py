@@ -39,7 +39,7 @@ def test_registered_models():
         assert ("1603.05027" if v2 else "1512.03385") in entry.reference
         assert entry.input_kind == ("image" if entry.config.dims == 2 else "sequence")
     assert registry.get_entry("resnet18_1d").input_shape == (16000, 1)
-    assert registry.get_entry("resnet20_1d").domains == ("finance", "speech")
+    assert registry.get_entry("resnet20_1d").domains == ("speech", "finance")
 
 
 def _keras_applications_name(ours):
