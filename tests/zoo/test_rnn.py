@@ -4,36 +4,13 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.model_checks import assert_round_trip, forward_backward
 from zoo import registry
 from zoo.models.rnn import RNNConfig, build_rnn
 
 TEXT_MODELS = ["lstm_text", "lstm_text_bidir", "gru_text", "gru_text_bidir"]
 FRAME_MODELS = ["lstm_frames", "lstm_frames_bidir", "gru_frames"]
 TINY = dict(units=(8,), vocab_size=50, embedding_dim=8)
-
-
-def forward_backward(model, x, y):
-    import keras
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        out = model(x, training=True)
-        loss = keras.losses.sparse_categorical_crossentropy(y, out)
-    grads = tape.gradient(loss, model.trainable_weights)
-    assert np.all(np.isfinite(out))
-    assert all(g is not None for g in grads)
-    # an embedding's gradient is sparse (tf.IndexedSlices): densify before checking it
-    assert all(np.all(np.isfinite(tf.convert_to_tensor(g))) for g in grads)
-    return out
-
-
-def assert_round_trip(model, x, tmp_path):
-    import keras
-
-    path = tmp_path / f"{model.name}.keras"
-    model.save(path)
-    restored = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_registered_models():

@@ -4,36 +4,13 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.model_checks import assert_round_trip, forward_backward
 from zoo import registry
 from zoo.models.transformer import TransformerConfig, build_transformer
 
 # Independent oracle: timm's counts at 1000 classes, 224x224 (timm.create_model(name).num_params).
 TIMM_PARAMS = {"vit_tiny": 5_717_416, "vit_small": 22_050_664}
 TINY = dict(dim=16, depth=1, heads=2, mlp_dim=32, vocab_size=50)
-
-
-def forward_backward(model, x, y):
-    import keras
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        out = model(x, training=True)
-        loss = keras.losses.sparse_categorical_crossentropy(y, out)
-    grads = tape.gradient(loss, model.trainable_weights)
-    assert np.all(np.isfinite(out))
-    assert all(g is not None for g in grads)
-    # an embedding's gradient is sparse (tf.IndexedSlices): densify before checking it
-    assert all(np.all(np.isfinite(tf.convert_to_tensor(g))) for g in grads)
-    return out
-
-
-def assert_round_trip(model, x, tmp_path):
-    import keras
-
-    path = tmp_path / f"{model.name}.keras"
-    model.save(path)
-    restored = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_registered_models():
