@@ -61,6 +61,9 @@ class Family:
     search_space: Callable[..., dict]
     check_input: Callable[[Any, tuple], None] | None = None
     description: str = ""
+    # Checkpoint tags the builder loads itself (e.g. "imagenet" through keras.applications): for
+    # these, `create_model(name, pretrained=tag)` builds with the override `weights=tag`.
+    builtin_weights: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,40 @@ class ModelCard:
             metrics = ", ".join(f"{k}={v:.4g}" for k, v in ckpt.get("metrics", {}).items())
             lines.append(f"    {ckpt['name']}  {metrics}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How a model was made: `create_model(model, num_classes=..., input_shape=..., **config)`.
+
+    `create_model` attaches it to every model it builds as `model.zoo_spec`; checkpoints and
+    `zoo.transfer` read it to rebuild the same architecture.
+    """
+
+    model: str
+    config: Any  # the family's config dataclass
+    input_shape: tuple[int, ...]
+    num_classes: int
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model,
+            "config": dataclasses.asdict(self.config),
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ModelSpec":
+        config = resolve_config(data["model"], data.get("config", {}))
+        return cls(data["model"], config, tuple(data["input_shape"]), int(data["num_classes"]))
+
+    def build(self):
+        """A fresh model of this spec (new weights)."""
+        entry = get_entry(self.model)
+        model = entry.family.build(self.config, input_shape=self.input_shape, num_classes=self.num_classes, name=entry.name)
+        model.zoo_spec = self
+        return model
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -349,7 +386,7 @@ def create_model(
             "Received: num_classes=1, classifier_activation='softmax'"
         )
     shape = check_input_shape(entry, config, entry.input_shape if input_shape is None else input_shape)
-    return entry.family.build(config, input_shape=shape, num_classes=num_classes, name=entry.name)
+    return ModelSpec(entry.name, config, shape, num_classes).build()
 
 
 def _coerce(value: Any, hint: Any) -> Any:
