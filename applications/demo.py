@@ -24,15 +24,12 @@ def registry_tour(*, model_name: str = "cnn_small", epochs: int = 15, seed: int 
 
     # ## Data: held-out test split, never seen in training
     import numpy as np
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
-    digits = load_digits()
-    x = (digits.images / 16.0).astype("float32")[..., None]  # pixel values 0..16 -> 0..1
-    y = digits.target.astype("int32")
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, stratify=y, random_state=seed)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_train, y_train, test_size=0.2, stratify=y_train, random_state=seed
+    from applications.vision.data import digits_splits
+
+    data = digits_splits(seed=seed)
+    x_train, y_train, x_val, y_val, x_test, y_test = (
+        data.x_train, data.y_train, data.x_val, data.y_val, data.x_test, data.y_test
     )
     print(f"Digits: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images of 8x8x1")
 

@@ -20,6 +20,7 @@ from zoo.registry import (
     model_info,
     register_model,
 )
+from zoo.checkpoints import save_checkpoint
 from zoo.saving import load_model
 
 __version__ = "0.1.0"
@@ -34,4 +35,5 @@ __all__ = [
     "load_model",
     "model_info",
     "register_model",
+    "save_checkpoint",
 ]

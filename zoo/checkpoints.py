@@ -1,32 +1,81 @@
-"""Pretrained checkpoints: where they are found, and what their cards say.
+"""Pretrained checkpoints: the format, where they are found, downloads, integrity, saving.
 
-A checkpoint is a folder `<model>.<tag>/` holding `config.json` (registry name and config),
-`model.weights.h5` and `card.json` (sha256 of the weights, data, recipe, held-out metrics).
-They are looked for in the shipped `pretrained/` package, then in the user cache
-(`$ZOO_HOME`, default `~/.cache/keras-zoo`).
+A checkpoint is a folder named `<model>.<tag>` holding three files:
+
+- `config.json`: how to rebuild the model (`ModelSpec`: registry name, config, input shape, classes);
+- `model.weights.h5`: the weights (`model.save_weights`);
+- `card.json`: `sha256` of the weights, the training data and its licence, the command that
+  reproduces the checkpoint, the metrics measured on held-out data, the date; optionally
+  `weights_url`, where the weights are downloaded from when the folder ships without them.
+
+`create_model(name, pretrained=X)` resolves X in this order:
+
+1. a local checkpoint folder (X is a path);
+2. the shipped `pretrained/<name>.<X>/`;
+3. the user cache `$ZOO_HOME/<name>.<X>/` (default `~/.cache/keras-zoo`);
+4. a URL (https, http or file) of a checkpoint folder: its three files are downloaded into the
+   cache, each to a temporary file that is renamed into place only when complete (and, for the
+   weights, only when its sha256 matches the card), so two processes downloading at once both end
+   with one good copy and an interrupted download leaves nothing behind.
+
+With `ZOO_OFFLINE=1` nothing opens a connection: a missing file is an error that names it. A
+weights file whose sha256 differs from its card is never loaded; a bad file in the cache is moved
+aside (quarantined) so that the next attempt downloads it again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime
+import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+import shutil
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from zoo.registry import ModelSpec, apply_overrides, check_input_shape, create_model, get_entry
 
 CONFIG_FILE = "config.json"
 CARD_FILE = "card.json"
 WEIGHTS_FILE = "model.weights.h5"
+CHUNK = 1 << 20
+TIMEOUT_S = 30
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be found, fetched or trusted."""
+
+
+class ChecksumError(CheckpointError):
+    """A weights file whose sha256 is not the one its card records."""
+
+
+class OfflineError(CheckpointError):
+    """A file that would have to be downloaded while `ZOO_OFFLINE=1`."""
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A checkpoint folder and what its card says."""
+    """A checkpoint folder on disk and what its card says."""
 
     name: str  # "<model>.<tag>"
     model: str
     tag: str
     path: Path
-    metrics: dict = field(default_factory=dict)
+    card: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict:
+        return self.card.get("metrics", {})
 
 
 def shipped_dir() -> Path:
@@ -41,32 +90,310 @@ def cache_dir() -> Path:
     return Path(os.environ.get("ZOO_HOME") or Path.home() / ".cache" / "keras-zoo")
 
 
+def offline() -> bool:
+    return os.environ.get("ZOO_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
 def available() -> list[Checkpoint]:
     """Every checkpoint on disk, shipped ones first; a name found twice is listed once (shipped wins)."""
     found: dict[str, Checkpoint] = {}
     for root in (shipped_dir(), cache_dir()):
-        if not root.is_dir():
-            continue
-        for folder in sorted(root.iterdir()):
-            ckpt = _read(folder)
-            if ckpt is not None and ckpt.name not in found:
-                found[ckpt.name] = ckpt
+        if root.is_dir():
+            for folder in sorted(root.iterdir()):
+                ckpt = read(folder)
+                if ckpt is not None and ckpt.name not in found:
+                    found[ckpt.name] = ckpt
     return list(found.values())
 
 
-def _read(folder: Path) -> Checkpoint | None:
-    """The checkpoint in `folder`, or None when it is not a complete checkpoint folder."""
+def read(folder: Path) -> Checkpoint | None:
+    """The checkpoint in `folder`, or None when it is not a checkpoint folder."""
+    folder = Path(folder)
     if "." not in folder.name or not (folder / CARD_FILE).is_file() or not (folder / CONFIG_FILE).is_file():
         return None
-    model, tag = folder.name.split(".", 1)
     try:
         card = json.loads((folder / CARD_FILE).read_text())
     except (OSError, ValueError):
         return None
-    return Checkpoint(name=folder.name, model=model, tag=tag, path=folder, metrics=card.get("metrics", {}))
+    model, tag = folder.name.split(".", 1)
+    return Checkpoint(name=folder.name, model=model, tag=tag, path=folder, card=card)
 
 
-def load(name: str, pretrained: str, **kwargs):
-    raise NotImplementedError(
-        f"Loading pretrained weights is not available in this version. Received: pretrained={pretrained!r}"
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolution
+
+
+def resolve(model: str, pretrained: str | os.PathLike) -> Path:
+    """A local folder holding the checkpoint `pretrained` of `model`, its weights verified.
+
+    Raises:
+        CheckpointError: nothing by that tag, path or URL; a download that failed.
+        ChecksumError: the weights' sha256 is not the card's.
+        OfflineError: a file would have to be downloaded while `ZOO_OFFLINE=1`.
+    """
+    text = os.fspath(pretrained)
+    if _is_url(text):
+        folder = _download_checkpoint(text)
+    elif Path(text).expanduser().is_dir():
+        folder = Path(text).expanduser()
+    elif os.sep in text or text.startswith("."):
+        raise CheckpointError(f"No checkpoint folder at {text!r}. Received: pretrained={text!r}")
+    else:
+        folder = _find_tag(model, text)
+    _ensure_weights(folder)
+    return folder
+
+
+def _is_url(text: str) -> bool:
+    return urllib.parse.urlparse(text).scheme in ("http", "https", "file")
+
+
+def _find_tag(model: str, tag: str) -> Path:
+    for root in (shipped_dir(), cache_dir()):
+        if read(root / f"{model}.{tag}") is not None:
+            return root / f"{model}.{tag}"
+    tags = sorted(c.tag for c in available() if c.model == model)
+    entry = get_entry(model)
+    tags += list(entry.family.builtin_weights)
+    known = f"Known tags for {model}: {', '.join(tags)}." if tags else f"{model} has no checkpoints on disk."
+    raise CheckpointError(
+        f"No checkpoint {model}.{tag} in {shipped_dir()} or the cache {cache_dir()}. {known} "
+        f"pretrained also takes a checkpoint folder or its URL. Received: pretrained={tag!r}"
     )
+
+
+def _ensure_weights(folder: Path) -> None:
+    """Make sure `folder` has weights matching its card, downloading them if the card says where."""
+    card = json.loads((folder / CARD_FILE).read_text())
+    expected = card.get("sha256")
+    if not expected:
+        raise CheckpointError(f"{folder / CARD_FILE} records no sha256 of the weights: refusing to load them.")
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        if not card.get("weights_url"):
+            raise CheckpointError(f"{weights} is missing and {folder / CARD_FILE} gives no weights_url to fetch it from.")
+        # A shipped folder without weights: they go to the user cache, never into site-packages.
+        weights = cache_dir() / folder.name / WEIGHTS_FILE
+        if not weights.is_file():
+            download(card["weights_url"], weights, sha256=expected)
+    verify(weights, expected)
+
+
+def weights_path(folder: Path) -> Path:
+    """Where the weights of a resolved checkpoint folder are (in it, or in the cache)."""
+    local = folder / WEIGHTS_FILE
+    return local if local.is_file() else cache_dir() / folder.name / WEIGHTS_FILE
+
+
+def verify(path: Path, expected: str) -> None:
+    """Raise `ChecksumError` unless `path`'s sha256 is `expected`; quarantine a bad cached file."""
+    actual = sha256_of(path)
+    if actual == expected.lower():
+        return
+    message = f"The sha256 of {path} does not match its card: expected {expected}, actual {actual}."
+    if _inside(path, cache_dir()):
+        quarantined = path.with_name(f"{path.name}.quarantined-{actual[:12]}")
+        os.replace(path, quarantined)
+        message += f" The file was moved to {quarantined}; loading again downloads a fresh copy."
+    else:
+        message += " It was not loaded: the file is corrupt or was changed; restore it or reinstall."
+    raise ChecksumError(message)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads
+
+
+def download(url: str, dest: Path, *, sha256: str | None = None, progress: bool = True) -> Path:
+    """Download `url` to `dest` atomically: a temporary file in the same folder, renamed when whole.
+
+    With `sha256`, a file whose hash differs is deleted and never renamed into place. Concurrent
+    downloads of the same file are safe: each writes its own temporary file, and the rename is
+    atomic, so `dest` is always either absent or complete.
+    """
+    dest = Path(dest)
+    if offline():
+        raise OfflineError(f"ZOO_OFFLINE=1 and {dest} is not on disk. Download {url} to {dest}, or unset ZOO_OFFLINE.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, open(tmp, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with _progress_bar(total, dest.name, enabled=progress) as bar:
+                for chunk in iter(lambda: response.read(CHUNK), b""):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+        if total is not None and tmp.stat().st_size != total:
+            raise CheckpointError(f"Download of {url} was cut short: {tmp.stat().st_size} of {total} bytes.")
+        if sha256 is not None and digest.hexdigest() != sha256.lower():
+            raise ChecksumError(
+                f"The sha256 of the file downloaded from {url} does not match: expected {sha256}, "
+                f"actual {digest.hexdigest()}. Nothing was saved to {dest}."
+            )
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, OSError, ConnectionError) as err:
+        raise CheckpointError(f"Could not download {url}: {err}. Nothing was saved to {dest}.") from err
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return dest
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int | None, label: str, *, enabled: bool):
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=not enabled, file=sys.stderr) as bar:
+        yield bar
+
+
+def _download_checkpoint(url: str) -> Path:
+    """Fetch a checkpoint folder by URL into the cache (or find it there) and return it."""
+    base = url.rstrip("/")
+    name = base.rsplit("/", 1)[-1]
+    if "." not in name:
+        raise CheckpointError(f"A checkpoint URL ends in its folder name '<model>.<tag>'. Received: pretrained={url!r}")
+    folder = cache_dir() / name
+    for filename in (CONFIG_FILE, CARD_FILE):
+        if not (folder / filename).is_file():
+            download(f"{base}/{filename}", folder / filename, progress=False)
+    card = json.loads((folder / CARD_FILE).read_text())
+    if not (folder / WEIGHTS_FILE).is_file():
+        download(f"{base}/{WEIGHTS_FILE}", folder / WEIGHTS_FILE, sha256=card.get("sha256"))
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and saving
+
+
+def load(name: str, pretrained: str, *, num_classes: int | None = None, input_shape: tuple | None = None,
+         **overrides: Any):
+    """Build `name` with the weights of checkpoint `pretrained`; adapt its head and input if asked.
+
+    Called by `zoo.create_model(name, pretrained=...)`. A different `num_classes` gets a new head;
+    a different number of input channels gets an adapted first layer (see `zoo.transfer`).
+    """
+    entry = get_entry(name)
+    if str(pretrained) in entry.family.builtin_weights:
+        return create_model(name, num_classes=num_classes, input_shape=input_shape, weights=str(pretrained), **overrides)
+    folder = resolve(name, pretrained)
+    spec = ModelSpec.from_json(json.loads((folder / CONFIG_FILE).read_text()))
+    if spec.model != name:
+        raise CheckpointError(
+            f"{folder} is a checkpoint of {spec.model}, not {name}: use create_model({spec.model!r}, pretrained=...)."
+        )
+    if overrides:  # e.g. dropout rates; an override that changes a weight's shape fails to load below
+        spec = dataclasses.replace(spec, config=apply_overrides(name, spec.config, overrides))
+    model = spec.build()
+    try:
+        model.load_weights(weights_path(folder))
+    except ValueError as err:
+        raise CheckpointError(f"The weights in {folder} do not fit {name} with overrides {overrides}: {err}") from err
+
+    if input_shape is not None and tuple(input_shape) != spec.input_shape:
+        shape = tuple(input_shape)
+        if shape[:-1] != spec.input_shape[:-1]:  # another image size or sequence length
+            model = _rebuild_for_shape(model, shape[:-1] + spec.input_shape[-1:])
+        if shape[-1] != spec.input_shape[-1]:  # another number of channels or features
+            from zoo import transfer
+
+            model = transfer.adapt_input_channels(model, shape[-1])
+    if num_classes is not None and num_classes != spec.num_classes:
+        from zoo import transfer
+
+        model = transfer.replace_head(model, num_classes)
+    return model
+
+
+def _rebuild_for_shape(model, input_shape: tuple):
+    """The same model for another input size: convolutional weights do not depend on it."""
+    spec = model.zoo_spec
+    check_input_shape(get_entry(spec.model), spec.config, input_shape)
+    resized = dataclasses.replace(spec, input_shape=input_shape).build()
+    try:
+        resized.set_weights(model.get_weights())
+    except ValueError as err:
+        raise CheckpointError(
+            f"{spec.model}'s weights depend on its input size {spec.input_shape} (e.g. learned positions), "
+            f"so the checkpoint cannot be loaded for another size. Received: input_shape={input_shape}"
+        ) from err
+    return resized
+
+
+def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = None, overwrite: bool = False) -> Path:
+    """Save a zoo model as a checkpoint folder `<model>.<tag>` that `create_model` can load.
+
+    The folder is written under a temporary name and renamed when complete, so it is never seen
+    half-written. Put it in `$ZOO_HOME` to load it by tag, or pass its path as `pretrained`.
+
+    Args:
+        model: a model made by `zoo.create_model` (it carries `model.zoo_spec`).
+        folder: the checkpoint folder; its name must be `<model>.<tag>`, e.g. `runs/resnet20.mydata`.
+        card: what to record: `data`, `licence`, `recipe` (the command that reproduces it),
+            `metrics` (measured on held-out data). The sha256 and date are added.
+        overwrite: replace an existing checkpoint folder.
+
+    Example:
+        >>> zoo.save_checkpoint(model, "runs/resnet20.mydata", card={"metrics": {"accuracy": 0.97}})
+        >>> model = zoo.create_model("resnet20", pretrained="runs/resnet20.mydata")
+    """
+    spec = getattr(model, "zoo_spec", None)
+    if spec is None:
+        raise ValueError("Only models made by zoo.create_model (they carry model.zoo_spec) can be saved as checkpoints.")
+    folder = Path(folder)
+    if not folder.name.startswith(f"{spec.model}.") or folder.name == f"{spec.model}.":
+        raise ValueError(
+            f"A checkpoint folder is named '<model>.<tag>', here '{spec.model}.<tag>'. Received: folder={str(folder)!r}"
+        )
+    if folder.exists() and not overwrite:
+        raise FileExistsError(f"{folder} already exists; pass overwrite=True to replace it.")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        # A fresh, uncompiled twin holds only the model's weights: save_weights on a compiled model
+        # would also store the optimizer's state (three times the size for Adam).
+        twin = spec.build()
+        twin.set_weights(model.get_weights())
+        twin.save_weights(tmp / WEIGHTS_FILE)
+        (tmp / CONFIG_FILE).write_text(json.dumps(spec.to_json(), indent=2) + "\n")
+        import keras
+
+        record = {
+            "name": folder.name,
+            **(card or {}),
+            "sha256": sha256_of(tmp / WEIGHTS_FILE),
+            "date": (card or {}).get("date") or datetime.date.today().isoformat(),
+            "keras_version": keras.__version__,
+        }
+        (tmp / CARD_FILE).write_text(json.dumps(record, indent=2) + "\n")
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder

@@ -298,8 +298,12 @@ def model_info(name: str) -> ModelCard:
 
 def resolve_config(name: str, overrides: dict) -> Any:
     """The model's config with `overrides` applied; unknown keys are a `ValueError` naming the valid ones."""
-    entry = get_entry(name)
-    valid = [f.name for f in dataclasses.fields(entry.config)]
+    return apply_overrides(name, get_entry(name).config, overrides)
+
+
+def apply_overrides(name: str, config: Any, overrides: dict) -> Any:
+    """`config` (of model `name`) with `overrides` applied, each key checked and each value validated."""
+    valid = [f.name for f in dataclasses.fields(config)]
     unknown = sorted(set(overrides) - set(valid))
     if unknown:
         received = ", ".join(f"{k}={overrides[k]!r}" for k in unknown)
@@ -307,9 +311,9 @@ def resolve_config(name: str, overrides: dict) -> Any:
             f"Unknown config key(s) {unknown} for model {name!r}; valid keys: {', '.join(valid)}. "
             f"Received: {received}"
         )
-    hints = typing.get_type_hints(type(entry.config))
+    hints = typing.get_type_hints(type(config))
     coerced = {k: _coerce(v, hints.get(k)) for k, v in overrides.items()}
-    return dataclasses.replace(entry.config, **coerced)
+    return dataclasses.replace(config, **coerced)
 
 
 def check_input_shape(entry: ModelEntry, config: Any, input_shape: Any) -> tuple[int, ...]:

@@ -1,0 +1,1 @@
+"""The vision application: image classification with registry models."""

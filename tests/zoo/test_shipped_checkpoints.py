@@ -1,0 +1,38 @@
+"""Every checkpoint that ships: it loads by name, its hash matches, its card's metrics hold."""
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import checkpoints
+
+SHIPPED = sorted(p for p in checkpoints.shipped_dir().iterdir() if checkpoints.read(p) is not None)
+
+
+def test_the_promised_checkpoints_ship():
+    assert {p.name for p in SHIPPED} >= {"cnn_small.digits", "resnet20.digits", "resnet20.digits04"}
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+def test_card_is_complete_and_hash_matches(folder):
+    card = json.loads((folder / "card.json").read_text())
+    for key in ("sha256", "data", "licence", "recipe", "metrics", "date"):
+        assert card.get(key), f"{folder.name}: card.json lacks {key}"
+    assert card["recipe"] == f"python tools/train_pretrained.py {folder.name}"
+    assert checkpoints.sha256_of(folder / "model.weights.h5") == card["sha256"]
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+def test_metrics_re_measured_on_held_out_data_match_the_card(folder, monkeypatch):
+    from applications.vision.data import digits_splits
+
+    monkeypatch.setenv("ZOO_OFFLINE", "1")  # shipped checkpoints never need the network
+    card = json.loads((folder / "card.json").read_text())
+    model = zoo.create_model(folder.name)  # by name: "<model>.<tag>"
+    data = digits_splits(classes=tuple(int(c) for c in card["data"]["classes"]), seed=0)
+    assert len(data.x_test) == card["data"]["test"]
+    accuracy = float(np.mean(np.argmax(model.predict(data.x_test, verbose=0), axis=-1) == data.y_test))
+    assert abs(accuracy - card["metrics"]["accuracy"]) <= 0.005
+    assert accuracy > 0.9  # and they are good models: far above the 0.1 or 0.2 of chance
