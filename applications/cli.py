@@ -54,7 +54,7 @@ def _headline(metrics: dict) -> str:
     if not metrics:
         return "-"
     key = next(iter(metrics))
-    return f"{key}={metrics[key]:.4g}"
+    return f"{key}={metrics[key]:.4f}"
 
 
 def cmd_info(args: argparse.Namespace) -> int:

@@ -28,13 +28,22 @@ class Recipe:
     classes: tuple[int, ...] | None = None  # digits to train on; all ten by default
     epochs: int = 40
     learning_rate: float = 2e-3
+    weight_decay: float = 1e-4  # AdamW
+    label_smoothing: float = 0.1
+    # Random shifts of up to one pixel and small rotations, during training only. With the two
+    # lines above, they keep the features general: a checkpoint trained on digits 0-4 without
+    # them transferred to 5-9 no better than training from scratch in our trials (72.2% against
+    # 71.9% at k=5, 3 seeds, tools/transfer_digits.py with all blocks unfrozen).
+    augment: bool = True
     batch_size: int = 32
     seed: int = 0
     overrides: dict = field(default_factory=dict)
 
 
 RECIPES = {
-    "cnn_small.digits": Recipe("cnn_small", "cnn_small trained on all ten digits"),
+    # A model this small underfits the augmented digits in 40 epochs (0.906 test accuracy against
+    # 0.986 without): it trains on the plain images.
+    "cnn_small.digits": Recipe("cnn_small", "cnn_small trained on all ten digits", augment=False, label_smoothing=0.0),
     "resnet20.digits": Recipe("resnet20", "resnet20 trained on all ten digits"),
     "resnet20.digits04": Recipe(
         "resnet20", "resnet20 trained on digits 0-4 only: the source for transfer to 5-9", classes=(0, 1, 2, 3, 4)
@@ -59,11 +68,23 @@ def train(name: str, recipe: Recipe):
     )
     steps = recipe.epochs * int(np.ceil(len(data.x_train) / recipe.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps)
-    model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    # The augmentation wraps the model for training only: the checkpoint holds the model alone.
+    inputs = keras.Input(data.x_train.shape[1:])
+    x = inputs
+    if recipe.augment:
+        x = keras.layers.RandomTranslation(1 / 8, 1 / 8, fill_mode="constant")(x)
+        x = keras.layers.RandomRotation(0.05, fill_mode="constant")(x)
+    trainer = keras.Model(inputs, model(x))
+    trainer.compile(
+        keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay),
+        keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+    )
+    n = len(data.class_names)
     start = time.perf_counter()
-    model.fit(data.x_train, data.y_train, batch_size=recipe.batch_size, epochs=recipe.epochs, verbose=0,
-              validation_data=(data.x_val, data.y_val))
+    trainer.fit(data.x_train, keras.utils.to_categorical(data.y_train, n), batch_size=recipe.batch_size,
+                epochs=recipe.epochs, verbose=0)
     train_s = time.perf_counter() - start
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     test_loss, test_acc = model.evaluate(data.x_test, data.y_test, verbose=0)
     _, val_acc = model.evaluate(data.x_val, data.y_val, verbose=0)
     card = {
@@ -76,7 +97,9 @@ def train(name: str, recipe: Recipe):
         },
         "licence": DIGITS_LICENCE,
         "recipe": f"python tools/train_pretrained.py {name}",
-        "training": {"optimizer": "adam", "learning_rate": recipe.learning_rate, "schedule": "cosine",
+        "training": {"optimizer": "adamw", "learning_rate": recipe.learning_rate, "schedule": "cosine",
+                     "weight_decay": recipe.weight_decay, "label_smoothing": recipe.label_smoothing,
+                     "augment": "random translation 1/8, rotation 0.05" if recipe.augment else "none",
                      "epochs": recipe.epochs, "batch_size": recipe.batch_size, "seed": recipe.seed,
                      "train_s": round(train_s, 1)},
         "metrics": {"accuracy": round(float(test_acc), 4), "loss": round(float(test_loss), 4)},

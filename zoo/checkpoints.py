@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.registry import ModelSpec, apply_overrides, check_input_shape, create_model, get_entry
+from zoo.registry import ModelSpec, apply_overrides, create_model, get_entry
 
 CONFIG_FILE = "config.json"
 CARD_FILE = "card.json"
@@ -305,40 +305,21 @@ def load(name: str, pretrained: str, *, num_classes: int | None = None, input_sh
         )
     if overrides:  # e.g. dropout rates; an override that changes a weight's shape fails to load below
         spec = dataclasses.replace(spec, config=apply_overrides(name, spec.config, overrides))
-    model = spec.build()
+    model = spec.without_builtin_weights().build()
     try:
         model.load_weights(weights_path(folder))
     except ValueError as err:
         raise CheckpointError(f"The weights in {folder} do not fit {name} with overrides {overrides}: {err}") from err
 
     if input_shape is not None and tuple(input_shape) != spec.input_shape:
-        shape = tuple(input_shape)
-        if shape[:-1] != spec.input_shape[:-1]:  # another image size or sequence length
-            model = _rebuild_for_shape(model, shape[:-1] + spec.input_shape[-1:])
-        if shape[-1] != spec.input_shape[-1]:  # another number of channels or features
-            from zoo import transfer
+        from zoo import transfer
 
-            model = transfer.adapt_input_channels(model, shape[-1])
+        model = transfer.resize_input(model, tuple(input_shape))
     if num_classes is not None and num_classes != spec.num_classes:
         from zoo import transfer
 
         model = transfer.replace_head(model, num_classes)
     return model
-
-
-def _rebuild_for_shape(model, input_shape: tuple):
-    """The same model for another input size: convolutional weights do not depend on it."""
-    spec = model.zoo_spec
-    check_input_shape(get_entry(spec.model), spec.config, input_shape)
-    resized = dataclasses.replace(spec, input_shape=input_shape).build()
-    try:
-        resized.set_weights(model.get_weights())
-    except ValueError as err:
-        raise CheckpointError(
-            f"{spec.model}'s weights depend on its input size {spec.input_shape} (e.g. learned positions), "
-            f"so the checkpoint cannot be loaded for another size. Received: input_shape={input_shape}"
-        ) from err
-    return resized
 
 
 def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = None, overwrite: bool = False) -> Path:
@@ -373,6 +354,8 @@ def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = Non
     try:
         # A fresh, uncompiled twin holds only the model's weights: save_weights on a compiled model
         # would also store the optimizer's state (three times the size for Adam).
+        # The config says weights=None where the builder loads its own ("imagenet"): the weights are here.
+        spec = spec.without_builtin_weights()
         twin = spec.build()
         twin.set_weights(model.get_weights())
         twin.save_weights(tmp / WEIGHTS_FILE)

@@ -112,9 +112,10 @@ class ModelCard:
         width = max((len(k) for k in self.config), default=0)
         lines += [f"    {k:<{width}}  {v!r}" for k, v in self.config.items()]
         lines.append("  checkpoints:" if self.checkpoints else "  checkpoints   none")
+        width = max((len(c["name"]) for c in self.checkpoints), default=0)
         for ckpt in self.checkpoints:
-            metrics = ", ".join(f"{k}={v:.4g}" for k, v in ckpt.get("metrics", {}).items())
-            lines.append(f"    {ckpt['name']}  {metrics}")
+            metrics = ", ".join(f"{k}={v:.4f}" for k, v in ckpt.get("metrics", {}).items())
+            lines.append(f"    {ckpt['name']:<{width}}  {metrics} (held-out)")
         return "\n".join(lines)
 
 
@@ -143,6 +144,16 @@ class ModelSpec:
     def from_json(cls, data: dict) -> "ModelSpec":
         config = resolve_config(data["model"], data.get("config", {}))
         return cls(data["model"], config, tuple(data["input_shape"]), int(data["num_classes"]))
+
+    def without_builtin_weights(self) -> "ModelSpec":
+        """The same architecture, minus weights its builder would load itself (`weights="imagenet"`).
+
+        For rebuilding a model whose weights then come from elsewhere (a checkpoint, a copy), so
+        that the rebuild neither downloads nor needs the network.
+        """
+        if getattr(self.config, "weights", None) in get_entry(self.model).family.builtin_weights:
+            return dataclasses.replace(self, config=dataclasses.replace(self.config, weights=None))
+        return self
 
     def build(self):
         """A fresh model of this spec (new weights)."""

@@ -29,6 +29,7 @@ import numpy as np
 
 from zoo.layers import classification_head
 from zoo.models.base import check_positive
+from zoo.registry import check_input_shape, get_entry
 
 HEAD = "head"
 HEAD_DROPOUT = "head_dropout"
@@ -166,6 +167,10 @@ def adapt_input_channels(model: keras.Model, channels: int, *, method: str = "av
     - `"replicate"`: new channel `j` gets old channel `j mod C_old`'s filter, times
       `C_old / C_new`: each old channel keeps its own filter (RGB to RGB + near-infrared, say).
 
+    Per-channel statistics of the raw input (EfficientNet's Normalization mean and variance) are
+    averaged or replicated the same way, unscaled. Weights the family's builder loads itself
+    (`weights="imagenet"`) are not loaded again: the new spec says `weights=None`.
+
     Args:
         model: a zoo model built by `zoo.create_model` (it needs `model.zoo_spec`), on images
             `(height, width, channels)` or frames `(steps, features)`.
@@ -180,14 +185,7 @@ def adapt_input_channels(model: keras.Model, channels: int, *, method: str = "av
         >>> grey = zoo.transfer.adapt_input_channels(rgb, 1)              # (32, 32, 1)
     """
     check_positive("channels", channels)
-    if method not in ADAPT_METHODS:
-        raise ValueError(f"method must be one of {ADAPT_METHODS}. Received: method={method!r}")
-    spec = getattr(model, "zoo_spec", None)
-    if spec is None:
-        raise ValueError(
-            "adapt_input_channels rebuilds the model from its spec, so it needs a model made by "
-            f"zoo.create_model (which sets model.zoo_spec). Received: model={model.name!r}"
-        )
+    spec = _spec_of(model, "adapt_input_channels")
     dtype = keras.backend.standardize_dtype(model.inputs[0].dtype)
     if len(spec.input_shape) < 2 or "int" in dtype:
         raise ValueError(
@@ -195,8 +193,37 @@ def adapt_input_channels(model: keras.Model, channels: int, *, method: str = "av
             "images (height, width, channels) and frames (steps, features) have input channels to adapt. "
             f"Received: model={model.name!r}"
         )
-    old_channels = spec.input_shape[-1]
-    new = dataclasses.replace(spec, input_shape=(*spec.input_shape[:-1], channels)).build()
+    return resize_input(model, (*spec.input_shape[:-1], channels), method=method)
+
+
+def resize_input(model: keras.Model, input_shape: tuple[int, ...], *, method: str = "average") -> keras.Model:
+    """The same model rebuilt for another input shape, its weights carried over.
+
+    Another image size or sequence length keeps every weight as it is (convolutions and pooled
+    features do not depend on it; a ViT's learned positions do, and are refused); another number
+    of channels adapts the kernels that read them, as `adapt_input_channels` says.
+
+    Args:
+        model: a zoo model built by `zoo.create_model` (it needs `model.zoo_spec`).
+        input_shape: the new shape of one example, batch axis excluded, of the same rank.
+        method: `"average"` or `"replicate"`, for a change of channels.
+
+    Example:
+        >>> model = zoo.create_model("resnet20.digits")                       # (8, 8, 1)
+        >>> model = zoo.transfer.resize_input(model, (32, 32, 3))             # CIFAR-sized RGB
+    """
+    if method not in ADAPT_METHODS:
+        raise ValueError(f"method must be one of {ADAPT_METHODS}. Received: method={method!r}")
+    spec = _spec_of(model, "resize_input")
+    input_shape = tuple(input_shape)
+    if len(input_shape) != len(spec.input_shape):
+        raise ValueError(f"{spec.model} takes inputs like {spec.input_shape}. Received: input_shape={input_shape}")
+    entry = get_entry(spec.model)
+    check_input_shape(entry, spec.config, input_shape)
+    old_channels, channels = spec.input_shape[-1], input_shape[-1]
+    # The model's own weights are copied below: the builder need not load "imagenet" again (and
+    # keras.applications refuses ImageNet weights for other than 3 channels).
+    new = dataclasses.replace(spec.without_builtin_weights(), input_shape=input_shape).build()
 
     old_layers, new_layers = _leaf_layers(model), _leaf_layers(new)
     if len(old_layers) != len(new_layers):
@@ -215,47 +242,74 @@ def adapt_input_channels(model: keras.Model, channels: int, *, method: str = "av
         for old_w, new_w in zip(old_weights, new_weights):
             value = keras.ops.convert_to_numpy(old_w)
             if tuple(old_w.shape) != tuple(new_w.shape):
-                value = _adapt_kernel(value, tuple(new_w.shape), old_channels, channels, method, old_layer.name)
+                if channels == old_channels:
+                    raise ValueError(
+                        f"{spec.model}'s layer {old_layer.name!r} has weights of shape {tuple(old_w.shape)} that "
+                        f"depend on the input size {spec.input_shape} (e.g. learned positions), so they cannot be "
+                        f"carried over to another size. Received: input_shape={input_shape}"
+                    )
+                value = _adapt_weight(value, tuple(new_w.shape), old_channels, channels, method, old_layer.name)
             new_w.assign(value)
+        if hasattr(new_layer, "finalize_state"):  # a Normalization computes with copies of its variables
+            new_layer.finalize_state()
         _set_trainable([new_layer], old_layer.trainable)
     return new
 
 
-def _adapt_kernel(kernel: np.ndarray, new_shape: tuple, c_old: int, c_new: int, method: str, name: str) -> np.ndarray:
-    """A kernel `(..., k * c_old, out)` made `(..., k * c_new, out)`, as `adapt_input_channels` says.
+def _spec_of(model: keras.Model, what: str):
+    spec = getattr(model, "zoo_spec", None)
+    if spec is None:
+        raise ValueError(
+            f"{what} rebuilds the model from its spec, so it needs a model made by "
+            f"zoo.create_model (which sets model.zoo_spec). Received: model={model.name!r}"
+        )
+    return spec
 
-    Keras kernels keep their input axis second to last: `(in, out)` for Dense, `(kw, in, out)`
-    and `(kh, kw, in, out)` for convolutions. `k` is 1 but for a dense layer on flattened
-    channels-last inputs, where input `i` is channel `i % c_old` of position `i // c_old`.
+
+def _adapt_weight(value: np.ndarray, new_shape: tuple, c_old: int, c_new: int, method: str, name: str) -> np.ndarray:
+    """A weight whose shape depends on the input channels, adapted as `adapt_input_channels` says.
+
+    Two kinds qualify. A kernel `(..., k * c_old, out)` becomes `(..., k * c_new, out)`: Keras
+    kernels keep their input axis second to last (`(in, out)` for Dense, `(kh, kw, in, out)` for
+    Conv2D), and `k` is 1 but for a dense layer on flattened channels-last inputs, where input `i`
+    is channel `i % c_old` of position `i // c_old`. A per-channel vector `(..., c_old)` becomes
+    `(..., c_new)`: the statistics of a layer on the raw input (EfficientNet's Normalization).
     """
-    old_shape = kernel.shape
-    ok = (
-        len(old_shape) >= 2
-        and len(new_shape) == len(old_shape)
+    old_shape = value.shape
+    same_rank = len(new_shape) == len(old_shape) >= 1
+    if same_rank and old_shape[:-1] == new_shape[:-1] and (old_shape[-1], new_shape[-1]) == (c_old, c_new):
+        # A statistic of each channel, not a sum over channels: take the channels' values as they
+        # are (their mean, or cyclically), unscaled.
+        return _adapt_channels(value, c_new, method, axis=-1).astype(value.dtype)
+    is_kernel = (
+        same_rank
+        and len(old_shape) >= 2
         and old_shape[:-2] == new_shape[:-2]
         and old_shape[-1] == new_shape[-1]
         and old_shape[-2] % c_old == 0
         and new_shape[-2] == old_shape[-2] // c_old * c_new
     )
-    if not ok:
+    if not is_kernel:
         raise ValueError(
-            f"The architectures do not line up: weight of layer {name!r} is {old_shape} in the model and "
-            f"{new_shape} in the rebuilt one, which is not a kernel reading {c_old} -> {c_new} input channels. "
-            f"Received: channels={c_new}"
+            f"The architectures do not line up: a weight of layer {name!r} is {old_shape} in the model and "
+            f"{new_shape} in the rebuilt one, which is neither a kernel reading {c_old} -> {c_new} input "
+            f"channels nor a per-channel vector. Received: channels={c_new}"
         )
     k = old_shape[-2] // c_old
-    kernel = kernel.reshape(*old_shape[:-2], k, c_old, old_shape[-1])
-    if method == "average":
-        mean = kernel.mean(axis=-2, keepdims=True)
-        adapted = np.repeat(mean, c_new, axis=-2)
-    else:  # "replicate": channel j reads old channel j mod c_old
-        adapted = np.take(kernel, np.arange(c_new) % c_old, axis=-2)
+    kernel = value.reshape(*old_shape[:-2], k, c_old, old_shape[-1])
     # A layer's output sums its kernel over the input channels. Scaling by c_old / c_new keeps
     # that sum (so the activations, and the batch norms' statistics after them) at the scale the
     # rest of the network was trained on: an input with all channels equal to x gives
     # sum_c W_c x = c_old * mean(W) x before and c_new * (c_old / c_new) * mean(W) x after.
-    adapted = adapted * (c_old / c_new)
-    return adapted.reshape(new_shape).astype(kernel.dtype)
+    adapted = _adapt_channels(kernel, c_new, method, axis=-2) * (c_old / c_new)
+    return adapted.reshape(new_shape).astype(value.dtype)
+
+
+def _adapt_channels(value: np.ndarray, c_new: int, method: str, *, axis: int) -> np.ndarray:
+    """`"average"`: the mean over `axis`, repeated `c_new` times; `"replicate"`: entry j is old j mod c_old."""
+    if method == "average":
+        return np.repeat(value.mean(axis=axis, keepdims=True), c_new, axis=axis)
+    return np.take(value, np.arange(c_new) % value.shape[axis], axis=axis)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -101,3 +101,25 @@ def test_help_lists_the_commands():
     out = zoo("--help").stdout
     for command in ("list", "info", "demo"):
         assert command in out
+
+
+def test_the_installed_package_loads_a_shipped_checkpoint_offline(tmp_path):
+    code = (
+        "import numpy as np, zoo; from sklearn.datasets import load_digits; "
+        "assert 'site-packages' in zoo.__file__, zoo.__file__; "
+        "model = zoo.create_model('cnn_small.digits'); "
+        "d = load_digits(); x = (d.images[:200] / 16.0)[..., None].astype('float32'); "
+        "print(np.mean(model.predict(x, verbose=0).argmax(-1) == d.target[:200]))"
+    )
+    env = {**os.environ, "ZOO_OFFLINE": "1", "ZOO_HOME": str(tmp_path / "empty_cache")}
+    result = subprocess.run([str(ZOO.parent / "python"), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip().splitlines()[-1]) > 0.9
+
+
+def test_list_pretrained_shows_the_shipped_checkpoints():
+    out = zoo("list", "--pretrained").stdout
+    for name in ("cnn_small.digits", "resnet20.digits", "resnet20.digits04"):
+        assert name in out
+    assert "accuracy=0.98" in out
+    assert "resnet20.digits    accuracy=0.99" in zoo("info", "resnet20").stdout

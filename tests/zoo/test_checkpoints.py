@@ -101,8 +101,8 @@ def test_load_by_tag_from_the_user_cache(trained, zoo_home):
     shutil.copytree(folder, zoo_home / folder.name)
     for loaded in (zoo.create_model("resnet20.tiny"), zoo.create_model("resnet20", pretrained="tiny")):
         np.testing.assert_allclose(predictions(loaded), predictions(model), rtol=1e-6)
-    assert zoo.list_models(pretrained=True) == ["resnet20.tiny"]
-    assert zoo.model_info("resnet20").checkpoints == [{"name": "resnet20.tiny", "metrics": {"accuracy": 0.5}}]
+    assert "resnet20.tiny" in zoo.list_models(pretrained=True)
+    assert {"name": "resnet20.tiny", "metrics": {"accuracy": 0.5}} in zoo.model_info("resnet20").checkpoints
 
 
 def test_the_shipped_folder_comes_before_the_cache(trained, zoo_home, tmp_path, monkeypatch):
@@ -118,7 +118,7 @@ def test_the_shipped_folder_comes_before_the_cache(trained, zoo_home, tmp_path, 
 
 def test_unknown_tag_lists_the_known_ones(trained, zoo_home):
     shutil.copytree(trained[1], zoo_home / "resnet20.tiny")
-    with pytest.raises(CheckpointError, match="Known tags for resnet20: tiny"):
+    with pytest.raises(CheckpointError, match="Known tags for resnet20: .*tiny"):
         zoo.create_model("resnet20", pretrained="imagenet21k")
     with pytest.raises(CheckpointError, match="No checkpoint folder"):
         zoo.create_model("resnet20", pretrained="./no/such/folder")
@@ -200,7 +200,7 @@ def test_download_from_a_url_then_load_from_the_cache(trained, zoo_home):
     np.testing.assert_allclose(predictions(loaded), predictions(model), rtol=1e-6)
     np.testing.assert_allclose(predictions(again), predictions(model), rtol=1e-6)
     assert cache_files(zoo_home) == ["card.json", "config.json", "model.weights.h5"]
-    assert zoo.list_models(pretrained=True) == ["resnet20.tiny"]
+    assert "resnet20.tiny" in zoo.list_models(pretrained=True)
 
 
 def test_file_urls_work_too(trained, zoo_home):
@@ -284,3 +284,21 @@ def test_a_shipped_card_can_fetch_its_weights_into_the_cache(trained, tmp_path, 
     np.testing.assert_allclose(predictions(loaded), predictions(model), rtol=1e-6)
     assert (zoo_home / "resnet20.tiny" / "model.weights.h5").is_file()
     assert not (shipped / folder.name / "model.weights.h5").exists()  # never written into the install
+
+
+def test_another_size_and_channels_at_once(trained):
+    folder = trained[1]
+    grey = zoo.create_model("resnet20", pretrained=str(folder), input_shape=(16, 16, 1))
+    rgb = zoo.create_model("resnet20", pretrained=str(folder), input_shape=(16, 16, 3))
+    x = np.random.default_rng(2).random((2, 16, 16, 1)).astype("float32")
+    np.testing.assert_allclose(rgb.predict(np.repeat(x, 3, axis=-1), verbose=0), grey.predict(x, verbose=0), atol=1e-5)
+
+
+def test_learned_positions_cannot_change_size():
+    import zoo.transfer
+
+    vit = zoo.create_model("vit_tiny", input_shape=(32, 32, 3), dim=16, depth=1, heads=2, mlp_dim=16)
+    with pytest.raises(ValueError, match="depend on the input size"):
+        zoo.transfer.resize_input(vit, (64, 64, 3))
+    with pytest.raises(ValueError, match="multiples of patch_size"):
+        zoo.transfer.resize_input(vit, (40, 40, 3))

@@ -36,3 +36,19 @@ def test_metrics_re_measured_on_held_out_data_match_the_card(folder, monkeypatch
     accuracy = float(np.mean(np.argmax(model.predict(data.x_test, verbose=0), axis=-1) == data.y_test))
     assert abs(accuracy - card["metrics"]["accuracy"]) <= 0.005
     assert accuracy > 0.9  # and they are good models: far above the 0.1 or 0.2 of chance
+
+
+def test_a_flipped_byte_in_a_shipped_checkpoint_stops_loading(tmp_path, monkeypatch):
+    import shutil
+
+    shipped = tmp_path / "pretrained"
+    folder = shutil.copytree(checkpoints.shipped_dir() / "cnn_small.digits", shipped / "cnn_small.digits")
+    data = bytearray((folder / "model.weights.h5").read_bytes())
+    data[-100] ^= 0x01
+    (folder / "model.weights.h5").write_bytes(bytes(data))
+    monkeypatch.setattr(checkpoints, "shipped_dir", lambda: shipped)
+    expected = json.loads((folder / "card.json").read_text())["sha256"]
+    with pytest.raises(checkpoints.ChecksumError) as info:
+        zoo.create_model("cnn_small.digits")
+    assert str(folder / "model.weights.h5") in str(info.value)
+    assert f"expected {expected}, actual {checkpoints.sha256_of(folder / 'model.weights.h5')}" in str(info.value)

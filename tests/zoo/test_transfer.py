@@ -98,6 +98,10 @@ def test_replace_head_activation_and_dropout():
     assert (config.classifier_activation, config.head_dropout, binary.zoo_spec.num_classes) == ("sigmoid", 0.0, 1)
     assert model.zoo_spec.config.classifier_activation is None  # the old spec is untouched
 
+    grey = transfer.adapt_input_channels(kept, 1)  # the updated spec rebuilds the new architecture
+    assert tuple(grey.output.shape) == (None, 3) and grey.get_layer("head_dropout").rate == pytest.approx(0.2)
+    np.testing.assert_array_equal(grey.get_layer("head").kernel.numpy(), kept.get_layer("head").kernel.numpy())
+
 
 # --- adapt_input_channels -------------------------------------------------------------------
 
@@ -310,6 +314,38 @@ def test_nested_keras_applications_backbone():
     assert trainable == {"block_16_expand", "block_16_depthwise", "block_16_project", "Conv_1", "head"}
     assert transfer.feature_extractor(model).output.shape == (None, base.output.shape[-1])
     assert transfer.replace_head(model, 5).output.shape == (None, 5)
+
+
+def test_keras_applications_family():
+    """A registry model on a keras.applications backbone: blocks, freezing, a new head, grey input."""
+    model = zoo.create_model("keras_efficientnet_b0", input_shape=(32, 32, 3), num_classes=3)
+    blocks = transfer.backbone_blocks(model)
+    # keras.applications leaves EfficientNet's first layer unnamed: "rescaling", "rescaling_9", ...
+    assert prefixes(blocks)[0].startswith("rescaling")
+    assert prefixes(blocks)[1:3] == ["stem_conv_pad", "block1a_dwconv"]
+    assert prefixes(blocks)[-1] == "block7a_expand_conv" and blocks[-1][-1].name == "avg_pool"
+    transfer.freeze_backbone(model, trainable_top_blocks=1)
+    assert {w.path.split("/")[0] for w in model.trainable_weights} <= {layer.name for layer in blocks[-1]} | {"head"}
+    assert transfer.replace_head(model, 5).output.shape == (None, 5)
+
+    norm = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
+    norm.adapt_mean.assign([100.0, 120.0, 90.0])
+    norm.adapt_variance.assign([3000.0, 2500.0, 2000.0])
+    norm.finalize_state()
+    grey = transfer.adapt_input_channels(model, 1)
+    grey_norm = next(layer for layer in grey.layers if isinstance(layer, keras.layers.Normalization))
+    # Per-channel statistics are averaged, not scaled, and the layer computes with them.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grey_norm.mean).ravel(), [310 / 3], rtol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grey_norm.variance).ravel(), [2500], rtol=1e-6)
+    assert grey(images(n=1, shape=(32, 32, 1))).shape == (1, 3)
+
+
+def test_per_channel_vectors():
+    vector = np.array([1.0, 2.0, 3.0], dtype="float32")
+    np.testing.assert_allclose(transfer._adapt_weight(vector, (1,), 3, 1, "average", "norm"), [2.0])
+    np.testing.assert_allclose(transfer._adapt_weight(vector, (4,), 3, 4, "replicate", "norm"), [1, 2, 3, 1])
+    with pytest.raises(ValueError, match="neither a kernel .* nor a per-channel vector"):
+        transfer._adapt_weight(vector, (2,), 3, 1, "average", "norm")
 
 
 # --- feature_extractor ----------------------------------------------------------------------

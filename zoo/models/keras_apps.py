@@ -19,9 +19,11 @@ into Keras's cache `$KERAS_HOME/models` (default `~/.keras/models`). With `num_c
 whole ImageNet classifier is loaded, its top Dense into `head`: predictions equal
 `keras.applications.X(weights="imagenet")`'s. With any other `num_classes` the backbone
 ("notop") file is loaded and the head is new. With `ZOO_OFFLINE=1` a file missing from the cache is
-an error that names it, before any network access. A download whose hash does not match is
-deleted and refused (keras.applications publishes no hash for MobileNetV2's files, so those are
-not verified).
+`zoo.checkpoints.OfflineError` that names it, its cache folder and URL, before any network
+access. A download whose hash does not match is deleted and refused with
+`zoo.checkpoints.ChecksumError` (keras.applications publishes no hash for MobileNetV2's files, so
+those are not verified). `create_model(name, pretrained="imagenet")` is the same as
+`weights="imagenet"`.
 
 Example:
     >>> model = zoo.create_model("keras_mobilenet_v2", weights="imagenet")  # the ImageNet classifier
@@ -75,12 +77,18 @@ class KerasAppConfig(HeadConfig):
         check_choice("weights", self.weights, WEIGHTS)
         check_choice("pooling", self.pooling, POOLINGS)
         if not isinstance(self.include_preprocessing, bool):
-            raise ValueError(f"include_preprocessing must be True or False. Received: include_preprocessing={self.include_preprocessing!r}")
+            raise ValueError(
+                "include_preprocessing must be True or False. "
+                f"Received: include_preprocessing={self.include_preprocessing!r}"
+            )
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or self.alpha <= 0:
             raise ValueError(f"alpha must be a positive number. Received: alpha={self.alpha!r}")
         if self.application != "MobileNetV2" and self.alpha != 1.0:
-            raise ValueError(f"alpha is MobileNetV2's width multiplier; {self.application} has none. Received: alpha={self.alpha!r}")
-        if self.application == "MobileNetV2" and self.weights == "imagenet" and self.alpha not in MOBILENET_V2_IMAGENET_ALPHAS:
+            raise ValueError(
+                f"alpha is MobileNetV2's width multiplier; {self.application} has none. Received: alpha={self.alpha!r}"
+            )
+        imagenet_mobilenet = self.application == "MobileNetV2" and self.weights == "imagenet"
+        if imagenet_mobilenet and self.alpha not in MOBILENET_V2_IMAGENET_ALPHAS:
             raise ValueError(
                 f"MobileNetV2's ImageNet weights exist for alpha in {MOBILENET_V2_IMAGENET_ALPHAS}. "
                 f"Received: alpha={self.alpha!r}"
@@ -100,7 +108,9 @@ def build_keras_app(config: KerasAppConfig, *, input_shape: tuple[int, ...], num
     imagenet = config.weights == "imagenet"
     imagenet_top = imagenet and num_classes == 1000  # the ImageNet classifier fits our head as it is
     # Resolve the weights first: offline or corrupted, fail before building anything.
-    weights_path = fetch_weights(imagenet_weights_file(config, input_shape, include_top=imagenet_top)) if imagenet else None
+    weights_path = None
+    if imagenet:
+        weights_path = fetch_weights(imagenet_weights_file(config, input_shape, include_top=imagenet_top))
 
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = _preprocess(inputs, config)
@@ -181,11 +191,13 @@ def imagenet_weights_file(config: KerasAppConfig, input_shape: tuple[int, ...], 
     module = importlib.import_module(f"keras.src.applications.{APPLICATIONS[config.application]['module']}")
     if config.application == "ResNet50":
         name = f"resnet50_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-        return WeightsFile(name, module.BASE_WEIGHTS_PATH + name, module.WEIGHTS_HASHES["resnet50"][0 if include_top else 1])
+        file_hash = module.WEIGHTS_HASHES["resnet50"][0 if include_top else 1]
+        return WeightsFile(name, module.BASE_WEIGHTS_PATH + name, file_hash)
     if config.application == "MobileNetV2":
         rows, cols = input_shape[:2]
         size = rows if rows == cols and rows in MOBILENET_V2_IMAGENET_SIZES else 224  # as keras.applications
-        name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(config.alpha)}_{size}{'' if include_top else '_no_top'}.h5"
+        suffix = "" if include_top else "_no_top"
+        name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(config.alpha)}_{size}{suffix}.h5"
         return WeightsFile(name, module.BASE_WEIGHT_PATH + name, None)  # keras publishes no hash for these
     name = f"efficientnetb0{'' if include_top else '_notop'}.h5"
     return WeightsFile(name, module.BASE_WEIGHTS_PATH + name, module.WEIGHTS_HASHES["b0"][0 if include_top else 1])
@@ -313,7 +325,7 @@ def keras_mobilenet_v2():
     return KerasAppConfig(application="MobileNetV2")
 
 
-# keras.applications' EfficientNetB0 has dropout 0.2 before its top (Tan and Le 2019, table 1 recipe).
+# head_dropout 0.2: keras.applications' EfficientNetB0 top has dropout 0.2 (its dropout_rate) before the dense.
 @register_model(KERAS_APPS, **_IMAGENET, params=5_330_571,
                 reference="Tan and Le 2019, https://arxiv.org/abs/1905.11946")
 def keras_efficientnet_b0():
