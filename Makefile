@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 demo: $(STAMP)
 	$(BIN)/zoo list
-	$(BIN)/zoo demo
+	$(BIN)/zoo demo all
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -2,7 +2,12 @@
 
     zoo list [PATTERN] [--family F] [--domain D] [--pretrained]
     zoo info NAME
-    zoo demo
+    zoo train DOMAIN [--model NAME] [--data SRC] [--test-data SRC] [--epochs N] [--batch-size N|full]
+                     [--optimizer O] [--learning-rate LR] [--schedule S] [--warmup-epochs N]
+                     [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
+    zoo evaluate DOMAIN --model-dir DIR --data SRC
+    zoo predict DOMAIN --model-dir DIR INPUT...
+    zoo demo [DOMAIN|all] [--output DIR]
 
 `list` and `info` never import TensorFlow, so they answer at once.
 """
@@ -62,11 +67,92 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from applications import demo
+def _train_config(args: argparse.Namespace):
+    from applications.common.training import TrainConfig
 
-    demo.registry_tour(epochs=args.epochs, seed=args.seed)
+    batch_size = args.batch_size if args.batch_size == "full" else _positive_int("--batch-size", args.batch_size)
+    return TrainConfig(
+        epochs=args.epochs, batch_size=batch_size, optimizer=args.optimizer, learning_rate=args.learning_rate,
+        schedule=args.schedule, warmup_epochs=args.warmup_epochs, weight_decay=args.weight_decay,
+        patience=None if args.patience == 0 else args.patience, seed=args.seed,
+    )
+
+
+def _positive_int(flag: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{flag} takes a positive integer or 'full'. Received: {flag} {text}")
+    return value
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from applications import domains
+    from applications.common.report import prepare_output_dir
+
+    pipeline = domains.pipeline(args.domain)
+    train = _train_config(args)
+    config = pipeline.config_from_args(args, train)
+    output = prepare_output_dir(args.output, args.domain)
+    print(f"Writing to {output}", flush=True)
+    try:
+        record = pipeline.train_and_evaluate(config, output)
+    except BaseException:
+        if output.is_dir() and not any(output.iterdir()):
+            output.rmdir()  # a run that failed before writing anything leaves no empty folder behind
+        raise
+    _print_summary(record, output)
     return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from applications import domains
+
+    domains.pipeline(args.domain).evaluate(args.model_dir, args.data)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from applications import domains
+
+    for result in domains.pipeline(args.domain).predict(args.model_dir, args.inputs):
+        print(f"{result['file']}\t{result['label']}\t{result['probability']:.4f}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from applications import domains
+    from applications.common.report import prepare_output_dir
+
+    names = domains.built() if args.domain == "all" else [args.domain]
+    root = Path(args.output) if args.output else prepare_output_dir(None, "demo")
+    for domain in names:
+        pipeline = domains.pipeline(domain)
+        output = prepare_output_dir(root / domain, domain)
+        print(f"== {domain} demo, writing to {output}", flush=True)
+        record = pipeline.demo(output, seed=args.seed)
+        _print_summary(record, output)
+    return 0
+
+
+def _print_summary(record: dict, output) -> None:
+    rows = [[record["model"], _num(record["metrics"].get("accuracy")), _num(record["metrics"].get("macro_f1")),
+             f"{record['timing']['train_s']:.1f}"]]
+    for name, values in record.get("baselines", {}).items():
+        rows.append([name, _num(values.get("accuracy")), _num(values.get("macro_f1")), _num(values.get("train_s"), 1)])
+    print()
+    print(_table(rows, ["model", "test accuracy", "macro-F1", "train s"]))
+    print(f"\n{record['data']['test']} held-out test examples. Files in {output}:")
+    for name in ("metrics.json", "model.keras", "history.csv", *record.get("plots", [])):
+        print(f"  {output / name}")
+
+
+def _num(value, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +170,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("demo", help="a tour: list the registry, train a model on the bundled digits")
-    p.add_argument("--epochs", type=int, default=15)
+    from applications.domains import built  # no TensorFlow: `zoo list` must stay instant
+
+    p = sub.add_parser("train", help="train and evaluate a model on a domain's data")
+    p.add_argument("domain", choices=registry.DOMAINS)
+    p.add_argument("--model", help="a registry name (`zoo list --domain DOMAIN`); each domain has a default")
+    p.add_argument("--data", default="sample", help="sample | tfds:NAME[/CONFIG] | a folder | a CSV file")
+    p.add_argument("--test-data", help="held-out data with the same classes, used as the test split")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", default="32", help="a positive integer, or 'full' for batch gradient descent")
+    p.add_argument("--optimizer", default="adam", help="sgd (momentum 0.9), adam, adamw or rmsprop")
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--schedule", default="constant", help="constant, step (x0.1 at 50%% and 75%%), or cosine")
+    p.add_argument("--warmup-epochs", type=int, default=0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--patience", type=int, default=5, help="early stopping patience in epochs; 0 turns it off")
+    p.add_argument("--pretrained", help="a checkpoint of --model to fine-tune: a tag, a folder or a URL")
+    p.add_argument("--freeze-backbone", action="store_true", help="with --pretrained: train the head only")
+    p.add_argument("--output", help="the run's folder (default: a new folder under runs/)")
+    p.add_argument("--seed", type=int, default=0)
+    vision = p.add_argument_group("vision")
+    vision.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="resize images to this")
+    vision.add_argument("--augment", choices=("auto", "light", "none"), default="auto")
+    vision.add_argument("--max-examples", type=int, help="cap each split of a TFDS set (quick runs)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="measure a trained run on data")
+    p.add_argument("domain", choices=registry.DOMAINS)
+    p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
+    p.add_argument("--data", required=True)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="label new inputs with a trained run")
+    p.add_argument("domain", choices=registry.DOMAINS)
+    p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files (vision) or texts, per domain")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("demo", help="run a domain's offline demo (all: every domain built)")
+    p.add_argument("domain", nargs="?", default="all", choices=["all", *built()])
+    p.add_argument("--output", help="a folder for the runs, one subfolder per domain (default: under runs/)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
     return parser

@@ -91,15 +91,17 @@ def test_list_pretrained_finds_checkpoints_in_the_user_cache(tmp_path):
     assert "No checkpoints match" in zoo("list", "vit*", "--pretrained", env={"ZOO_HOME": str(tmp_path)}).stdout
 
 
-def test_demo_trains_and_compares_with_a_baseline():
-    out = zoo("demo", "--epochs", "3").stdout
-    assert "Built cnn_small" in out
-    assert "Test accuracy: cnn_small" in out and "SVM on pixels" in out
+def test_demo_vision_reaches_98_percent_beside_the_svm(tmp_path):
+    out = zoo("demo", "vision", "--output", str(tmp_path / "demo"), cwd=tmp_path).stdout
+    record = json.loads((tmp_path / "demo" / "vision" / "metrics.json").read_text())
+    assert record["metrics"]["accuracy"] >= 0.98
+    assert "svm" in out and "test accuracy" in out
+    assert str(tmp_path / "demo" / "vision" / "plots" / "confusion_matrix.png") in out
 
 
 def test_help_lists_the_commands():
     out = zoo("--help").stdout
-    for command in ("list", "info", "demo"):
+    for command in ("list", "info", "train", "evaluate", "predict", "demo"):
         assert command in out
 
 

@@ -1,0 +1,338 @@
+"""A run's output folder and what is written into it: `metrics.json`, `history.csv`.
+
+Every file is written atomically, as `zoo.checkpoints` writes its downloads: to a temporary file in
+the same folder, then renamed into place with `os.replace`, so a reader never sees half a file and
+a run killed mid-write leaves the previous version (or nothing), never a truncated one.
+
+An output folder is never silently overwritten: a folder holding a finished run (`metrics.json`) or
+unrelated files is refused; a folder holding `backup/` (a run that was interrupted) is reused, so
+that training resumes where it stopped.
+
+This module does not import TensorFlow.
+
+Example:
+    >>> out = prepare_output_dir(None, "vision")            # runs/vision-20250101-120000
+    >>> write_metrics(out, domain="vision", model="resnet20", pretrained=None,
+    ...               data={"source": "sample", "train": 1000, "val": 200, "test": 300, "classes": ["0", "1"]},
+    ...               metrics={"accuracy": 0.97}, baselines={"logistic_regression": {"accuracy": 0.95}},
+    ...               timing={"train_s": 12.5, "train_examples_per_s": 1600.0})
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import io
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"
+DATA_KEYS = ("source", "train", "val", "test", "classes")
+TIMING_KEYS = ("train_s", "train_examples_per_s")
+_CORE_KEYS = ("domain", "model", "pretrained", "data", "metrics", "baselines", "timing", "run")
+
+
+class OutputExistsError(FileExistsError, ValueError):
+    """An output folder that holds a finished run or other files: it is never overwritten.
+
+    Also a `ValueError`, so the command line reports it as a user's mistake, in one line.
+    """
+
+
+class OutputNotWritableError(PermissionError, ValueError):
+    """An output folder that cannot be created or written to."""
+
+
+class MissingMetricsError(FileNotFoundError, ValueError):
+    """A folder without `metrics.json`: not a finished run."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The output folder
+
+
+def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: Path = Path("runs")) -> Path:
+    """The folder a run writes into, created if needed and checked writable.
+
+    Args:
+        output: the user's `--output`; None for a new folder `root/<domain>-YYYYmmdd-HHMMSS`
+            (with `-2`, `-3`... appended if that name is taken).
+        domain: the application (`"vision"`, `"nlp"`...), names the default folder.
+        root: where default folders are made.
+
+    Returns:
+        The folder. One holding `backup/` (an interrupted run) is returned as is: training resumes.
+
+    Raises:
+        ValueError: `output` is a file.
+        OutputExistsError (a FileExistsError): the folder holds a finished run (`metrics.json`)
+            or is not empty and holds no interrupted run.
+        OutputNotWritableError (a PermissionError): the folder cannot be created or written to.
+    """
+    if output is None:
+        return _new_default_dir(Path(root), domain)
+    path = Path(output).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"The output {path} is a file, not a folder. Received: output={os.fspath(output)!r}")
+    if path.is_dir():
+        if (path / METRICS_FILE).exists():
+            raise OutputExistsError(
+                f"{path} already holds a finished run ({METRICS_FILE}); runs are never silently "
+                f"overwritten: choose another --output or delete it."
+            )
+        if (path / BACKUP_DIR).is_dir():  # an interrupted run: resume it
+            _check_writable(path)
+            return path
+        if any(path.iterdir()):
+            raise OutputExistsError(
+                f"{path} is not empty and holds no interrupted run ({BACKUP_DIR}/); runs are never "
+                f"silently overwritten: choose another --output or delete it."
+            )
+        _check_writable(path)
+        return path
+    _mkdir(path, parents=True, exist_ok=False)
+    _check_writable(path)
+    return path
+
+
+def _new_default_dir(root: Path, domain: str) -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    _mkdir(root, parents=True, exist_ok=True)
+    for i in range(1, 1000):
+        path = root / (f"{domain}-{stamp}" if i == 1 else f"{domain}-{stamp}-{i}")
+        try:
+            _mkdir(path, parents=False, exist_ok=False)
+        except FileExistsError:
+            continue  # taken (another run started the same second): try the next suffix
+        _check_writable(path)
+        return path
+    raise OutputExistsError(f"Could not find a free folder name under {root} for {domain}-{stamp}.")
+
+
+def _mkdir(path: Path, *, parents: bool, exist_ok: bool) -> None:
+    try:
+        path.mkdir(parents=parents, exist_ok=exist_ok)
+    except FileExistsError:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"The output {path} is a file, not a folder. Received: output={str(path)!r}") from None
+        raise
+    except OSError as err:  # a parent that is a file, a read-only parent, ...
+        raise OutputNotWritableError(f"Cannot create the output folder {path}: {err.strerror or err}.") from err
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        raise OutputNotWritableError(
+            f"Cannot write to the output folder {path}: {err.strerror or err}. Choose another --output."
+        ) from err
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Write `data` as indented JSON, atomically; keys keep their order.
+
+    numpy numbers and arrays, paths, tuples and dataclasses are converted; NaN and infinity become
+    `null` (strict JSON).
+    """
+    path = Path(path)
+    text = json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
+    return _atomic_write_text(path, text)
+
+
+def write_metrics(
+    output_dir: str | os.PathLike,
+    *,
+    domain: str,
+    model: str,
+    pretrained: str | None,
+    data: dict,
+    metrics: dict,
+    baselines: dict,
+    timing: dict,
+    **extra: Any,
+) -> Path:
+    """Write `output_dir/metrics.json`, the record of a finished run (DESIGN.md's shape).
+
+    Keys, in order: `domain`, `model`, `pretrained`, `data` (`source`, `train`, `val`, `test`,
+    `classes`), `metrics` (on the test split), `baselines`, `timing` (`train_s`,
+    `train_examples_per_s`), then every `extra` key (e.g. `config`, `per_class`), then `run`: the
+    seed (from `extra["seed"]` or `extra["config"]["seed"]`), the python, tensorflow, keras and zoo
+    versions, the command line and the date.
+
+    Raises:
+        ValueError: `data` or `timing` lacks a required key; an `extra` key that is a core key.
+    """
+    missing = [k for k in DATA_KEYS if k not in data]
+    if missing:
+        raise ValueError(f"`data` lacks {', '.join(missing)} (it needs {', '.join(DATA_KEYS)}). Received: data={data!r}")
+    missing = [k for k in TIMING_KEYS if k not in timing]
+    if missing:
+        raise ValueError(
+            f"`timing` lacks {', '.join(missing)} (it needs {', '.join(TIMING_KEYS)}). Received: timing={timing!r}"
+        )
+    clash = [k for k in extra if k in _CORE_KEYS]
+    if clash:
+        raise ValueError(f"Extra keys may not replace the core keys {', '.join(clash)}. Received: {clash}")
+    data = {"source": str(data["source"]), **{k: data[k] for k in DATA_KEYS[1:]},
+            **{k: v for k, v in data.items() if k not in DATA_KEYS}}
+    record = {
+        "domain": domain,
+        "model": model,
+        "pretrained": None if pretrained is None else os.fspath(pretrained),
+        "data": data,
+        "metrics": metrics,
+        "baselines": baselines,
+        "timing": timing,
+        **extra,
+        "run": run_record(seed=_seed_of(extra)),
+    }
+    return write_json(Path(output_dir) / METRICS_FILE, record)
+
+
+def read_metrics(output_dir: str | os.PathLike) -> dict:
+    """The `metrics.json` of a finished run.
+
+    Raises:
+        MissingMetricsError (a FileNotFoundError): the folder holds no `metrics.json`.
+    """
+    path = Path(output_dir) / METRICS_FILE
+    if not path.is_file():
+        raise MissingMetricsError(f"No {METRICS_FILE} in {output_dir}: not a finished run. Received: output_dir={os.fspath(output_dir)!r}")
+    return json.loads(path.read_text())
+
+
+def write_history_csv(output_dir: str | os.PathLike, history: dict[str, list]) -> Path:
+    """Write `output_dir/history.csv`: a column `epoch` (from 1), then one per history key, in order.
+
+    A key with fewer values than the longest (a metric logged only on some epochs) leaves blanks.
+    """
+    if not history:
+        raise ValueError(f"The history is empty. Received: history={history!r}")
+    keys = list(history)
+    n = max(len(v) for v in history.values())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for i in range(n):
+        row = [i + 1]
+        for k in keys:
+            values = history[k]
+            row.append(_csv_value(values[i]) if i < len(values) else "")
+        writer.writerow(row)
+    return _atomic_write_text(Path(output_dir) / HISTORY_FILE, buffer.getvalue())
+
+
+def run_record(*, seed: int | None = None) -> dict:
+    """What reproduces a run: the seed, the versions, the command line, the date (UTC)."""
+    return {
+        "seed": seed,
+        "python": platform.python_version(),
+        "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
+        "zoo": _zoo_version(),
+        "command": shlex.join(sys.argv),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def to_jsonable(obj: Any) -> Any:
+    """`obj` with numpy values, paths, tuples, sets and dataclasses made JSON types; NaN -> None."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return to_jsonable(dataclasses.asdict(obj))
+    if isinstance(obj, dict):
+        return {_json_key(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return [to_jsonable(v) for v in sorted(obj, key=str)]
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if hasattr(obj, "numpy") and callable(obj.numpy):  # a TensorFlow/Keras tensor
+        obj = obj.numpy()
+    if hasattr(obj, "tolist") and callable(obj.tolist):  # numpy scalars and arrays
+        return to_jsonable(obj.tolist())
+    raise TypeError(f"Cannot write a {type(obj).__name__} as JSON. Received: {obj!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _atomic_write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if hasattr(key, "item"):
+        key = key.item()
+    return str(key)
+
+
+def _csv_value(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    return value
+
+
+def _seed_of(extra: dict) -> int | None:
+    if "seed" in extra:
+        return to_jsonable(extra["seed"])
+    config = extra.get("config")
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        config = dataclasses.asdict(config)
+    if isinstance(config, dict) and "seed" in config:
+        return to_jsonable(config["seed"])
+    return None
+
+
+def _version(package: str) -> str | None:
+    module = sys.modules.get(package)
+    if module is not None and hasattr(module, "__version__"):
+        return str(module.__version__)
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _zoo_version() -> str | None:
+    try:
+        import zoo
+
+        return zoo.__version__
+    except Exception:  # noqa: BLE001  (a report is still written without it)
+        return None

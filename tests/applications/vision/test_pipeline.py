@@ -1,0 +1,170 @@
+"""The vision pipeline end to end: sample, TFDS (mocked), a folder of images; predict; bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from applications.common.report import prepare_output_dir
+from applications.common.training import TrainConfig
+from applications.vision import pipeline
+from applications.vision.pipeline import VisionConfig
+
+ZOO = Path(sys.executable).parent / "zoo"
+
+
+def quick(**kwargs):
+    train = TrainConfig(**{"epochs": 3, "learning_rate": 3e-3, "patience": None, **kwargs.pop("train", {})})
+    return VisionConfig(**{"model": "cnn_small", **kwargs}, train=train)
+
+
+def make_image_folder(root: Path, n_per_class=12, size=24, classes=("horizontal", "vertical"), seed=0):
+    """Two real classes of PNG images: noisy horizontal or vertical stripes."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for c, name in enumerate(classes):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(n_per_class):
+            stripes = (np.arange(size) // 3 % 2 * 200).astype("uint8")
+            img = np.tile(stripes[:, None] if c == 0 else stripes[None, :], (1, size) if c == 0 else (size, 1))
+            img = np.clip(img + rng.integers(0, 50, img.shape), 0, 255).astype("uint8")
+            Image.fromarray(np.stack([img] * 3, -1)).save(root / name / f"{i}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = prepare_output_dir(tmp_path_factory.mktemp("runs") / "digits", "vision")
+    record = pipeline.train_and_evaluate(quick(train={"epochs": 20}), out, verbose=False)
+    return out, record
+
+
+def test_sample_reaches_95_percent_on_held_out_digits(sample_run):
+    _, record = sample_run
+    assert record["metrics"]["accuracy"] >= 0.95
+    assert record["data"]["test"] == 360
+
+
+def test_metrics_json_has_the_contract_fields(sample_run):
+    out, record = sample_run
+    on_disk = json.loads((out / "metrics.json").read_text())
+    assert on_disk["domain"] == "vision" and on_disk["model"] == "cnn_small" and on_disk["pretrained"] is None
+    assert set(on_disk["data"]) >= {"source", "train", "val", "test", "classes"}
+    assert on_disk["data"]["classes"] == [str(d) for d in range(10)]
+    assert {"accuracy", "macro_f1"} <= set(on_disk["metrics"])
+    (baseline,) = on_disk["baselines"].values()
+    assert baseline["accuracy"] > 0.95  # the SVM on 8x8 pixels is a strong baseline
+    assert on_disk["timing"]["train_s"] > 0 and on_disk["timing"]["train_examples_per_s"] > 0
+    assert len(on_disk["per_class"]) == 10 and len(on_disk["confusion_matrix"]) == 10
+    assert (out / "model.keras").is_file() and (out / "history.csv").is_file()
+    for plot in on_disk["plots"]:
+        assert (out / plot).read_bytes()[:4] == b"\x89PNG"
+    assert {"plots/history.png", "plots/confusion_matrix.png", "plots/grad_cam.png"} <= set(on_disk["plots"])
+
+
+def test_evaluate_a_finished_run(sample_run):
+    out, record = sample_run
+    result = pipeline.evaluate(out, "sample", verbose=False)
+    assert result["metrics"]["accuracy"] == pytest.approx(record["metrics"]["accuracy"], abs=1e-6)
+
+
+def test_folder_of_images_train_then_predict_new_files(tmp_path):
+    from PIL import Image
+
+    data = make_image_folder(tmp_path / "stripes")
+    (data / "horizontal" / "broken.png").write_bytes(b"not an image")
+    out = prepare_output_dir(tmp_path / "run", "vision")
+    record = pipeline.train_and_evaluate(quick(data=str(data), train={"epochs": 8}), out, verbose=False)
+    assert record["data"]["classes"] == ["horizontal", "vertical"]
+    assert [Path(p).name for p in record["data"]["skipped"]] == ["broken.png"]
+    new = make_image_folder(tmp_path / "new", n_per_class=2, seed=1)
+    files = sorted(str(p) for p in new.rglob("*.png"))
+    Image.open(files[0]).convert("L").resize((40, 30)).save(tmp_path / "grey_other_size.png")
+    results = pipeline.predict(out, [*files, str(tmp_path / "grey_other_size.png")])
+    assert [r["file"] for r in results[:-1]] == files
+    assert all(0.0 <= r["probability"] <= 1.0 and r["label"] in ("horizontal", "vertical") for r in results)
+
+
+def test_tfds_source_under_mock_data(tmp_path):
+    import tensorflow_datasets as tfds
+
+    out = prepare_output_dir(tmp_path / "run", "vision")
+    with tfds.testing.mock_data(num_examples=40):
+        record = pipeline.train_and_evaluate(quick(data="tfds:mnist", train={"epochs": 1}), out, verbose=False)
+    assert record["data"]["source"] == "tfds:mnist"
+    assert record["data"]["classes"][:2] == ["0", "1"] and len(record["data"]["classes"]) == 10
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (quick(model="lstm_text"), "takes tokens inputs, not images"),
+        (quick(data="tfds:no_such_dataset_at_all"), "no_such_dataset_at_all"),
+    ],
+)
+def test_bad_configs_fail_with_a_clear_message(config, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        pipeline.train_and_evaluate(config, prepare_output_dir(tmp_path / "run", "vision"), verbose=False)
+
+
+def test_bad_folders_fail_with_a_clear_message(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="empty"):
+        pipeline.train_and_evaluate(quick(data=str(tmp_path / "empty")), prepare_output_dir(tmp_path / "r1", "vision"))
+    make_image_folder(tmp_path / "one", classes=("cats",))
+    with pytest.raises(ValueError, match="at least two classes"):
+        pipeline.train_and_evaluate(quick(data=str(tmp_path / "one")), prepare_output_dir(tmp_path / "r2", "vision"))
+
+
+def test_a_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(ValueError, match="not a finished vision run"):
+        pipeline.predict(tmp_path, ["x.png"])
+
+
+# -- the command line, as a user types it -----------------------------------------------------
+
+
+def zoo(*args, cwd):
+    return subprocess.run([str(ZOO), *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_train_predict_evaluate(tmp_path):
+    data = make_image_folder(tmp_path / "stripes")
+    result = zoo("train", "vision", "--model", "cnn_small", "--data", str(data), "--epochs", "3",
+                 "--output", str(tmp_path / "run"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout and "svm" in result.stdout
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["config"]["train"]["epochs"] == 3
+
+    files = sorted(str(p) for p in (data / "vertical").glob("*.png"))[:2]
+    result = zoo("predict", "vision", "--model-dir", str(tmp_path / "run"), *files, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == files
+
+    again = zoo("train", "vision", "--model", "cnn_small", "--data", str(data), "--output", str(tmp_path / "run"),
+                cwd=tmp_path)
+    assert again.returncode == 2 and "never silently overwritten" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["predict", "vision", "x.png"], "--model-dir"),
+        (["train", "vision", "--epochs", "-1"], "epochs"),
+        (["train", "vision", "--batch-size", "0"], "--batch-size"),
+        (["train", "vision", "--data", "no/such/folder"], "No such file or folder"),
+        (["train", "vision", "--freeze-backbone"], "--freeze-backbone needs --pretrained"),
+        (["train", "nlp"], "not built yet"),
+    ],
+)
+def test_cli_bad_input(args, message, tmp_path):
+    result = zoo(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
