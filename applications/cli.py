@@ -141,9 +141,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _print_summary(record: dict, output) -> None:
     rows = [[record["model"], _num(record["metrics"].get("accuracy")), _num(record["metrics"].get("macro_f1")),
-             f"{record['timing']['train_s']:.1f}"]]
+             f"{record['timing']['train_s']:.2f}"]]
     for name, values in record.get("baselines", {}).items():
-        rows.append([name, _num(values.get("accuracy")), _num(values.get("macro_f1")), _num(values.get("train_s"), 1)])
+        rows.append([name, _num(values.get("accuracy")), _num(values.get("macro_f1")), _num(values.get("train_s"), 2)])
     print()
     print(_table(rows, ["model", "test accuracy", "macro-F1", "train s"]))
     print(f"\n{record['data']['test']} held-out test examples. Files in {output}:")

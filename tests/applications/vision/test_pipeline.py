@@ -168,3 +168,25 @@ def test_cli_bad_input(args, message, tmp_path):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_real_photographs_never_seen(tmp_path):
+    """Crops of the two real photographs scikit-learn ships (a temple in China, a flower)."""
+    from PIL import Image
+    from sklearn.datasets import load_sample_images
+
+    rng = np.random.default_rng(0)
+    photos = load_sample_images()
+    for name, photo in zip(("temple", "flower"), photos.images):
+        for split, count in (("train", 24), ("new", 3)):
+            (tmp_path / split / name).mkdir(parents=True)
+            for i in range(count):
+                top, left = rng.integers(0, photo.shape[0] - 96), rng.integers(0, photo.shape[1] - 96)
+                Image.fromarray(photo[top:top + 96, left:left + 96]).save(tmp_path / split / name / f"{i}.jpg")
+    out = prepare_output_dir(tmp_path / "run", "vision")
+    record = pipeline.train_and_evaluate(quick(data=str(tmp_path / "train"), train={"epochs": 6}), out, verbose=False)
+    assert record["data"]["image_shape"] == [64, 64, 3]
+    assert record["metrics"]["accuracy"] >= 0.75  # 8 held-out crops: far from a coin toss
+    files = sorted(str(p) for p in (tmp_path / "new").rglob("*.jpg"))
+    labels = [r["label"] for r in pipeline.predict(out, files)]
+    assert np.mean([label == Path(f).parent.name for label, f in zip(labels, files)]) >= 4 / 6
