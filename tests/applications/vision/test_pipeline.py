@@ -190,3 +190,20 @@ def test_real_photographs_never_seen(tmp_path):
     files = sorted(str(p) for p in (tmp_path / "new").rglob("*.jpg"))
     labels = [r["label"] for r in pipeline.predict(out, files)]
     assert np.mean([label == Path(f).parent.name for label, f in zip(labels, files)]) >= 4 / 6
+
+
+def test_fine_tune_a_checkpoint_with_a_frozen_backbone(tmp_path):
+    out = prepare_output_dir(tmp_path / "run", "vision")
+    config = quick(model="resnet20", pretrained="digits04", freeze_backbone=True, augment="none",
+                   data=str(make_image_folder(tmp_path / "stripes")), train={"epochs": 3})
+    record = pipeline.train_and_evaluate(config, out, verbose=False)
+    assert record["pretrained"] == "digits04"
+    assert record["data"]["classes"] == ["horizontal", "vertical"]
+    model = pipeline.load_run(out)[0]
+    assert model.output_shape == (None, 2)  # a new head for the new classes
+
+
+def test_evaluate_refuses_data_with_other_classes(sample_run, tmp_path):
+    out, _ = sample_run
+    with pytest.raises(ValueError, match="not the model's"):
+        pipeline.evaluate(out, str(make_image_folder(tmp_path / "stripes")), verbose=False)
