@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 import os
 import re
-import uuid
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from zoo.files import atomic_path
 
 PLOTS_DIR = "plots"
 DPI = 120
@@ -33,17 +34,10 @@ def save_figure(fig: Figure, output_dir: str | os.PathLike, name: str) -> Path:
     name = name[:-4] if name.endswith(".png") else name
     if not _NAME.match(name):
         raise ValueError(f"A plot name is letters, digits, '_', '-' or '.', without a folder. Received: name={name!r}")
-    folder = Path(output_dir) / PLOTS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    tmp = folder / f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.png"
-    try:
-        FigureCanvasAgg(fig)  # render with Agg whatever the session's backend
+    path = Path(output_dir) / PLOTS_DIR / f"{name}.png"
+    FigureCanvasAgg(fig)  # render with Agg whatever the session's backend
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -31,9 +31,10 @@ import platform
 import shlex
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
+
+from zoo.files import atomic_path
 
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
@@ -280,15 +281,9 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def _atomic_write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -28,7 +28,6 @@ import json
 import math
 import os
 import time
-import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import keras
 import numpy as np
 
 from applications.common.report import BACKUP_DIR, to_jsonable, write_json
+from zoo.files import atomic_path
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine")
@@ -258,14 +258,8 @@ class _BestCheckpoint(keras.callbacks.Callback):
             if not value < self.best:
                 return
             self.best = value
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.keras")
-        try:
+        with atomic_path(self.path) as tmp:
             self.model.save(tmp)
-            os.replace(tmp, self.path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
 
 class _EarlyStopping(keras.callbacks.EarlyStopping):

@@ -12,7 +12,6 @@ network's input itself, and its augmentation layers act only in training.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,14 +159,11 @@ def classification_metrics(y_true, probs, class_names) -> tuple[dict, dict, list
 
 def save_model(model, output_dir: Path) -> Path:
     """`model.keras`, written under a temporary name and renamed: never half-written."""
+    from zoo.files import atomic_path
+
     path = output_dir / "model.keras"
-    tmp = output_dir / f".model.{os.getpid()}.tmp.keras"
-    try:
+    with atomic_path(path) as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
