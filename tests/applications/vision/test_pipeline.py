@@ -94,8 +94,10 @@ def test_tfds_source_under_mock_data(tmp_path):
 
     out = prepare_output_dir(tmp_path / "run", "vision")
     with tfds.testing.mock_data(num_examples=40):
-        record = pipeline.train_and_evaluate(quick(data="tfds:mnist", train={"epochs": 1}), out, verbose=False)
+        record = pipeline.train_and_evaluate(quick(data="tfds:mnist", max_examples=20, train={"epochs": 1}), out,
+                                             verbose=False)
     assert record["data"]["source"] == "tfds:mnist"
+    assert record["data"]["train"] + record["data"]["val"] <= 20 and record["data"]["test"] <= 20
     assert record["data"]["classes"][:2] == ["0", "1"] and len(record["data"]["classes"]) == 10
 
 
@@ -135,11 +137,18 @@ def zoo(*args, cwd):
 def test_cli_train_predict_evaluate(tmp_path):
     data = make_image_folder(tmp_path / "stripes")
     result = zoo("train", "vision", "--model", "cnn_small", "--data", str(data), "--epochs", "3",
-                 "--output", str(tmp_path / "run"), cwd=tmp_path)
+                 "--image-size", "16", "20", "--augment", "light", "--optimizer", "sgd", "--schedule", "cosine",
+                 "--warmup-epochs", "1", "--batch-size", "full", "--output", str(tmp_path / "run"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout and "svm" in result.stdout
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert record["config"]["train"]["epochs"] == 3
+    assert record["config"]["train"]["epochs"] == 3 and record["config"]["train"]["batch_size"] == "full"
+    assert record["config"]["train"]["optimizer"] == "sgd" and record["config"]["augment"] == "light"
+    assert record["data"]["image_shape"] == [16, 20, 1]  # grey stripes saved as RGB are detected as grey
+
+    result = zoo("evaluate", "vision", "--model-dir", str(tmp_path / "run"), "--data", str(data), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "accuracy" in result.stdout and "on 24 images" in result.stdout
 
     files = sorted(str(p) for p in (data / "vertical").glob("*.png"))[:2]
     result = zoo("predict", "vision", "--model-dir", str(tmp_path / "run"), *files, cwd=tmp_path)
