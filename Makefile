@@ -17,11 +17,12 @@ install: $(STAMP)
 
 # A regular (not editable) install, as users get it: the tests run the installed `zoo` command,
 # so reinstall whenever the package's files change.
-SOURCES := setup.cfg pyproject.toml $(shell find zoo applications pretrained -type f ! -name '*.pyc' 2>/dev/null)
+SOURCES := Makefile setup.cfg pyproject.toml $(shell find zoo applications pretrained -type f ! -name '*.pyc' 2>/dev/null)
 
 $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	rm -rf build  # setuptools reuses build/lib: files deleted from the source would still ship
 	$(BIN)/python -m pip install --quiet ".[dev]"
 	touch $(STAMP)
 
