@@ -1,0 +1,147 @@
+"""Image-classification sets from TensorFlow Datasets, as the vision application's `ImageData`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_fraction, _check_image_size
+
+
+def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float = 0.2,
+              max_examples: int | None = None, data_dir=None) -> ImageData:
+    """An image-classification set from TensorFlow Datasets (`tfds:mnist`, `tfds:cifar10`, ...).
+
+    The set's `train` split gives train and validation (`val_fraction` of it, drawn with `seed`);
+    its `test` split (or `validation` when it has no `test`) is the test split. A set with
+    neither has its test split carved from `train` too, the same fraction as validation.
+
+    Args:
+        name: a TFDS name, optionally `NAME/CONFIG` and a version (`"mnist"`, `"cifar10:3.*.*"`).
+        image_size: `(height, width)` to resize to; the set's own size when None (and
+            `DEFAULT_IMAGE_SIZE` for sets whose images vary in size).
+        seed: fixes which training examples go to validation.
+        val_fraction: fraction of the training split held out for validation, in [0, 1).
+        max_examples: read at most this many examples of each TFDS split (for quick runs).
+        data_dir: where TFDS keeps its data; its default (`~/tensorflow_datasets`) when None.
+
+    Raises:
+        ValueError: an unknown name (with close names), or a set that is not image classification.
+
+    Example:
+        >>> data = load_tfds("mnist", max_examples=1000)
+        >>> data.image_shape, data.class_names[:3]
+        ((28, 28, 1), ('0', '1', '2'))
+    """
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    _check_fraction("val_fraction", val_fraction)
+    if max_examples is not None and (isinstance(max_examples, bool) or not isinstance(max_examples, int)
+                                     or max_examples < 1):
+        raise ValueError(f"max_examples must be a positive int or None. Received: max_examples={max_examples!r}")
+    image_size = _check_image_size(image_size, allow_none=True)
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        import difflib
+
+        close = difflib.get_close_matches(name.split("/")[0].split(":")[0], tfds.list_builders(), n=5, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"TensorFlow Datasets has no data set named {name!r}.{hint} "
+            f"The catalogue: https://www.tensorflow.org/datasets/catalog/overview. Received: source='tfds:{name}'"
+        ) from None
+
+    features = builder.info.features
+    image_feature = features["image"] if "image" in features else None
+    label_feature = features["label"] if "label" in features else None
+    if not isinstance(image_feature, tfds.features.Image) or not isinstance(label_feature, tfds.features.ClassLabel):
+        kinds = ", ".join(f"{key}: {type(value).__name__}" for key, value in features.items())
+        raise ValueError(
+            f"tfds:{name} is not an image-classification set: it has features {{{kinds}}}; the vision "
+            f"application needs an 'image' (Image) and a 'label' (ClassLabel). Received: source='tfds:{name}'"
+        )
+
+    height, width, channels = image_feature.shape
+    if channels is None:
+        raise ValueError(f"tfds:{name} has images with a varying number of channels. Received: source='tfds:{name}'")
+    if image_size is None and (height is None or width is None):
+        image_size = DEFAULT_IMAGE_SIZE  # the images vary in size: one size is needed to batch them
+    image_shape = (*(image_size or (height, width)), channels)
+    scale = {np.dtype("uint8"): 255.0, np.dtype("uint16"): 65535.0}.get(np.dtype(image_feature.np_dtype), 1.0)
+
+    try:
+        builder.download_and_prepare()
+    except Exception as error:  # no network, no disk space, a manual download needed, ...
+        raise RuntimeError(
+            f"Could not download and prepare tfds:{name} into {builder.data_dir}: {error}"
+        ) from error
+
+    available = set(builder.info.splits.keys()) or {"train", "test"}  # empty under tfds.testing.mock_data
+    if "train" not in available:
+        raise ValueError(
+            f"tfds:{name} has no 'train' split; its splits are {sorted(available)}. Received: source='tfds:{name}'"
+        )
+    test_split = "test" if "test" in available else "validation" if "validation" in available else None
+
+    def read(split):
+        ds = builder.as_dataset(split=split, shuffle_files=False)
+        return ds.take(max_examples) if max_examples is not None else ds
+
+    def to_pair(example):
+        image = tf.cast(example["image"], tf.float32) / scale
+        if image_size is not None:
+            image = tf.image.resize(image, image_size, antialias=True)
+        image = tf.ensure_shape(tf.clip_by_value(image, 0.0, 1.0), image_shape)
+        return image, tf.cast(example["label"], tf.int32)
+
+    train = read("train")
+    n_train = _num_examples(builder, "train", train, max_examples)
+    test_fraction = 0.0 if test_split else val_fraction
+    part = _random_parts(n_train, (val_fraction, test_fraction), seed=seed)  # 0 train, 1 val, 2 test
+    part = tf.constant(part, dtype=tf.int8)
+
+    def subset(index):
+        return train.enumerate().filter(lambda i, _: part[i] == index).map(lambda _, example: example)
+
+    if test_split:
+        test = read(test_split)
+        n_test = _num_examples(builder, test_split, test, max_examples)
+    else:
+        test = subset(2)
+        n_test = int(np.sum(part.numpy() == 2))
+    counts = {"train": int(np.sum(part.numpy() == 0)), "val": int(np.sum(part.numpy() == 1)), "test": n_test}
+
+    def finish(ds, n):  # a known size lets fit show progress and shuffle fully
+        ds = ds.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.apply(tf.data.experimental.assert_cardinality(n))
+
+    return ImageData(
+        train=finish(subset(0), counts["train"]),
+        val=finish(subset(1), counts["val"]),
+        test=finish(test, counts["test"]),
+        class_names=tuple(label_feature.names),
+        image_shape=tuple(int(d) for d in image_shape),
+        counts=counts,
+        skipped=[],
+        source=f"tfds:{name}",
+    )
+
+
+def _num_examples(builder, split: str, ds, cap) -> int:
+    info = builder.info.splits
+    n = info[split].num_examples if split in info else int(ds.reduce(0, lambda count, _: count + 1))
+    return min(n, cap) if cap is not None else n
+
+
+def _random_parts(n: int, fractions, *, seed: int) -> np.ndarray:
+    """0 (train), 1, 2, ... for n examples: a seeded random `fractions[k]` of them get k + 1."""
+    parts = np.zeros(n, dtype="int8")
+    order = np.random.default_rng(seed).permutation(n)
+    start = 0
+    for k, fraction in enumerate(fractions, start=1):
+        size = round(n * fraction)
+        parts[order[start: start + size]] = k
+        start += size
+    return parts
