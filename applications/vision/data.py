@@ -2,8 +2,9 @@
 
 Three sources give the same `ImageData` (unbatched `tf.data` splits of float images in [0, 1]
 and int32 labels): the embedded sample (`load_sample`), TensorFlow Datasets (`load_tfds`, in
-`tfds_images.py`) and a folder of class subfolders (`load_folder`, in `folder_images.py`); `load_images` picks one from a parsed data source,
-`make_batches` batches a split for `fit`, and `load_image_files` reads files for `predict`.
+`tfds_images.py`) and a folder of class subfolders (`load_folder`, in `folder_images.py`).
+`load_images` picks one from a parsed data source, `make_batches` batches a split for `fit`, and
+`load_image_files` reads files for `predict`.
 
 `digits_splits` is the embedded sample: scikit-learn's bundled copy of the UCI handwritten digits
 (1,797 real 8x8 greyscale images, 10 classes; Alpaydin and Kaynak 1998, CC BY 4.0). The split is
