@@ -1,0 +1,491 @@
+"""Text data for the NLP application.
+
+Four sources give the same `TextData` (unbatched `tf.data` splits of `(text, label)`: `text` a
+`tf.string` scalar, `label` int32 in `0..len(class_names)-1`):
+
+- `load_sample`: the embedded, SYNTHETIC corpus of `applications.nlp.corpus` (word order
+  matters: negation, contrast), split stratified 64/16/20 with the seed;
+- `load_tfds`: a TensorFlow Datasets text-classification set with `text` and `label` features
+  (`tfds:imdb_reviews`);
+- `load_folder`: a folder of class subfolders of `.txt` files, as
+  `keras.utils.text_dataset_from_directory` expects;
+- `load_csv`: a CSV file with `text` and `label` columns.
+
+`load_texts` picks one from a parsed data source. Every source drops empty (or whitespace-only)
+texts and counts them in `TextData.skipped`; files must be UTF-8.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from applications.nlp.corpus import CORPUS_CLASSES, generate_corpus
+
+
+@dataclass(frozen=True)
+class TextData:
+    """Train, validation and test splits of a text-classification source, as tf.data.
+
+    Each split is an unbatched `tf.data.Dataset` of `(text, label)`: `text` a `tf.string` scalar,
+    `label` int32 in `0..len(class_names)-1`.
+    """
+
+    train: Any  # tf.data.Dataset
+    val: Any
+    test: Any
+    class_names: tuple[str, ...]
+    counts: dict  # {"train": n, "val": n, "test": n}
+    skipped: int  # empty texts dropped
+    source: str
+    test_kinds: list[str] | None = None  # sample only: each test example's corpus "kind", in order
+
+
+# ---------------------------------------------------------------------------------------------
+# The sources
+
+
+def load_sample(*, seed: int = 0, n: int = 4000) -> TextData:
+    """The synthetic corpus (`generate_corpus(n, seed=seed)`), split stratified 64/16/20.
+
+    The split is stratified by kind and label, so each split holds the same share of negations
+    and contrasts. `test_kinds` gives each test example's kind, to report e.g. the negation subset.
+
+    Example:
+        >>> data = load_sample()
+        >>> data.counts, data.class_names
+        ({'train': 2560, 'val': 640, 'test': 800}, ('negative', 'positive'))
+    """
+    from sklearn.model_selection import train_test_split
+
+    corpus = generate_corpus(n, seed=seed)
+    texts = np.array([e["text"] for e in corpus], dtype=object)
+    labels = np.array([e["label"] for e in corpus], dtype="int32")
+    kinds = np.array([e["kind"] for e in corpus], dtype=object)
+    strata = np.array([f"{k}/{y}" for k, y in zip(kinds, labels)], dtype=object)
+    index = np.arange(len(corpus))
+    rest, test = train_test_split(index, test_size=0.2, stratify=strata, random_state=seed)
+    train, val = train_test_split(rest, test_size=0.2, stratify=strata[rest], random_state=seed)
+    return TextData(
+        train=_dataset(texts[train], labels[train]),
+        val=_dataset(texts[val], labels[val]),
+        test=_dataset(texts[test], labels[test]),
+        class_names=CORPUS_CLASSES,
+        counts={"train": len(train), "val": len(val), "test": len(test)},
+        skipped=0,
+        source="sample",
+        test_kinds=[str(k) for k in kinds[test]],
+    )
+
+
+def load_csv(path, *, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
+             test_path=None) -> TextData:
+    """A CSV file with a header holding `text` and `label` columns (any case; other columns ignored).
+
+    Read with the `csv` module (quoted fields may hold commas and newlines); the file must be
+    UTF-8 (a byte-order mark is allowed). Labels that are all integers give class names sorted
+    numerically (`"0"`, `"1"`, ..., `"10"`); otherwise the distinct label strings, sorted. Empty or
+    whitespace-only texts are dropped and counted in `skipped`. The split is stratified with
+    `seed`: `val_fraction` and `test_fraction` are fractions of all the examples. With
+    `test_path` (another CSV, or a folder of class subfolders, of the same classes) that is the
+    test split and nothing is carved for it.
+
+    Raises:
+        ValueError: a missing file, a file that is not UTF-8 (naming the byte offset), no `text`
+            or `label` column (listing the columns found), an empty label, a single class, too
+            few examples of a class for the split, or test labels the training file lacks.
+
+    Example:
+        >>> data = load_csv("reviews.csv", test_fraction=0.2)
+    """
+    texts, labels, skipped = _read_csv(Path(path))
+    return _from_examples(texts, labels, skipped, path=Path(path), source=str(path), seed=seed,
+                          val_fraction=val_fraction, test_fraction=test_fraction, test_path=test_path)
+
+
+def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
+                test_path=None) -> TextData:
+    """Texts in class subfolders (`path/<class>/<file>.txt`), as `keras.utils.text_dataset_from_directory`.
+
+    Class names are the subfolder names, sorted (hidden folders ignored); every `.txt` file in a
+    class folder, searched recursively, is one example, read as UTF-8. Empty files are dropped
+    and counted in `skipped`. Splits as `load_csv`; `test_path` is another folder (or CSV) of the
+    same classes.
+
+    Raises:
+        ValueError: a missing folder, fewer than two class subfolders, a class subfolder with no
+            `.txt` file, a file that is not UTF-8, or too few examples of a class for the split.
+
+    Example:
+        >>> data = load_folder("aclImdb/train", test_path="aclImdb/test")
+    """
+    texts, labels, skipped = _read_folder(Path(path))
+    return _from_examples(texts, labels, skipped, path=Path(path), source=str(path), seed=seed,
+                          val_fraction=val_fraction, test_fraction=test_fraction, test_path=test_path)
+
+
+def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.2, max_examples: int | None = None,
+              data_dir=None) -> TextData:
+    """A text-classification set from TensorFlow Datasets (`tfds:imdb_reviews`, `tfds:ag_news_subset`, ...).
+
+    The set needs a `text` (Text) and a `label` (ClassLabel) feature. Its `train` split gives
+    train and validation (`val_fraction` of it, stratified with `seed`); its `test` split (or
+    `validation` when it has no `test`; or, with neither, a `val_fraction` carved from `train`)
+    is the test split. The texts are read into memory; empty texts are dropped and counted.
+
+    Args:
+        name: a TFDS name, optionally `NAME/CONFIG` and a version.
+        seed: fixes which training examples go to validation.
+        val_fraction: fraction of the training split held out for validation, in [0, 1).
+        max_examples: read at most this many examples of each TFDS split (for quick runs).
+        data_dir: where TFDS keeps its data; its default when None.
+
+    Raises:
+        ValueError: an unknown name (with close names), or a set that is not text classification.
+
+    Example:
+        >>> data = load_tfds("imdb_reviews", max_examples=2000)
+    """
+    import tensorflow_datasets as tfds
+
+    _check_fraction("val_fraction", val_fraction)
+    _check_max_examples(max_examples)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        import difflib
+
+        close = difflib.get_close_matches(name.split("/")[0].split(":")[0], tfds.list_builders(), n=5, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"TensorFlow Datasets has no data set named {name!r}.{hint} "
+            f"The catalogue: https://www.tensorflow.org/datasets/catalog/overview. Received: source='tfds:{name}'"
+        ) from None
+
+    features = builder.info.features
+    text_feature = features["text"] if "text" in features else None
+    label_feature = features["label"] if "label" in features else None
+    if not isinstance(text_feature, tfds.features.Text) or not isinstance(label_feature, tfds.features.ClassLabel):
+        kinds = ", ".join(f"{key}: {type(value).__name__}" for key, value in features.items())
+        raise ValueError(
+            f"tfds:{name} is not a text-classification set: it has features {{{kinds}}}; the NLP "
+            f"application needs a 'text' (Text) and a 'label' (ClassLabel). Received: source='tfds:{name}'"
+        )
+    try:
+        builder.download_and_prepare()
+    except Exception as error:  # no network, no disk space, a manual download needed, ...
+        raise RuntimeError(f"Could not download and prepare tfds:{name} into {builder.data_dir}: {error}") from error
+
+    available = set(builder.info.splits.keys()) or {"train", "test"}  # empty under tfds.testing.mock_data
+    if "train" not in available:
+        raise ValueError(
+            f"tfds:{name} has no 'train' split; its splits are {sorted(available)}. Received: source='tfds:{name}'"
+        )
+    test_split = "test" if "test" in available else "validation" if "validation" in available else None
+
+    def read(split):
+        ds = builder.as_dataset(split=split, shuffle_files=False)
+        if max_examples is not None:
+            ds = ds.take(max_examples)
+        texts, labels, skipped = [], [], 0
+        for example in tfds.as_numpy(ds):
+            text = example["text"]
+            text = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else str(text)
+            if not text.strip():
+                skipped += 1
+                continue
+            texts.append(text)
+            labels.append(int(example["label"]))
+        return np.array(texts, dtype=object), np.array(labels, dtype="int32"), skipped
+
+    class_names = tuple(label_feature.names)
+    texts, labels, skipped = read("train")
+    source = f"tfds:{name}"
+    if test_split:
+        test_texts, test_labels, test_skipped = read(test_split)
+        train, val = _split(labels, (val_fraction,), seed=seed, class_names=class_names, source=source)
+        test = None
+        skipped += test_skipped
+    else:
+        train, val, test = _split(labels, (val_fraction, val_fraction), seed=seed, class_names=class_names,
+                                  source=source)
+        test_texts, test_labels = texts[test], labels[test]
+    return TextData(
+        train=_dataset(texts[train], labels[train]),
+        val=_dataset(texts[val], labels[val]),
+        test=_dataset(test_texts, test_labels),
+        class_names=class_names,
+        counts={"train": len(train), "val": len(val), "test": len(test_labels)},
+        skipped=skipped,
+        source=source,
+    )
+
+
+def load_texts(kind: str, *, name=None, path=None, text: str = "", seed: int = 0, test=None,
+               max_examples: int | None = None) -> TextData:
+    """The text data a parsed data source names (`applications.common.sources.Source`'s fields).
+
+    Args:
+        kind: `"sample"`, `"tfds"`, `"folder"` or `"csv"`.
+        name: the TFDS name, for `kind="tfds"`.
+        path: the folder or CSV file, for `kind="folder"` or `"csv"`.
+        text: the source as the user wrote it, recorded in `TextData.source`.
+        seed: fixes the split.
+        test: a folder or CSV of the same classes to test on (a path, or a parsed source of kind
+            "folder" or "csv"); only with a folder or CSV source.
+        max_examples: at most this many examples in each split (for quick runs); for TFDS, of
+            each split read from TFDS.
+
+    Example:
+        >>> from applications.common.sources import parse_source
+        >>> src = parse_source("reviews.csv")
+        >>> data = load_texts(src.kind, name=src.name, path=src.path, text=src.text)
+    """
+    test_path = None
+    if test is not None:
+        test_kind = getattr(test, "kind", None)
+        test_path = getattr(test, "path", test)
+        if test_kind not in (None, "folder", "csv") or test_path is None:
+            raise ValueError(
+                "Test data for text must be a folder of class subfolders or a .csv file. "
+                f"Received: test={getattr(test, 'text', test)!r}"
+            )
+        if kind not in ("folder", "csv"):
+            raise ValueError(
+                f"A separate test set goes with a folder or CSV source; {kind!r} sources bring their own test "
+                f"split. Received: source={text or kind!r}, test={str(test_path)!r}"
+            )
+    _check_max_examples(max_examples)
+    if kind == "sample":
+        data = load_sample(seed=seed)
+    elif kind == "tfds":
+        if not name:
+            raise ValueError(f"A TFDS source needs a name, as in 'tfds:imdb_reviews'. Received: source={text!r}")
+        return replace(load_tfds(name, seed=seed, max_examples=max_examples), source=text or f"tfds:{name}")
+    elif kind in ("folder", "csv"):
+        if path is None:
+            raise ValueError(f"A {kind} source needs a path. Received: source={text!r}")
+        load = load_folder if kind == "folder" else load_csv
+        data = load(path, seed=seed, test_path=test_path)
+    else:
+        raise ValueError(f"kind must be 'sample', 'tfds', 'folder' or 'csv'. Received: kind={kind!r}")
+    if max_examples is not None:
+        data = replace(
+            data,
+            train=data.train.take(max_examples), val=data.val.take(max_examples), test=data.test.take(max_examples),
+            counts={s: min(n, max_examples) for s, n in data.counts.items()},
+            test_kinds=None if data.test_kinds is None else data.test_kinds[:max_examples],
+        )
+    return replace(data, source=text) if text else data
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _dataset(texts, labels):
+    import tensorflow as tf
+
+    texts = tf.constant([str(t) for t in texts], dtype=tf.string, shape=(len(texts),))
+    labels = tf.constant(np.asarray(labels, dtype="int32"), dtype=tf.int32, shape=(len(texts),))
+    return tf.data.Dataset.from_tensor_slices((texts, labels))
+
+
+def _check_fraction(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
+
+
+def _check_max_examples(max_examples) -> None:
+    if max_examples is not None and (isinstance(max_examples, bool) or not isinstance(max_examples, int)
+                                     or max_examples < 1):
+        raise ValueError(f"max_examples must be a positive int or None. Received: max_examples={max_examples!r}")
+
+
+def _decode_utf8(data: bytes, file: Path) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{str(file)!r} is not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} cannot be "
+            f"decoded. Re-save the file as UTF-8. Received: path={str(file)!r}"
+        ) from None
+
+
+def _read_any(path: Path) -> tuple[list[str], list[str], int]:
+    if path.is_dir():
+        return _read_folder(path)
+    return _read_csv(path)
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[str], int]:
+    """Texts, raw label strings and the number of empty texts skipped."""
+    if not path.is_file():
+        raise ValueError(f"CSV file {str(path)!r} does not exist. Received: path={str(path)!r}")
+    reader = csv.reader(io.StringIO(_decode_utf8(path.read_bytes(), path), newline=""))
+    header = next(reader, None)
+    columns = [c.strip().lower() for c in header] if header else []
+    if "text" not in columns or "label" not in columns:
+        found = [c.strip() for c in header] if header else []
+        raise ValueError(
+            f"CSV file {str(path)!r} needs a header with 'text' and 'label' columns (any case); "
+            f"the columns found are {found}. Received: path={str(path)!r}"
+        )
+    text_at, label_at = columns.index("text"), columns.index("label")
+    texts, labels, skipped = [], [], 0
+    for row in reader:
+        if not row or all(not field.strip() for field in row):  # a blank line
+            continue
+        text = row[text_at] if text_at < len(row) else ""
+        label = row[label_at].strip() if label_at < len(row) else ""
+        if not text.strip():
+            skipped += 1
+            continue
+        if not label:
+            raise ValueError(
+                f"CSV file {str(path)!r} has an empty label on line {reader.line_num}. Received: path={str(path)!r}"
+            )
+        texts.append(text)
+        labels.append(label)
+    return texts, labels, skipped
+
+
+def _read_folder(path: Path) -> tuple[list[str], list[str], int]:
+    """Texts, class (subfolder) names and the number of empty files skipped."""
+    if not path.is_dir():
+        raise ValueError(f"Text folder {str(path)!r} does not exist. Received: path={str(path)!r}")
+    classes = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise ValueError(
+            f"Text folder {str(path)!r} needs at least two class subfolders of .txt files; found {classes}. "
+            f"Received: path={str(path)!r}"
+        )
+    texts, labels, skipped = [], [], 0
+    for name in classes:
+        files = sorted(
+            f for f in (path / name).rglob("*")
+            if f.is_file() and f.suffix.lower() == ".txt"
+            and not any(part.startswith(".") for part in f.relative_to(path).parts)
+        )
+        if not files:
+            raise ValueError(
+                f"Class subfolder {str(path / name)!r} has no .txt files. Received: path={str(path)!r}"
+            )
+        for file in files:
+            text = _decode_utf8(file.read_bytes(), file)
+            if not text.strip():
+                skipped += 1
+                continue
+            texts.append(text)
+            labels.append(name)
+    return texts, labels, skipped
+
+
+def _class_names(labels: list[str]) -> tuple[str, ...]:
+    distinct = set(labels)
+    try:
+        return tuple(str(v) for v in sorted({int(v) for v in distinct}))
+    except ValueError:
+        return tuple(sorted(distinct))
+
+
+def _label_ids(labels: list[str], class_names: tuple[str, ...], numeric: bool) -> np.ndarray:
+    index = {name: i for i, name in enumerate(class_names)}
+    return np.array([index[str(int(v)) if numeric else v] for v in labels], dtype="int32")
+
+
+def _split(labels: np.ndarray, fractions, *, seed: int, class_names, source: str):
+    """Indices of train and then one part per fraction (0 gives an empty part), stratified by label."""
+    from sklearn.model_selection import train_test_split
+
+    n = len(labels)
+    counts = np.bincount(labels, minlength=len(class_names))
+    carved = [f for f in fractions if f > 0]
+    need = 1 + len(carved)
+    for i, count in enumerate(counts):
+        if 0 < count < max(need, 2 if carved else 1):
+            raise ValueError(
+                f"Class {class_names[i]!r} of {source!r} has only {count} example(s): too few to stratify it into "
+                f"train and {'/'.join(str(f) for f in carved)} held-out fractions. Add examples or lower the "
+                f"fractions. Received: source={source!r}"
+            )
+    rest = np.arange(n)
+    parts = []
+    remaining = 1.0
+    for fraction in fractions:
+        if fraction <= 0:
+            parts.append(np.array([], dtype="int64"))
+            continue
+        try:
+            rest, part = train_test_split(rest, test_size=fraction / remaining, stratify=labels[rest],
+                                          random_state=seed)
+        except ValueError as error:
+            raise ValueError(
+                f"Could not split {source!r} stratified by class ({error}). Add examples or lower the fractions. "
+                f"Received: source={source!r}"
+            ) from None
+        remaining -= fraction
+        parts.append(np.sort(part))
+    return [np.sort(rest), *parts]
+
+
+def _from_examples(texts, labels, skipped, *, path: Path, source: str, seed: int, val_fraction: float,
+                   test_fraction: float, test_path) -> TextData:
+    _check_fraction("val_fraction", val_fraction)
+    _check_fraction("test_fraction", test_fraction)
+    if test_path is None and val_fraction + test_fraction >= 1:
+        raise ValueError(
+            "val_fraction + test_fraction must be below 1, to leave examples for training. "
+            f"Received: val_fraction={val_fraction}, test_fraction={test_fraction}"
+        )
+    if not texts:
+        raise ValueError(f"{source!r} holds no non-empty texts ({skipped} empty skipped). Received: path={source!r}")
+    class_names = _class_names(labels)
+    if len(class_names) < 2:
+        raise ValueError(
+            f"{source!r} has a single class {class_names[0]!r}: classification needs at least two. "
+            f"Received: path={source!r}"
+        )
+    numeric = all(_is_int(v) for v in labels)
+    ids = _label_ids(labels, class_names, numeric)
+    texts = np.array(texts, dtype=object)
+    if test_path is not None:
+        test_texts, test_labels, test_skipped = _read_any(Path(test_path))
+        skipped += test_skipped
+        known = set(class_names)
+        as_names = [str(int(v)) if numeric and _is_int(v) else v for v in test_labels]
+        unknown = sorted(set(as_names) - known)
+        if unknown:
+            raise ValueError(
+                f"The test data {str(test_path)!r} has classes {unknown} that {source!r} lacks; its classes must be "
+                f"among {list(class_names)}. Received: test_path={str(test_path)!r}"
+            )
+        train, val = _split(ids, (val_fraction,), seed=seed, class_names=class_names, source=source)
+        test_x = np.array(test_texts, dtype=object)
+        test_y = _label_ids(as_names, class_names, numeric=False)
+    else:
+        train, val, test = _split(ids, (val_fraction, test_fraction), seed=seed, class_names=class_names,
+                                  source=source)
+        test_x, test_y = texts[test], ids[test]
+    return TextData(
+        train=_dataset(texts[train], ids[train]),
+        val=_dataset(texts[val], ids[val]),
+        test=_dataset(test_x, test_y),
+        class_names=class_names,
+        counts={"train": len(train), "val": len(val), "test": len(test_y)},
+        skipped=skipped,
+        source=source,
+    )
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+        return True
+    except ValueError:
+        return False
