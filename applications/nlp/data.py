@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from applications.common.datasets import check_fraction, check_max_examples, check_split_fractions, tfds_builder
 from applications.nlp.corpus import CORPUS_CLASSES, generate_corpus
 
 
@@ -153,29 +154,12 @@ def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.2, max_exampl
     """
     import tensorflow_datasets as tfds
 
-    _check_fraction("val_fraction", val_fraction)
-    _check_max_examples(max_examples)
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
-        import difflib
-
-        close = difflib.get_close_matches(name.split("/")[0].split(":")[0], tfds.list_builders(), n=5, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ValueError(
-            f"TensorFlow Datasets has no data set named {name!r}.{hint} "
-            f"The catalogue: https://www.tensorflow.org/datasets/catalog/overview. Received: source='tfds:{name}'"
-        ) from None
-
+    check_fraction("val_fraction", val_fraction)
+    check_max_examples(max_examples)
+    builder = tfds_builder(name, data_dir=data_dir, features={"text": "Text", "label": "ClassLabel"},
+                           task="a text-classification set", application="the NLP application")
     features = builder.info.features
-    text_feature = features["text"] if "text" in features else None
-    label_feature = features["label"] if "label" in features else None
-    if not isinstance(text_feature, tfds.features.Text) or not isinstance(label_feature, tfds.features.ClassLabel):
-        kinds = ", ".join(f"{key}: {type(value).__name__}" for key, value in features.items())
-        raise ValueError(
-            f"tfds:{name} is not a text-classification set: it has features {{{kinds}}}; the NLP "
-            f"application needs a 'text' (Text) and a 'label' (ClassLabel). Received: source='tfds:{name}'"
-        )
+    label_feature = features["label"]
     try:
         builder.download_and_prepare()
     except Exception as error:  # no network, no disk space, a manual download needed, ...
@@ -215,15 +199,7 @@ def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.2, max_exampl
         train, val, test = _split(labels, (val_fraction, val_fraction), seed=seed, class_names=class_names,
                                   source=source)
         test_texts, test_labels = texts[test], labels[test]
-    return TextData(
-        train=_dataset(texts[train], labels[train]),
-        val=_dataset(texts[val], labels[val]),
-        test=_dataset(test_texts, test_labels),
-        class_names=class_names,
-        counts={"train": len(train), "val": len(val), "test": len(test_labels)},
-        skipped=skipped,
-        source=source,
-    )
+    return _text_data(texts, labels, train, val, test_texts, test_labels, class_names, skipped, source)
 
 
 def load_texts(kind: str, *, name=None, path=None, text: str = "", seed: int = 0, test=None,
@@ -260,7 +236,7 @@ def load_texts(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
                 f"A separate test set goes with a folder or CSV source; {kind!r} sources bring their own test "
                 f"split. Received: source={text or kind!r}, test={str(test_path)!r}"
             )
-    _check_max_examples(max_examples)
+    check_max_examples(max_examples)
     if kind == "sample":
         data = load_sample(seed=seed)
     elif kind == "tfds":
@@ -296,15 +272,17 @@ def _dataset(texts, labels):
     return tf.data.Dataset.from_tensor_slices((texts, labels))
 
 
-def _check_fraction(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
-
-
-def _check_max_examples(max_examples) -> None:
-    if max_examples is not None and (isinstance(max_examples, bool) or not isinstance(max_examples, int)
-                                     or max_examples < 1):
-        raise ValueError(f"max_examples must be a positive int or None. Received: max_examples={max_examples!r}")
+def _text_data(texts, labels, train, val, test_texts, test_labels, class_names, skipped, source) -> TextData:
+    """`TextData` from all examples, the train and validation indices, and the test examples."""
+    return TextData(
+        train=_dataset(texts[train], labels[train]),
+        val=_dataset(texts[val], labels[val]),
+        test=_dataset(test_texts, test_labels),
+        class_names=class_names,
+        counts={"train": len(train), "val": len(val), "test": len(test_labels)},
+        skipped=skipped,
+        source=source,
+    )
 
 
 def _decode_utf8(data: bytes, file: Path) -> str:
@@ -436,13 +414,7 @@ def _split(labels: np.ndarray, fractions, *, seed: int, class_names, source: str
 
 def _from_examples(texts, labels, skipped, *, path: Path, source: str, seed: int, val_fraction: float,
                    test_fraction: float, test_path) -> TextData:
-    _check_fraction("val_fraction", val_fraction)
-    _check_fraction("test_fraction", test_fraction)
-    if test_path is None and val_fraction + test_fraction >= 1:
-        raise ValueError(
-            "val_fraction + test_fraction must be below 1, to leave examples for training. "
-            f"Received: val_fraction={val_fraction}, test_fraction={test_fraction}"
-        )
+    check_split_fractions(val_fraction, test_fraction, test_given=test_path is not None)
     if not texts:
         raise ValueError(f"{source!r} holds no non-empty texts ({skipped} empty skipped). Received: path={source!r}")
     class_names = _class_names(labels)
@@ -472,15 +444,7 @@ def _from_examples(texts, labels, skipped, *, path: Path, source: str, seed: int
         train, val, test = _split(ids, (val_fraction, test_fraction), seed=seed, class_names=class_names,
                                   source=source)
         test_x, test_y = texts[test], ids[test]
-    return TextData(
-        train=_dataset(texts[train], ids[train]),
-        val=_dataset(texts[val], ids[val]),
-        test=_dataset(test_x, test_y),
-        class_names=class_names,
-        counts={"train": len(train), "val": len(val), "test": len(test_y)},
-        skipped=skipped,
-        source=source,
-    )
+    return _text_data(texts, ids, train, val, test_x, test_y, class_names, skipped, source)
 
 
 def _is_int(value: str) -> bool:

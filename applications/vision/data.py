@@ -231,11 +231,6 @@ def load_image_files(paths, image_shape) -> np.ndarray:
 # Helpers
 
 
-def _check_fraction(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
-
-
 def _check_image_size(image_size, *, allow_none: bool = False):
     if image_size is None and allow_none:
         return None
@@ -262,8 +257,9 @@ def _resized(data: ImageData, image_size) -> ImageData:
 
 
 def _capped(data: ImageData, max_examples: int) -> ImageData:
-    if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
-        raise ValueError(f"max_examples must be a positive int or None. Received: max_examples={max_examples!r}")
+    from applications.common.datasets import check_max_examples
+
+    check_max_examples(max_examples)
     splits = {s: getattr(data, s).take(max_examples) for s in ("train", "val", "test")}
     return replace(data, **splits, counts={s: min(n, max_examples) for s, n in data.counts.items()})
 

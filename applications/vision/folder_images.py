@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from applications.common.datasets import check_split_fractions
 from applications.vision.data import (
     DEFAULT_IMAGE_SIZE,
     ImageData,
-    _check_fraction,
     _check_image_size,
     _decode,
     _is_grey,
@@ -55,13 +55,7 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
     import tensorflow as tf
 
     image_size = _check_image_size(image_size)
-    _check_fraction("val_fraction", val_fraction)
-    _check_fraction("test_fraction", test_fraction)
-    if test_path is None and val_fraction + test_fraction >= 1:
-        raise ValueError(
-            "val_fraction + test_fraction must be below 1, to leave images for training. "
-            f"Received: val_fraction={val_fraction}, test_fraction={test_fraction}"
-        )
+    check_split_fractions(val_fraction, test_fraction, test_given=test_path is not None, what="images")
     root = Path(path)
     files = _scan_folder(root)
     class_names = tuple(files)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_fraction, _check_image_size
+from applications.common.datasets import check_fraction, check_max_examples, tfds_builder
+from applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_image_size
 
 
 def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float = 0.2,
@@ -33,35 +34,14 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
         ((28, 28, 1), ('0', '1', '2'))
     """
     import tensorflow as tf
-    import tensorflow_datasets as tfds
 
-    _check_fraction("val_fraction", val_fraction)
-    if max_examples is not None and (isinstance(max_examples, bool) or not isinstance(max_examples, int)
-                                     or max_examples < 1):
-        raise ValueError(f"max_examples must be a positive int or None. Received: max_examples={max_examples!r}")
+    check_fraction("val_fraction", val_fraction)
+    check_max_examples(max_examples)
     image_size = _check_image_size(image_size, allow_none=True)
-
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
-        import difflib
-
-        close = difflib.get_close_matches(name.split("/")[0].split(":")[0], tfds.list_builders(), n=5, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ValueError(
-            f"TensorFlow Datasets has no data set named {name!r}.{hint} "
-            f"The catalogue: https://www.tensorflow.org/datasets/catalog/overview. Received: source='tfds:{name}'"
-        ) from None
-
+    builder = tfds_builder(name, data_dir=data_dir, features={"image": "Image", "label": "ClassLabel"},
+                           task="an image-classification set", application="the vision application")
     features = builder.info.features
-    image_feature = features["image"] if "image" in features else None
-    label_feature = features["label"] if "label" in features else None
-    if not isinstance(image_feature, tfds.features.Image) or not isinstance(label_feature, tfds.features.ClassLabel):
-        kinds = ", ".join(f"{key}: {type(value).__name__}" for key, value in features.items())
-        raise ValueError(
-            f"tfds:{name} is not an image-classification set: it has features {{{kinds}}}; the vision "
-            f"application needs an 'image' (Image) and a 'label' (ClassLabel). Received: source='tfds:{name}'"
-        )
+    image_feature, label_feature = features["image"], features["label"]
 
     height, width, channels = image_feature.shape
     if channels is None:
