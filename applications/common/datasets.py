@@ -65,3 +65,20 @@ def tfds_builder(name: str, *, data_dir=None, features: dict[str, str], task: st
             f"Received: source='tfds:{name}'"
         )
     return builder
+
+
+def prepare_tfds(builder, name: str) -> str | None:
+    """Download and prepare a TFDS set; return its test split ("test", else "validation", else None).
+
+    The training split is always "train"; a set without one is a ValueError.
+    """
+    try:
+        builder.download_and_prepare()
+    except Exception as error:  # no network, no disk space, a manual download needed, ...
+        raise RuntimeError(f"Could not download and prepare tfds:{name} into {builder.data_dir}: {error}") from error
+    available = set(builder.info.splits.keys()) or {"train", "test"}  # empty under tfds.testing.mock_data
+    if "train" not in available:
+        raise ValueError(
+            f"tfds:{name} has no 'train' split; its splits are {sorted(available)}. Received: source='tfds:{name}'"
+        )
+    return "test" if "test" in available else "validation" if "validation" in available else None

@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from applications.common.datasets import check_fraction, check_max_examples, check_split_fractions, tfds_builder
+from applications.common.datasets import (
+    check_fraction,
+    check_max_examples,
+    check_split_fractions,
+    prepare_tfds,
+    tfds_builder,
+)
 from applications.nlp.corpus import CORPUS_CLASSES, generate_corpus
 
 
@@ -160,17 +166,7 @@ def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.2, max_exampl
                            task="a text-classification set", application="the NLP application")
     features = builder.info.features
     label_feature = features["label"]
-    try:
-        builder.download_and_prepare()
-    except Exception as error:  # no network, no disk space, a manual download needed, ...
-        raise RuntimeError(f"Could not download and prepare tfds:{name} into {builder.data_dir}: {error}") from error
-
-    available = set(builder.info.splits.keys()) or {"train", "test"}  # empty under tfds.testing.mock_data
-    if "train" not in available:
-        raise ValueError(
-            f"tfds:{name} has no 'train' split; its splits are {sorted(available)}. Received: source='tfds:{name}'"
-        )
-    test_split = "test" if "test" in available else "validation" if "validation" in available else None
+    test_split = prepare_tfds(builder, name)
 
     def read(split):
         ds = builder.as_dataset(split=split, shuffle_files=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from applications.common.datasets import check_fraction, check_max_examples, tfds_builder
+from applications.common.datasets import check_fraction, check_max_examples, prepare_tfds, tfds_builder
 from applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_image_size
 
 
@@ -51,19 +51,7 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
     image_shape = (*(image_size or (height, width)), channels)
     scale = {np.dtype("uint8"): 255.0, np.dtype("uint16"): 65535.0}.get(np.dtype(image_feature.np_dtype), 1.0)
 
-    try:
-        builder.download_and_prepare()
-    except Exception as error:  # no network, no disk space, a manual download needed, ...
-        raise RuntimeError(
-            f"Could not download and prepare tfds:{name} into {builder.data_dir}: {error}"
-        ) from error
-
-    available = set(builder.info.splits.keys()) or {"train", "test"}  # empty under tfds.testing.mock_data
-    if "train" not in available:
-        raise ValueError(
-            f"tfds:{name} has no 'train' split; its splits are {sorted(available)}. Received: source='tfds:{name}'"
-        )
-    test_split = "test" if "test" in available else "validation" if "validation" in available else None
+    test_split = prepare_tfds(builder, name)
 
     def read(split):
         ds = builder.as_dataset(split=split, shuffle_files=False)
