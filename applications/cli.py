@@ -5,8 +5,9 @@
     zoo train DOMAIN [--model NAME] [--data SRC] [--test-data SRC] [--epochs N] [--batch-size N|full]
                      [--optimizer O] [--learning-rate LR] [--schedule S] [--warmup-epochs N]
                      [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
+                     nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
     zoo evaluate DOMAIN --model-dir DIR --data SRC
-    zoo predict DOMAIN --model-dir DIR INPUT...
+    zoo predict DOMAIN --model-dir DIR INPUT...       (image files; for nlp, texts)
     zoo demo [DOMAIN|all] [--output DIR]
 
 `list` and `info` never import TensorFlow, so they answer at once.
@@ -67,14 +68,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_config(args: argparse.Namespace):
+# The training recipe a domain uses unless its pipeline has its own (`DEFAULT_TRAIN`) or a flag says otherwise.
+TRAIN_DEFAULTS = dict(epochs=20, batch_size=32, optimizer="adam", learning_rate=1e-3, schedule="constant",
+                      warmup_epochs=0, weight_decay=0.0, patience=5)
+
+
+def _train_config(args: argparse.Namespace, domain_defaults: dict | None = None):
     from applications.common.training import TrainConfig
 
-    batch_size = args.batch_size if args.batch_size == "full" else _positive_int("--batch-size", args.batch_size)
+    recipe = {**TRAIN_DEFAULTS, **(domain_defaults or {})}
+    given = {k: getattr(args, k) for k in TRAIN_DEFAULTS if getattr(args, k, None) is not None}
+    recipe.update(given)
+    batch_size = recipe["batch_size"]
+    if "batch_size" in given:
+        batch_size = batch_size if batch_size == "full" else _positive_int("--batch-size", batch_size)
+    patience = recipe["patience"]
     return TrainConfig(
-        epochs=args.epochs, batch_size=batch_size, optimizer=args.optimizer, learning_rate=args.learning_rate,
-        schedule=args.schedule, warmup_epochs=args.warmup_epochs, weight_decay=args.weight_decay,
-        patience=None if args.patience == 0 else args.patience, seed=args.seed,
+        epochs=recipe["epochs"], batch_size=batch_size, optimizer=recipe["optimizer"],
+        learning_rate=recipe["learning_rate"], schedule=recipe["schedule"], warmup_epochs=recipe["warmup_epochs"],
+        weight_decay=recipe["weight_decay"], patience=None if patience in (0, None) else patience, seed=args.seed,
     )
 
 
@@ -93,7 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from applications.common.report import prepare_output_dir
 
     pipeline = domains.pipeline(args.domain)
-    train = _train_config(args)
+    train = _train_config(args, getattr(pipeline, "DEFAULT_TRAIN", None))
     config = pipeline.config_from_args(args, train)
     output = prepare_output_dir(args.output, args.domain)
     print(f"Writing to {output}", flush=True)
@@ -118,7 +130,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from applications import domains
 
     for result in domains.pipeline(args.domain).predict(args.model_dir, args.inputs):
-        print(f"{result['file']}\t{result['label']}\t{result['probability']:.4f}")
+        print(f"{result.get('file', result.get('input'))}\t{result['label']}\t{result['probability']:.4f}")
     return 0
 
 
@@ -140,12 +152,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _print_summary(record: dict, output) -> None:
+    # Subsets a domain reports on their own (the NLP negation subset): `accuracy_<subset>` keys.
+    subsets = [k for k in record["metrics"] if k.startswith("accuracy_")]
     rows = [[record["model"], _num(record["metrics"].get("accuracy")), _num(record["metrics"].get("macro_f1")),
-             f"{record['timing']['train_s']:.2f}"]]
+             *(_num(record["metrics"].get(k)) for k in subsets), f"{record['timing']['train_s']:.2f}"]]
     for name, values in record.get("baselines", {}).items():
-        rows.append([name, _num(values.get("accuracy")), _num(values.get("macro_f1")), _num(values.get("train_s"), 2)])
+        rows.append([name, _num(values.get("accuracy")), _num(values.get("macro_f1")),
+                     *(_num(values.get(k)) for k in subsets), _num(values.get("train_s"), 2)])
     print()
-    print(_table(rows, ["model", "test accuracy", "macro-F1", "train s"]))
+    print(_table(rows, ["model", "test accuracy", "macro-F1", *(f"{k[9:]} acc." for k in subsets), "train s"]))
     print(f"\n{record['data']['test']} held-out test examples. Files in {output}:")
     for name in ("metrics.json", "model.keras", "history.csv", *record.get("plots", [])):
         print(f"  {output / name}")
@@ -177,14 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="a registry name (`zoo list --domain DOMAIN`); each domain has a default")
     p.add_argument("--data", default="sample", help="sample | tfds:NAME[/CONFIG] | a folder | a CSV file")
     p.add_argument("--test-data", help="held-out data with the same classes, used as the test split")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", default="32", help="a positive integer, or 'full' for batch gradient descent")
-    p.add_argument("--optimizer", default="adam", help="sgd (momentum 0.9), adam, adamw or rmsprop")
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--schedule", default="constant", help="constant, step (x0.1 at 50%% and 75%%), or cosine")
-    p.add_argument("--warmup-epochs", type=int, default=0)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--patience", type=int, default=5, help="early stopping patience in epochs; 0 turns it off")
+    p.add_argument("--epochs", type=int, help="default: the domain's recipe (20; nlp 20 with patience 3)")
+    p.add_argument("--batch-size", help="a positive integer (default 32), or 'full' for batch gradient descent")
+    p.add_argument("--optimizer", help="sgd (momentum 0.9), adam (default), adamw or rmsprop")
+    p.add_argument("--learning-rate", type=float, help="default 1e-3")
+    p.add_argument("--schedule", help="constant (default), step (x0.1 at 50%% and 75%%), or cosine")
+    p.add_argument("--warmup-epochs", type=int)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--patience", type=int, help="early stopping patience in epochs (default 5; nlp 3); 0 turns it off")
     p.add_argument("--pretrained", help="a checkpoint of --model to fine-tune: a tag, a folder or a URL")
     p.add_argument("--freeze-backbone", action="store_true", help="with --pretrained: train the head only")
     p.add_argument("--output", help="the run's folder (default: a new folder under runs/)")
@@ -192,7 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     vision = p.add_argument_group("vision")
     vision.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="resize images to this")
     vision.add_argument("--augment", choices=("auto", "light", "none"), default="auto")
-    vision.add_argument("--max-examples", type=int, help="cap each split of a TFDS set (quick runs)")
+    p.add_argument("--max-examples", type=int, help="cap each split (quick runs)")
+    nlp = p.add_argument_group("nlp")
+    nlp.add_argument("--max-tokens", type=int, default=20000, help="vocabulary size, from the training split")
+    nlp.add_argument("--sequence-length", type=int, help="tokens per text (default: from the data)")
+    nlp.add_argument("--embeddings", metavar="PATH", help="pretrained word vectors: a GloVe or word2vec text file")
+    nlp.add_argument("--freeze-embeddings", action="store_true", help="with --embeddings: keep the vectors fixed")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="measure a trained run on data")

@@ -9,6 +9,7 @@ from zoo.registry import DOMAINS
 
 PIPELINES = {
     "vision": "applications.vision.pipeline",
+    "nlp": "applications.nlp.pipeline",
 }
 
 

@@ -16,10 +16,11 @@ How each label is decided (label 1 = positive, 0 = negative), by the example's `
   negates ("the acting was not great" -> 0, "the movie was not bad" -> 1,
   "i did not hate the ending" -> 1).
 - `"contrast"`: two clauses of opposite polarity joined by "but"; the clause after "but"
-  decides ("the plot was good but the acting was awful" -> 0).
+  decides ("the plot was good at times but the acting was awful" -> 0). A hedge ("at times",
+  "on paper", ...) always follows the first adjective, so that no bigram says which came first.
 
 Every kind may carry a distractor phrase before or after the sentence; distractors never
-change the label. Labels are balanced exactly (for an even `n`; within one otherwise), and
+change the label. No text occurs twice, so no test sentence is also a training sentence. Labels are balanced exactly (for an even `n`; within one otherwise), and
 roughly within each kind. Each adjective and verb appears with both labels across kinds, so
 a unigram model trained on everything learns each word's usual polarity and fails the
 negations and contrasts.
@@ -58,6 +59,9 @@ SUFFIXES = (
     "for two hours", "in the second half", "from start to finish", "this time",
 )
 _COPULAS = ("was", "is")
+# Always between the first clause's adjective and "but": without it the bigram "good but" would
+# tell a bag of bigrams which adjective came first, and so the label.
+HEDGES = ("at times", "in places", "at first", "for a while", "on paper", "in parts", "early on", "in the trailer")
 _NEGATED_COPULAS = ("was not", "wasn't", "is not", "isn't", "was never")
 
 
@@ -78,11 +82,15 @@ def generate_corpus(n: int = 4000, *, seed: int = 0) -> list[dict]:
     sizes = {kind: int(n * share) for kind, share in _KIND_SHARE.items()}
     sizes["plain"] += n - sum(sizes.values())
     kinds = [kind for kind in KINDS for _ in range(sizes[kind])]
-    examples = []
+    examples, seen = [], set()
     for index, kind in enumerate(kinds):
         label = index % 2
-        text = _SENTENCE[kind](rng, label)
-        text = " ".join(part for part in (rng.choice(PREFIXES), text, rng.choice(SUFFIXES)) if part)
+        for _ in range(100):  # distinct texts: no sentence is both in a training and a test split
+            text = _SENTENCE[kind](rng, label)
+            text = " ".join(part for part in (rng.choice(PREFIXES), text, rng.choice(SUFFIXES)) if part)
+            if text not in seen:
+                break
+        seen.add(text)
         examples.append({"text": text, "label": label, "kind": kind})
     rng.shuffle(examples)
     return examples
@@ -140,7 +148,8 @@ def _contrast(rng: random.Random, label: int) -> str:
     after = _adjective(rng, bool(label))
     if rng.random() < 0.3:
         after = f"{rng.choice(INTENSIFIERS)} {after}"
-    return f"the {first} {rng.choice(_COPULAS)} {before} but the {second} {rng.choice(_COPULAS)} {after}"
+    hedge = rng.choice(HEDGES)
+    return f"the {first} {rng.choice(_COPULAS)} {before} {hedge} but the {second} {rng.choice(_COPULAS)} {after}"
 
 
 _SENTENCE = {"plain": _plain, "intensified": _intensified, "negation": _negation, "contrast": _contrast}

@@ -423,24 +423,40 @@ def _from_examples(texts, labels, skipped, *, path: Path, source: str, seed: int
     ids = _label_ids(labels, class_names, numeric)
     texts = np.array(texts, dtype=object)
     if test_path is not None:
-        test_texts, test_labels, test_skipped = _read_any(Path(test_path))
+        test_x, test_y, test_skipped = read_examples(test_path, class_names, numeric=numeric, role="test data")
         skipped += test_skipped
-        known = set(class_names)
-        as_names = [str(int(v)) if numeric and _is_int(v) else v for v in test_labels]
-        unknown = sorted(set(as_names) - known)
-        if unknown:
-            raise ValueError(
-                f"The test data {str(test_path)!r} has classes {unknown} that {source!r} lacks; its classes must be "
-                f"among {list(class_names)}. Received: test_path={str(test_path)!r}"
-            )
         train, val = _split(ids, (val_fraction,), seed=seed, class_names=class_names, source=source)
-        test_x = np.array(test_texts, dtype=object)
-        test_y = _label_ids(as_names, class_names, numeric=False)
     else:
         train, val, test = _split(ids, (val_fraction, test_fraction), seed=seed, class_names=class_names,
                                   source=source)
         test_x, test_y = texts[test], ids[test]
     return _text_data(texts, ids, train, val, test_x, test_y, class_names, skipped, source)
+
+
+def read_examples(path, class_names, *, numeric: bool | None = None, role: str = "data"):
+    """Every example of a CSV file or class folder, labelled with ids of the given `class_names`.
+
+    For test data with known classes (`zoo evaluate nlp --data test.csv`). Integer labels match
+    the class names numerically ("01" is class "1") when `numeric` (by default: when every class
+    name is an integer).
+
+    Returns:
+        `(texts, label_ids, skipped)`: an object array, an int32 array, the empty texts dropped.
+
+    Raises:
+        ValueError: as `load_csv` / `load_folder`, and for a class the `class_names` lack.
+    """
+    texts, labels, skipped = _read_any(Path(path))
+    if numeric is None:
+        numeric = all(_is_int(c) for c in class_names)
+    names = [str(int(v)) if numeric and _is_int(v) else v for v in labels]
+    unknown = sorted(set(names) - set(class_names))
+    if unknown:
+        raise ValueError(
+            f"The {role} {str(path)!r} has classes {unknown} that the model does not know; its classes must be "
+            f"among {list(class_names)}. Received: path={str(path)!r}"
+        )
+    return np.array(texts, dtype=object), _label_ids(names, tuple(class_names), numeric=False), skipped
 
 
 def _is_int(value: str) -> bool:

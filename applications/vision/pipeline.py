@@ -136,42 +136,13 @@ def _predict_numpy(model, ds, batch_size=256):
     return x, y, probs
 
 
-def classification_metrics(y_true, probs, class_names) -> tuple[dict, dict, list]:
-    """Accuracy, macro-F1, per-class precision and recall, and the confusion matrix."""
-    import numpy as np
-    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
-
-    labels = list(range(len(class_names)))
-    y_pred = np.argmax(probs, axis=-1)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
-    metrics = {
-        "accuracy": float(np.mean(y_pred == y_true)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-    }
-    per_class = {
-        name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-        for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
-    }
-    return metrics, per_class, confusion_matrix(y_true, y_pred, labels=labels).tolist()
-
-
-def save_model(model, output_dir: Path) -> Path:
-    """`model.keras`, written under a temporary name and renamed: never half-written."""
-    from zoo.files import atomic_path
-
-    path = output_dir / "model.keras"
-    with atomic_path(path) as tmp:
-        model.save(tmp)
-    return path
-
-
 def train_and_evaluate(config: VisionConfig, output_dir: Path, *, verbose: bool = True) -> dict:
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
     import numpy as np
 
     from applications.common import plotting, report, training
+    from applications.common.evaluation import classification_metrics
+    from applications.common.runs import save_model
     from applications.vision import baselines, plots
     from applications.vision.data import make_batches
 
@@ -256,20 +227,10 @@ def _config_record(config: VisionConfig) -> dict:
 
 
 def load_run(model_dir: str | Path):
-    """A finished run's model and metrics record; a clear error for a folder that is not one."""
-    import zoo
-    from applications.common import report
+    """A finished vision run's model and metrics record; a clear error for a folder that is not one."""
+    from applications.common.runs import load_run as load
 
-    model_dir = Path(model_dir)
-    if not (model_dir / "model.keras").is_file() or not (model_dir / "metrics.json").is_file():
-        raise ValueError(
-            f"{model_dir} is not a finished vision run: it needs model.keras and metrics.json "
-            f"(written by `zoo train vision --output {model_dir}`). Received: --model-dir {model_dir}"
-        )
-    record = report.read_metrics(model_dir)
-    if record.get("domain") != DOMAIN:
-        raise ValueError(f"{model_dir} holds a {record.get('domain')} run, not a vision run.")
-    return zoo.load_model(model_dir / "model.keras"), record
+    return load(model_dir, DOMAIN)
 
 
 def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool = True) -> dict:
@@ -277,6 +238,7 @@ def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool =
 
     For `sample` and `tfds:` sources that is their test split; a folder is used whole, as test data.
     """
+    from applications.common.evaluation import classification_metrics
     from applications.common.sources import parse_source
     from applications.vision import data as vision_data
 

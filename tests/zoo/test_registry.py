@@ -10,10 +10,10 @@ import zoo
 from zoo import registry
 from zoo.models.base import HeadConfig
 
-FAMILIES = ("mlp", "cnn", "resnet", "rnn", "transformer")
+FAMILIES = ("keras", "mlp", "cnn", "resnet", "rnn", "textcnn", "transformer")
 
 
-def test_the_registry_holds_the_five_families():
+def test_the_registry_holds_every_family():
     names = zoo.list_models()
     assert len(names) >= 20
     assert names == sorted(names)
@@ -27,7 +27,8 @@ def test_wildcards_and_filters():
     assert zoo.list_models("vit_*") == ["vit_small", "vit_tiny"]
     assert set(zoo.list_models(family="mlp")) == {"mlp_small", "mlp_base"}
     nlp = zoo.list_models(domain="nlp")
-    assert "lstm_text" in nlp and "resnet50" not in nlp
+    assert "lstm_text" in nlp and "cnn_text" in nlp and "resnet50" not in nlp
+    assert zoo.list_models(family="textcnn") == ["cnn_text"]
     assert zoo.list_models("resnet*", domain="speech") == ["resnet18_1d", "resnet20_1d"]
     assert zoo.list_models("no_such_*") == []
 

@@ -49,3 +49,8 @@ def test_word_order_matters_for_a_bag_of_words():
 
     assert accuracy("plain") > 0.9
     assert accuracy("negation") < 0.65
+
+
+def test_every_text_is_distinct():
+    corpus = generate_corpus(4000, seed=0)
+    assert len({e["text"] for e in corpus}) == 4000

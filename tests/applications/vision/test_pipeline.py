@@ -169,7 +169,7 @@ def test_cli_train_predict_evaluate(tmp_path):
         (["train", "vision", "--batch-size", "0"], "--batch-size"),
         (["train", "vision", "--data", "no/such/folder"], "No such file or folder"),
         (["train", "vision", "--freeze-backbone"], "--freeze-backbone needs --pretrained"),
-        (["train", "nlp"], "not built yet"),
+        (["train", "speech"], "not built yet"),
     ],
 )
 def test_cli_bad_input(args, message, tmp_path):

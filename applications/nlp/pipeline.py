@@ -1,0 +1,405 @@
+"""The NLP pipeline: text classification with a registry model, measured against TF-IDF and naive Bayes.
+
+`train_and_evaluate(config, output_dir)` is the whole run: texts in, a `TextVectorization`
+adapted on the training split only, a registry text model trained on the token ids (optionally
+starting from pretrained word vectors), evaluated on the held-out test split beside the two
+classical baselines, overall and on the negation subset, and the run's files written
+(`metrics.json`, `model.keras`, `history.csv`, `plots/*.png`). `evaluate` and `predict` work on a
+finished run's folder.
+
+The saved model takes raw strings: its first layer is the vectoriser, so `zoo predict nlp
+--model-dir D "some text"` needs nothing but the folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from applications.common.training import TrainConfig
+
+DOMAIN = "nlp"
+# Chosen by measurement on held-out real text (README, "NLP"): tools/nlp_models.py.
+DEFAULT_MODEL = "cnn_text"
+DEFAULT_TRAIN = dict(epochs=20, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3,
+                     batch_size=32)
+MAX_SEQUENCE_LENGTH = 400  # the data-driven length never exceeds this (long documents are truncated)
+LENGTH_PERCENTILE = 95  # the sequence length covers this share of the training texts whole
+
+# "not", "no", "never", ... and the contracted "n't" (kept whole in "isn't", or split off as in
+# "is n't"): the negation subset of real text, where word order matters most.
+NEGATION = re.compile(
+    r"\b(?:not|no|never|nothing|nobody|none|neither|nor|cannot|without|hardly|barely)\b|n't\b"
+    r"|\b(?:isnt|dont|doesnt|didnt|wasnt|werent|arent|cant|wont|couldnt|wouldnt|shouldnt|aint)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class NLPConfig:
+    """One NLP run. The command line fills it from `zoo train nlp ...`."""
+
+    model: str = DEFAULT_MODEL
+    data: str = "sample"  # sample | tfds:NAME[/CONFIG] | a folder of class subfolders | a .csv file
+    test_data: str | None = None  # a folder or CSV with the same classes, used as the test split
+    max_tokens: int = 20000  # vocabulary size, with the padding and out-of-vocabulary entries
+    sequence_length: int | None = None  # tokens per text; default: from the data (LENGTH_PERCENTILE)
+    embeddings: str | None = None  # a GloVe or word2vec text file of pretrained word vectors
+    freeze_embeddings: bool = False  # with embeddings: keep them fixed (Kim's "static") or fine-tune
+    overrides: dict = field(default_factory=dict)  # model config overrides, as `zoo.create_model` takes
+    max_examples: int | None = None  # cap each split, for quick runs
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**DEFAULT_TRAIN))
+
+    def __post_init__(self) -> None:
+        for name in ("max_tokens", "sequence_length"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        if self.max_tokens < 3:
+            raise ValueError(
+                f"max_tokens counts the padding and unknown-word entries too: give at least 3. "
+                f"Received: max_tokens={self.max_tokens}"
+            )
+        if self.freeze_embeddings and not self.embeddings:
+            raise ValueError("freeze_embeddings needs embeddings: a random embedding is not worth freezing.")
+
+
+def check_text_model(name: str) -> None:
+    import zoo
+
+    entry = zoo.registry.get_entry(name)
+    if entry.input_kind != "tokens":
+        models = ", ".join(zoo.list_models(domain=DOMAIN))
+        raise ValueError(f"{name} takes {entry.input_kind} inputs, not token ids. Models for text: {models}. "
+                         f"Received: --model {name}")
+
+
+def load_data(config: NLPConfig):
+    from applications.common.sources import parse_source
+    from applications.nlp import data as text_data
+
+    source = parse_source(config.data)
+    test = parse_source(config.test_data) if config.test_data else None
+    return text_data.load_texts(source.kind, name=source.name, path=source.path, text=source.text,
+                                seed=config.train.seed, test=test, max_examples=config.max_examples)
+
+
+def split_arrays(ds) -> tuple[np.ndarray, np.ndarray]:
+    """An unbatched dataset of `(text, label)` as a numpy array of str and one of int labels."""
+    texts, labels = [], []
+    for t, y in ds.batch(4096).as_numpy_iterator():
+        texts.extend(x.decode("utf-8") for x in t)
+        labels.append(y)
+    return np.array(texts, dtype=object), (np.concatenate(labels) if labels else np.zeros(0, "int32"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectorising
+
+
+def make_vectorizer(train_texts: Sequence[str], *, max_tokens: int, sequence_length: int | None,
+                    min_length: int = 1):
+    """A `TextVectorization` adapted on the training texts only, and the statistics it was sized by.
+
+    The vocabulary is the `max_tokens - 2` most frequent words of the training texts (lowercased,
+    punctuation stripped); id 0 is padding and id 1 any other word. Without `sequence_length`, the
+    length is the `LENGTH_PERCENTILE`th percentile of the training texts' token counts, at least
+    `min_length` and at most `MAX_SEQUENCE_LENGTH`: longer texts are truncated, shorter padded.
+    """
+    import keras
+    import tensorflow as tf
+
+    texts = tf.constant([str(t) for t in train_texts], dtype=tf.string)
+    counter = keras.layers.TextVectorization(max_tokens=max_tokens)
+    counter.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
+    lengths = np.concatenate([
+        np.count_nonzero(counter(texts[i:i + 1024]).numpy(), axis=1) for i in range(0, len(train_texts), 1024)
+    ])
+    if sequence_length is None:
+        sequence_length = int(math.ceil(np.percentile(lengths, LENGTH_PERCENTILE)))
+        sequence_length = min(max(sequence_length, min_length), MAX_SEQUENCE_LENGTH)
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=max_tokens, output_sequence_length=sequence_length, vocabulary=counter.get_vocabulary(),
+        name="vectorizer",
+    )
+    stats = {
+        "sequence_length": sequence_length,
+        "vocabulary_size": int(vectorizer.vocabulary_size()),
+        "median_tokens": float(np.median(lengths)),
+        "truncated": float(np.mean(lengths > sequence_length)),
+    }
+    return vectorizer, stats
+
+
+def vectorize(vectorizer, texts: Sequence[str]) -> np.ndarray:
+    import tensorflow as tf
+
+    if not len(texts):
+        return np.zeros((0, vectorizer._output_sequence_length), dtype="int32")
+    return np.concatenate([
+        vectorizer(tf.constant([str(t) for t in texts[i:i + 2048]], dtype=tf.string)).numpy()
+        for i in range(0, len(texts), 2048)
+    ]).astype("int32")
+
+
+def shortest_input(name: str, overrides: dict) -> int:
+    """The fewest tokens the model takes (a text CNN's widest convolution)."""
+    import zoo
+
+    entry = zoo.registry.get_entry(name)
+    config = zoo.registry.resolve_config(name, overrides)
+    for length in range(1, 65):
+        try:
+            zoo.registry.check_input_shape(entry, config, (length,))
+            return length
+        except ValueError:
+            continue
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+
+
+def build_network(config: NLPConfig, sequence_length: int, vocabulary: list[str], num_classes: int):
+    """The registry network on token ids, with the pretrained word vectors loaded when asked for.
+
+    With `embeddings`, a model whose embedding width is a free hyperparameter (`embedding_dim`)
+    takes the file's width unless an override says otherwise; a mismatch is a clear error.
+    """
+    import zoo
+
+    check_text_model(config.model)
+    overrides = dict(config.overrides)
+    vectors = None
+    if config.embeddings:
+        from applications.nlp import embeddings
+
+        entry = zoo.registry.get_entry(config.model)
+        if hasattr(entry.config, "embedding_dim") and "embedding_dim" not in overrides:
+            overrides["embedding_dim"] = embeddings.vector_dim(config.embeddings)
+        vectors = embeddings.read_word_vectors(config.embeddings, vocabulary, seed=config.train.seed)
+    net = zoo.create_model(config.model, input_shape=(sequence_length,), num_classes=num_classes,
+                           vocab_size=len(vocabulary), **overrides)
+    if vectors is not None:
+        from applications.nlp import embeddings
+
+        embeddings.load_into(net, vectors, trainable=not config.freeze_embeddings, model_name=config.model)
+    return net, vectors
+
+
+def end_to_end(vectorizer, net, name: str):
+    """Raw strings in, class probabilities out: the vectoriser, then the trained network."""
+    import keras
+
+    inputs = keras.Input(shape=(), dtype="string", name="text")
+    return keras.Model(inputs, net(vectorizer(inputs)), name=f"nlp_{name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Subsets of the test data
+
+
+def subset_masks(texts: Sequence[str], kinds: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The test examples reported on their own: `negation` (and, for the sample, `contrast`).
+
+    For the synthetic sample these are its `negation` and `contrast` kinds; for real text, the
+    texts with a negation word (`NEGATION`: not, never, n't, ...).
+    """
+    if kinds is not None:
+        kinds = np.asarray(kinds, dtype=object)
+        return {"negation": kinds == "negation", "contrast": kinds == "contrast"}
+    return {"negation": np.array([bool(NEGATION.search(str(t))) for t in texts], dtype=bool)}
+
+
+def _scores(y_true, probs, class_names, masks) -> tuple[dict, dict, list]:
+    from applications.common.evaluation import classification_metrics, subset_accuracies
+
+    metrics, per_class, matrix = classification_metrics(y_true, probs, class_names)
+    metrics.update(subset_accuracies(y_true, np.argmax(probs, axis=-1), masks))
+    return metrics, per_class, matrix
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = True) -> dict:
+    """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
+    from applications.common import plotting, report, training
+    from applications.common.runs import save_model
+    from applications.nlp import baselines, plots
+
+    def say(message):
+        if verbose:
+            print(message, flush=True)
+
+    training.set_seed(config.train.seed)
+    check_text_model(config.model)
+    data = load_data(config)
+    train_texts, y_train = split_arrays(data.train)
+    val_texts, y_val = split_arrays(data.val)
+    test_texts, y_test = split_arrays(data.test)
+    n_classes = len(data.class_names)
+
+    vectorizer, text_stats = make_vectorizer(
+        train_texts, max_tokens=config.max_tokens, sequence_length=config.sequence_length,
+        min_length=shortest_input(config.model, config.overrides),
+    )
+    say(f"Data {data.source}: {len(train_texts)} train, {len(val_texts)} validation, {len(test_texts)} test texts, "
+        f"{n_classes} classes" + (f"; {data.skipped} empty texts skipped" if data.skipped else "")
+        + f". Vocabulary {text_stats['vocabulary_size']:,} words (from the training split), "
+        f"{text_stats['sequence_length']} tokens per text ({100 * text_stats['truncated']:.1f}% truncated)")
+
+    net, vectors = build_network(config, text_stats["sequence_length"], vectorizer.get_vocabulary(), n_classes)
+    say(f"Model {config.model}: {net.count_params():,} parameters"
+        + (f"; word vectors from {config.embeddings}: {vectors.found:,} of {vectors.total:,} words "
+           f"({100 * vectors.coverage:.1f}%), {'frozen' if config.freeze_embeddings else 'fine-tuned'}"
+           if vectors else ""))
+
+    x_train, x_val, x_test = (vectorize(vectorizer, t) for t in (train_texts, val_texts, test_texts))
+    fit = training.fit(
+        net, (x_train, y_train), (x_val, y_val) if len(x_val) else None, config.train, output_dir,
+        loss="sparse_categorical_crossentropy", metrics=["accuracy"], n_train=len(x_train),
+    )
+    say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} texts/s)")
+
+    # ## Evaluation on the held-out test split, beside the baselines on the same split
+    probs = net.predict(x_test, batch_size=512, verbose=0) if len(x_test) else np.zeros((0, n_classes))
+    masks = subset_masks(test_texts, data.test_kinds)
+    metrics, per_class, matrix = _scores(y_test, probs, data.class_names, masks)
+    baseline_results = baselines.run_baselines(train_texts, y_train, test_texts, y_test, subsets=masks)
+
+    # ## Files
+    model = end_to_end(vectorizer, net, config.model)
+    save_model(model, output_dir)
+    report.write_history_csv(output_dir, fit.history)
+    compared = {config.model: metrics, **baseline_results}
+    plot_paths = [
+        plotting.plot_history(fit.history, output_dir),
+        plotting.plot_confusion_matrix(matrix, data.class_names, output_dir),
+        plotting.save_figure(plots.comparison_figure(compared, subsets=list(masks)), output_dir, "model_vs_baselines"),
+    ]
+    examples = plots.saliency_examples(test_texts, masks)
+    if examples:
+        plot_paths.append(plotting.save_figure(
+            plots.saliency_figure(model, examples, data.class_names), output_dir, "token_saliency"))
+
+    record = {
+        "domain": DOMAIN,
+        "model": config.model,
+        "pretrained": None,
+        "data": {
+            "source": data.source, "train": len(train_texts), "val": len(val_texts), "test": len(test_texts),
+            "classes": list(data.class_names), "skipped": data.skipped,
+            **{f"test_{name}": int(mask.sum()) for name, mask in masks.items()},
+            **text_stats,
+        },
+        "embeddings": None if vectors is None else {
+            "path": str(config.embeddings), "dim": vectors.dim, "found": vectors.found, "total": vectors.total,
+            "coverage": vectors.coverage, "frozen": config.freeze_embeddings,
+        },
+        "metrics": metrics,
+        "baselines": baseline_results,
+        "timing": {"train_s": fit.train_s, "train_examples_per_s": fit.examples_per_s},
+    }
+    report.write_metrics(
+        output_dir, **record, per_class=per_class, confusion_matrix=matrix, epochs_run=fit.epochs_run,
+        config=dataclasses.asdict(config), seed=config.train.seed,
+        plots=[str(p.relative_to(output_dir)) for p in plot_paths],
+    )
+    negation = metrics.get("accuracy_negation")
+    say(f"Test accuracy {metrics['accuracy']:.4f} (macro-F1 {metrics['macro_f1']:.4f}"
+        + (f", negation subset {negation:.4f}" if negation is not None else "") + "); "
+        + ", ".join(f"{name} {r['accuracy']:.4f}" for name, r in baseline_results.items()))
+    return report.read_metrics(output_dir)
+
+
+def load_run(model_dir: str | Path):
+    """A finished NLP run's model (raw strings in) and metrics record."""
+    from applications.common.runs import load_run as load
+
+    return load(model_dir, DOMAIN)
+
+
+def _predict_texts(model, texts: Sequence[str]) -> np.ndarray:
+    import tensorflow as tf
+
+    return model.predict(tf.constant([str(t) for t in texts], dtype=tf.string), batch_size=512, verbose=0)
+
+
+def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool = True) -> dict:
+    """Accuracy, macro-F1 and the negation subset's accuracy of a finished run on `data`.
+
+    For `sample` and `tfds:` sources that is their test split; a CSV file or folder is used whole.
+    """
+    from applications.common.sources import parse_source
+    from applications.nlp import data as text_data
+
+    model, record = load_run(model_dir)
+    class_names = tuple(record["data"]["classes"])
+    source = parse_source(data)
+    kinds = None
+    if source.kind in ("csv", "folder"):  # every text in it is test data
+        texts, y, _ = text_data.read_examples(source.path, class_names)
+    else:
+        loaded = text_data.load_texts(source.kind, name=source.name, path=source.path, text=source.text, seed=seed)
+        if tuple(loaded.class_names) != class_names:
+            raise ValueError(f"The data's classes {list(loaded.class_names)} are not the model's {list(class_names)}.")
+        texts, y = split_arrays(loaded.test)
+        kinds = loaded.test_kinds
+    probs = _predict_texts(model, texts)
+    metrics, per_class, matrix = _scores(y, probs, class_names, subset_masks(texts, kinds))
+    result = {"data": data, "test": int(len(y)), "metrics": metrics, "per_class": per_class, "confusion_matrix": matrix}
+    if verbose:
+        negation = metrics.get("accuracy_negation")
+        print(f"{data}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f} on {len(y)} texts"
+              + (f"; negation subset {negation:.4f}" if negation is not None else ""))
+    return result
+
+
+def predict(model_dir: str | Path, texts: list[str], *, top: int = 1) -> list[dict]:
+    """The predicted label and its probability for each raw text."""
+    if not texts:
+        raise ValueError("Give at least one text to classify, as in: zoo predict nlp --model-dir D \"a fine film\".")
+    for i, text in enumerate(texts, start=1):
+        if not str(text).strip():
+            raise ValueError(f"Text {i} is empty: give words to classify. Received: {text!r}")
+    model, record = load_run(model_dir)
+    probs = _predict_texts(model, texts)
+    class_names = record["data"]["classes"]
+    results = []
+    for text, p in zip(texts, probs):
+        order = np.argsort(p)[::-1][:top]
+        results.append({"input": str(text), "label": class_names[order[0]], "probability": float(p[order[0]]),
+                        "top": [(class_names[i], float(p[i])) for i in order]})
+    return results
+
+
+def demo(output_dir: Path, *, seed: int = 0) -> dict:
+    """The offline demo: the default model on the synthetic sample, against both baselines."""
+    config = NLPConfig(train=TrainConfig(**{**DEFAULT_TRAIN, "epochs": 10, "seed": seed}))
+    start = time.perf_counter()
+    record = train_and_evaluate(config, output_dir)
+    record["timing"]["total_s"] = time.perf_counter() - start
+    return record
+
+
+def config_from_args(args, train: TrainConfig) -> NLPConfig:
+    """The run's config from `zoo train nlp` arguments."""
+    if getattr(args, "pretrained", None):
+        raise ValueError("--pretrained is not available for nlp: start from word vectors with --embeddings PATH.")
+    if getattr(args, "freeze_backbone", False):
+        raise ValueError("--freeze-backbone is for --pretrained checkpoints; for word vectors use --freeze-embeddings.")
+    return NLPConfig(
+        model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
+        max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,
+        freeze_embeddings=args.freeze_embeddings, max_examples=args.max_examples, train=train,
+    )
