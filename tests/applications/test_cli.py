@@ -99,6 +99,19 @@ def test_demo_vision_reaches_98_percent_beside_the_svm(tmp_path):
     assert str(tmp_path / "demo" / "vision" / "plots" / "confusion_matrix.png") in out
 
 
+def test_demo_nlp_prints_the_model_beside_both_baselines_overall_and_on_negations(tmp_path):
+    out = zoo("demo", "nlp", "--output", str(tmp_path / "demo"), cwd=tmp_path).stdout
+    record = json.loads((tmp_path / "demo" / "nlp" / "metrics.json").read_text())
+    assert record["data"]["source"] == "sample" and record["metrics"]["accuracy"] >= 0.95
+    header = next(line for line in out.splitlines() if line.startswith("model "))
+    assert "test accuracy" in header and "negation acc." in header
+    table = {line.split()[0]: line.split() for line in out.splitlines() if line.split()}
+    assert {record["model"], "tfidf_logreg", "naive_bayes"} <= set(table)
+    for baseline in ("tfidf_logreg", "naive_bayes"):
+        assert record["metrics"]["accuracy_negation"] > record["baselines"][baseline]["accuracy_negation"]
+    assert str(tmp_path / "demo" / "nlp" / "plots" / "token_saliency.png") in out
+
+
 def test_help_lists_the_commands():
     out = zoo("--help").stdout
     for command in ("list", "info", "train", "evaluate", "predict", "demo"):

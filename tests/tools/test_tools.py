@@ -32,3 +32,20 @@ def test_transfer_digits_prints_the_table(tmp_path):
     runs = json.loads(results.read_text())["2"]
     assert set(runs[0]) == {"scratch", "head_only", "fine_tune", "logistic_pixels"}
     assert all(0.0 <= v <= 1.0 for v in runs[0].values())
+
+
+def test_nlp_data_splits_an_sms_file_and_nlp_models_prints_the_table(tmp_path):
+    lines = [f"{'spam' if i % 4 == 0 else 'ham'}\t{'win a free prize now' if i % 4 == 0 else 'see you at lunch'} {i}"
+             for i in range(60)]
+    (tmp_path / "sms.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = run_tool("tools/nlp_data.py", "sms-spam", str(tmp_path / "sms.txt"), "--output", str(tmp_path / "sms"))
+    assert "48 training and 12 test texts" in out
+    header, *rows = (tmp_path / "sms" / "test.csv").read_text(encoding="utf-8").splitlines()
+    assert header == "text,label" and sum(row.endswith(",spam") for row in rows) == 3
+
+    out = run_tool("tools/nlp_models.py", "--data", str(tmp_path / "sms" / "train.csv"), "--test-data",
+                   str(tmp_path / "sms" / "test.csv"), "--models", "cnn_text", "--output", str(tmp_path / "runs"))
+    assert "| model | test accuracy | macro-F1 | negation subset | train s |" in out
+    assert "\n| cnn_text | " in out and "\n| tfidf_logreg | " in out and "\n| naive_bayes | " in out
+    (run,) = json.loads((tmp_path / "runs" / "results.json").read_text())
+    assert run["model"] == "cnn_text" and run["data"]["test"] == 12

@@ -157,3 +157,18 @@ def test_search_space_gives_a_valid_config():
     config = registry.resolve_config("vit_tiny", overrides)
     assert config.dim % config.heads == 0
     assert {"dim", "depth", "heads", "position", "pooling"} <= set(hp.values)
+
+
+def test_a_text_of_padding_only_gives_finite_outputs_and_gradients():
+    # A text of punctuation only (an SMS of ":-)") vectorises to all padding: no NaN may come out.
+    import tensorflow as tf
+
+    model = zoo.create_model("transformer_text_tiny", input_shape=(12,), vocab_size=50)
+    ids = np.zeros((3, 12), "int32")
+    ids[1, :4] = [5, 6, 7, 8]
+    with tf.GradientTape() as tape:
+        probs = model(ids, training=True)
+        loss = -tf.reduce_mean(tf.math.log(probs[:, 0]))
+    grads = tape.gradient(loss, model.trainable_weights)
+    assert np.all(np.isfinite(probs.numpy()))
+    assert all(np.all(np.isfinite(tf.convert_to_tensor(g).numpy())) for g in grads if g is not None)

@@ -6,6 +6,7 @@ Importing it also registers the custom layers (package "zoo") that saved models 
 from zoo.layers.class_token import ClassToken, ExtractClassToken
 from zoo.layers.head import classification_head
 from zoo.layers.patches import patch_embedding
+from zoo.layers.pooling import MaskedMean
 from zoo.layers.positions import PositionEmbedding, SinusoidalPositionEncoding
 from zoo.layers.residual import batch_norm, conv, residual_block, resnet_stem
 from zoo.layers.shortcut import ZeroPadShortcut
@@ -14,6 +15,7 @@ from zoo.layers.transformer_encoder import transformer_encoder_block
 __all__ = [
     "ClassToken",
     "ExtractClassToken",
+    "MaskedMean",
     "PositionEmbedding",
     "SinusoidalPositionEncoding",
     "ZeroPadShortcut",

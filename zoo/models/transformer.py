@@ -81,6 +81,7 @@ def build_transformer(config: TransformerConfig, *, input_shape: tuple[int, ...]
     from zoo.layers import (
         ClassToken,
         ExtractClassToken,
+        MaskedMean,
         PositionEmbedding,
         SinusoidalPositionEncoding,
         classification_head,
@@ -121,7 +122,7 @@ def build_transformer(config: TransformerConfig, *, input_shape: tuple[int, ...]
     if config.pooling == "cls":
         x = ExtractClassToken(name="cls_pool")(x)
     else:
-        x = keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)  # masked: pads are left out
+        x = MaskedMean(name="mean_pool")(x)  # pads are left out; an all-padding text gives zeros, not NaN
     outputs = classification_head(
         x, num_classes, activation=config.classifier_activation, dropout=config.head_dropout
     )
