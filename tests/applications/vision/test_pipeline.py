@@ -169,6 +169,7 @@ def test_cli_train_predict_evaluate(tmp_path):
         (["train", "vision", "--batch-size", "0"], "--batch-size"),
         (["train", "vision", "--data", "no/such/folder"], "No such file or folder"),
         (["train", "vision", "--freeze-backbone"], "--freeze-backbone needs --pretrained"),
+        (["train", "vision", "--embeddings", "glove.txt"], "are for `zoo train nlp`, not vision"),
         (["train", "speech"], "not built yet"),
     ],
 )
