@@ -50,6 +50,8 @@ def run_baselines(
     """
     from sklearn.metrics import f1_score
 
+    from applications.common.evaluation import subset_accuracies
+
     y_train, y_test = np.asarray(train_labels), np.asarray(test_labels)
     results = {}
     for name in BASELINES:
@@ -62,8 +64,6 @@ def run_baselines(
             "macro_f1": float(f1_score(y_test, predicted, average="macro")),
             "train_s": train_s,
         }
-        for subset, mask in (subsets or {}).items():
-            mask = np.asarray(mask, dtype=bool)
-            result[f"accuracy_{subset}"] = float(np.mean(predicted[mask] == y_test[mask])) if mask.any() else None
+        result.update(subset_accuracies(y_test, predicted, subsets or {}))
         results[name] = result
     return results

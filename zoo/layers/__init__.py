@@ -9,12 +9,14 @@ from zoo.layers.patches import patch_embedding
 from zoo.layers.pooling import MaskedMean
 from zoo.layers.positions import PositionEmbedding, SinusoidalPositionEncoding
 from zoo.layers.residual import batch_norm, conv, residual_block, resnet_stem
+from zoo.layers.scale import FeatureScale
 from zoo.layers.shortcut import ZeroPadShortcut
 from zoo.layers.transformer_encoder import transformer_encoder_block
 
 __all__ = [
     "ClassToken",
     "ExtractClassToken",
+    "FeatureScale",
     "MaskedMean",
     "PositionEmbedding",
     "SinusoidalPositionEncoding",

@@ -142,11 +142,33 @@ def test_sequence_length_and_vocabulary_come_from_the_training_split_only():
     vectorizer, stats = pipeline.make_vectorizer(train, max_tokens=100, sequence_length=None, min_length=1)
     assert stats["sequence_length"] == int(np.ceil(np.percentile([3, 4, 2, 10], 95)))
     assert stats["vocabulary_size"] == 2 + 10
-    ids = pipeline.vectorize(vectorizer, ["a zebra"])
+    ids = vectorizer(np.array(["a zebra"], dtype=object)).numpy()
     assert ids[0, 1] == 1  # a word the training split lacks is out of vocabulary
     _, stats = pipeline.make_vectorizer(train, max_tokens=100, sequence_length=None, min_length=12)
     assert stats["sequence_length"] == 12  # a text CNN's widest convolution needs this many
     assert pipeline.shortest_input("cnn_text", {}) == 5 and pipeline.shortest_input("lstm_text", {}) == 1
+
+
+def test_an_mlp_reads_a_bag_of_uni_and_bigrams():
+    train = ["not good", "good", "not bad", "bad film"]
+    vectorizer, stats = pipeline.make_vectorizer(train, max_tokens=100, sequence_length=None, bag_of_ngrams=True)
+    vocabulary = vectorizer.get_vocabulary()
+    assert {"not good", "not bad", "bad film", "good"} <= set(vocabulary) and stats["sequence_length"] is None
+    bag = vectorizer(np.array(["good not good zebra"], dtype=object)).numpy()[0]
+    assert bag.shape == (len(vocabulary),) and bag[0] == 1  # [UNK]: "zebra", "good zebra"
+    assert bag[vocabulary.index("not good")] == 1 and bag[vocabulary.index("bad")] == 0
+
+
+def test_term_weights_favour_the_n_grams_that_separate_the_classes():
+    texts = ["a great film", "great fun", "a great cast", "a dull film", "dull and long", "a dull cast"]
+    labels = [1, 1, 1, 0, 0, 0]
+    vectorizer, _ = pipeline.make_vectorizer(texts, max_tokens=100, sequence_length=None, bag_of_ngrams=True)
+    weights = pipeline.term_weights(vectorizer, texts, labels, 2).scale.numpy()
+    vocabulary = vectorizer.get_vocabulary()
+    assert weights[vocabulary.index("great")] > weights[vocabulary.index("film")] > 0
+    assert weights[vocabulary.index("great")] == pytest.approx(weights[vocabulary.index("dull")], rel=0.2)
+    assert weights[vocabulary.index("a")] < 0.2  # in both classes alike
+    assert pipeline.reads_bags("mlp_text") and not pipeline.reads_bags("cnn_text")
 
 
 def test_negation_subset_of_real_text():
@@ -263,7 +285,10 @@ def test_cli_train_predict_evaluate(tmp_path):
         (lambda p: write_csv(p / "d.csv", [("good film", "pos")] * 20), [], "single class 'pos'"),
         (lambda p: (p / "d.csv").write_bytes(b"text,label\ncaf\xe9,pos\n") and p / "d.csv", [], "not UTF-8"),
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--freeze-embeddings"], "needs embeddings"),
-        (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--embeddings", "nope.txt"], "nope.txt"),
+        (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--embeddings", "nope.txt", "--model", "cnn_text"],
+         "nope.txt"),
+        (lambda p: write_glove(p / "g.txt", sample_words(), dim=12) and write_csv(p / "d.csv", corpus_rows(50, 0)),
+         ["--embeddings", "g.txt"], "mlp_text reads a bag of n-grams"),
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--max-tokens", "0"], "max_tokens"),
         (lambda p: write_glove(p / "g.txt", sample_words(), dim=12) and write_csv(p / "d.csv", corpus_rows(50, 0)),
          ["--embeddings", "g.txt", "--model", "transformer_text_tiny"], "12-wide but transformer_text_tiny's"),
