@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list registered models (or checkpoints)")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. 'resnet*'")
-    p.add_argument("--family", help="only this family (mlp, cnn, resnet, rnn, transformer)")
+    p.add_argument("--family", help="only this family (mlp, cnn, resnet, rnn, textcnn, transformer, keras)")
     p.add_argument("--domain", help=f"only models for this domain ({', '.join(registry.DOMAINS)})")
     p.add_argument("--pretrained", action="store_true", help="list checkpoints (model.tag) instead")
     p.set_defaults(func=cmd_list)
@@ -209,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     vision.add_argument("--augment", choices=("auto", "light", "none"), default="auto")
     p.add_argument("--max-examples", type=int, help="cap each split (quick runs)")
     nlp = p.add_argument_group("nlp")
-    nlp.add_argument("--max-tokens", type=int, default=20000, help="vocabulary size, from the training split")
+    nlp.add_argument("--max-tokens", type=int, help="vocabulary size, from the training split (default: 20,000 "
+                     "words for a sequence model, 40,000 uni- and bigrams for an MLP)")
     nlp.add_argument("--sequence-length", type=int, help="tokens per text (default: from the data)")
     nlp.add_argument("--embeddings", metavar="PATH", help="pretrained word vectors: a GloVe or word2vec text file")
     nlp.add_argument("--freeze-embeddings", action="store_true", help="with --embeddings: keep the vectors fixed")

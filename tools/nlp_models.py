@@ -3,10 +3,15 @@
     python tools/nlp_data.py polarity --output data/polarity
     python tools/nlp_models.py --data data/polarity/train.csv --test-data data/polarity/test.csv
 
+    python tools/nlp_models.py --data data/sentence_polarity/train.csv \
+        --test-data data/sentence_polarity/test.csv --models mlp_text --folds 10
+
 This is how the NLP pipeline's default model was chosen (README, "NLP"): each model trains with
 `zoo train nlp`'s recipe (`applications.nlp.pipeline.DEFAULT_TRAIN`) on the training file (with
 its validation share for early stopping), once per seed, and is scored on the test file. Prints a
 Markdown table (median over seeds) and writes every run's record to `--output/results.json`.
+With `--folds K` it instead pools the training and test CSV files and runs stratified K-fold
+cross-validation (seed 0), printing each model's mean and standard deviation over the folds.
 """
 
 from __future__ import annotations
@@ -64,6 +69,44 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def cross_validate(data: str, test_data: str | None, models: list[str], folds: int, output: Path) -> str:
+    """Stratified K-fold cross-validation over the pooled CSV files; a Markdown table of the means."""
+    import csv
+
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    rows = []
+    for path in filter(None, (data, test_data)):
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = [c.strip().lower() for c in next(reader)]
+            rows += [(row[header.index("text")], row[header.index("label")]) for row in reader if row]
+    splits = StratifiedKFold(folds, shuffle=True, random_state=0).split(rows, [label for _, label in rows])
+    fold_files = []
+    for k, (train, test) in enumerate(splits):
+        pair = []
+        for name, index in (("train", train), ("test", test)):
+            path = output / "folds" / f"{name}{k}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(["text", "label"])
+                writer.writerows(rows[i] for i in index)
+            pair.append(str(path))
+        fold_files.append(pair)
+    scores: dict[str, list[float]] = {}
+    for k, (train, test) in enumerate(fold_files):
+        for run in measure(train, test, models, [0], output / f"fold{k}"):
+            scores.setdefault(run["model"], []).append(run["metrics"]["accuracy"])
+            for name, result in run["baselines"].items():
+                if len(scores.setdefault(name, [])) < k + 1:
+                    scores[name].append(result["accuracy"])
+    lines = [f"| model | mean accuracy over {folds} folds | standard deviation | folds below 0.78 |", "|---|---|---|---|"]
+    lines += [f"| {name} | {np.mean(v):.4f} | {np.std(v):.4f} | {sum(a < 0.78 for a in v)} |" for name, v in scores.items()]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     import zoo
 
@@ -73,8 +116,12 @@ def main(argv=None) -> int:
     parser.add_argument("--models", nargs="+", default=zoo.list_models(domain="nlp"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--output", default="runs/nlp_models")
+    parser.add_argument("--folds", type=int, help="K-fold cross-validation over the pooled files instead")
     args = parser.parse_args(argv)
     output = Path(args.output)
+    if args.folds:
+        print(cross_validate(args.data, args.test_data, args.models, args.folds, output))
+        return 0
     runs = measure(args.data, args.test_data, args.models, args.seeds, output)
     from applications.common.report import write_json
 

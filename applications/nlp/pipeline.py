@@ -37,6 +37,9 @@ DEFAULT_TRAIN = dict(epochs=20, optimizer="adam", learning_rate=1e-3, schedule="
 # how well it separates the classes of the training split (`term_weights`).
 TEXT_KINDS = ("tokens", "vector")
 NGRAMS = 2
+# Vocabulary sizes: words for a sequence model, word uni- and bigrams for a bag (more of them are
+# worth keeping: 40,000 measured better than 20,000 in 5-fold cross-validation on movie reviews).
+MAX_TOKENS = {"tokens": 20000, "vector": 40000}
 MAX_SEQUENCE_LENGTH = 400  # the data-driven length never exceeds this (long documents are truncated)
 LENGTH_PERCENTILE = 95  # the sequence length covers this share of the training texts whole
 
@@ -56,7 +59,7 @@ class NLPConfig:
     model: str = DEFAULT_MODEL
     data: str = "sample"  # sample | tfds:NAME[/CONFIG] | a folder of class subfolders | a .csv file
     test_data: str | None = None  # a folder or CSV with the same classes, used as the test split
-    max_tokens: int = 20000  # vocabulary size, with the padding and out-of-vocabulary entries
+    max_tokens: int | None = None  # vocabulary size (with the padding and unknown entries); default MAX_TOKENS
     sequence_length: int | None = None  # tokens per text; default: from the data (LENGTH_PERCENTILE)
     embeddings: str | None = None  # a GloVe or word2vec text file of pretrained word vectors
     freeze_embeddings: bool = False  # with embeddings: keep them fixed (Kim's "static") or fine-tune
@@ -69,7 +72,7 @@ class NLPConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-        if self.max_tokens < 3:
+        if self.max_tokens is not None and self.max_tokens < 3:
             raise ValueError(
                 f"max_tokens counts the padding and unknown-word entries too: give at least 3. "
                 f"Received: max_tokens={self.max_tokens}"
@@ -317,8 +320,9 @@ def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = T
     bags = reads_bags(config.model)
     if bags and config.sequence_length is not None:
         raise ValueError(f"{config.model} reads a bag of n-grams: --sequence-length is for the sequence models.")
+    max_tokens = config.max_tokens or MAX_TOKENS["vector" if bags else "tokens"]
     vectorizer, text_stats = make_vectorizer(
-        train_texts, max_tokens=config.max_tokens, sequence_length=config.sequence_length,
+        train_texts, max_tokens=max_tokens, sequence_length=config.sequence_length,
         min_length=1 if bags else shortest_input(config.model, config.overrides), bag_of_ngrams=bags,
     )
     say(f"Data {data.source}: {len(train_texts)} train, {len(val_texts)} validation, {len(test_texts)} test texts, "

@@ -49,3 +49,14 @@ def test_nlp_data_splits_an_sms_file_and_nlp_models_prints_the_table(tmp_path):
     assert "\n| cnn_text | " in out and "\n| tfidf_logreg | " in out and "\n| naive_bayes | " in out
     (run,) = json.loads((tmp_path / "runs" / "results.json").read_text())
     assert run["model"] == "cnn_text" and run["data"]["test"] == 12
+
+
+def test_nlp_models_cross_validates(tmp_path):
+    rows = [("text", "label")] + [(f"{'win a free prize' if i % 2 else 'see you at lunch'} {i}", "spam" if i % 2 else "ham")
+                                  for i in range(40)]
+    (tmp_path / "all.csv").write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    out = run_tool("tools/nlp_models.py", "--data", str(tmp_path / "all.csv"), "--models", "mlp_text", "--folds", "2",
+                   "--output", str(tmp_path / "cv"))
+    assert "| model | mean accuracy over 2 folds | standard deviation | folds below 0.78 |" in out
+    assert "\n| mlp_text | " in out and "\n| naive_bayes | " in out
+    assert len(list((tmp_path / "cv" / "folds").glob("test*.csv"))) == 2
