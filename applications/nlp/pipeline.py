@@ -331,12 +331,12 @@ def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = T
            f". Vocabulary {text_stats['vocabulary_size']:,} words (from the training split), "
            f"{text_stats['sequence_length']} tokens per text ({100 * text_stats['truncated']:.1f}% truncated)"))
 
-    featurize = vectorizer
-    if bags:  # each n-gram weighted by how well it separates the classes of the training split
-        weights = term_weights(vectorizer, train_texts, y_train, n_classes)
+    # A bag's n-grams are weighted by how well each separates the classes of the training split.
+    weights = term_weights(vectorizer, train_texts, y_train, n_classes) if bags else None
 
-        def featurize(t):
-            return weights(vectorizer(t))
+    def featurize(t):
+        return vectorizer(t) if weights is None else weights(vectorizer(t))
+
     net, vectors = build_network(config, text_stats["sequence_length"], vectorizer.get_vocabulary(), n_classes)
     say(f"Model {config.model}: {net.count_params():,} parameters"
         + (f"; word vectors from {config.embeddings}: {vectors.found:,} of {vectors.total:,} words "
@@ -359,7 +359,7 @@ def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = T
     baseline_results = baselines.run_baselines(train_texts, y_train, test_texts, y_test, subsets=masks)
 
     # ## Files
-    model = end_to_end(vectorizer, net, config.model, weights=weights if bags else None)
+    model = end_to_end(vectorizer, net, config.model, weights=weights)
     save_model(model, output_dir)
     report.write_history_csv(output_dir, fit.history)
     compared = {config.model: metrics, **baseline_results}
