@@ -6,8 +6,9 @@
                      [--optimizer O] [--learning-rate LR] [--schedule S] [--warmup-epochs N]
                      [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
+                     speech: [--features log_mel|mfcc] [--augment auto|light|none]
     zoo evaluate DOMAIN --model-dir DIR --data SRC
-    zoo predict DOMAIN --model-dir DIR INPUT...       (image files; for nlp, texts)
+    zoo predict DOMAIN --model-dir DIR INPUT...       (image files; for nlp, texts; for speech, .wav files)
     zoo demo [DOMAIN|all] [--output DIR]
 
 `list` and `info` never import TensorFlow, so they answer at once.
@@ -130,7 +131,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from applications import domains
 
     for result in domains.pipeline(args.domain).predict(args.model_dir, args.inputs):
-        print(f"{result.get('file', result.get('input'))}\t{result['label']}\t{result['probability']:.4f}")
+        others = "".join(f"\t{label} {p:.4f}" for label, p in result.get("top", [])[1:])  # speech: the top 3
+        print(f"{result.get('file', result.get('input'))}\t{result['label']}\t{result['probability']:.4f}{others}")
     return 0
 
 
@@ -204,9 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freeze-backbone", action="store_true", help="with --pretrained: train the head only")
     p.add_argument("--output", help="the run's folder (default: a new folder under runs/)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--augment", choices=("auto", "light", "none"), default="auto",
+                   help="training augmentation: auto (the domain's full set), light, or none")
     vision = p.add_argument_group("vision")
     vision.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="resize images to this")
-    vision.add_argument("--augment", choices=("auto", "light", "none"), default="auto")
     p.add_argument("--max-examples", type=int, help="cap each split (quick runs)")
     nlp = p.add_argument_group("nlp")
     nlp.add_argument("--max-tokens", type=int, help="vocabulary size, from the training split (default: 20,000 "
@@ -214,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     nlp.add_argument("--sequence-length", type=int, help="tokens per text (default: from the data)")
     nlp.add_argument("--embeddings", metavar="PATH", help="pretrained word vectors: a GloVe or word2vec text file")
     nlp.add_argument("--freeze-embeddings", action="store_true", help="with --embeddings: keep the vectors fixed")
+    speech = p.add_argument_group("speech")
+    speech.add_argument("--features", choices=("log_mel", "mfcc"), help="what the network hears (default log_mel: "
+                        "40 log-mel bands every 10 ms)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="measure a trained run on data")

@@ -10,6 +10,7 @@ from zoo.registry import DOMAINS
 PIPELINES = {
     "vision": "applications.vision.pipeline",
     "nlp": "applications.nlp.pipeline",
+    "speech": "applications.speech.pipeline",
 }
 
 

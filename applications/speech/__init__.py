@@ -1,0 +1,1 @@
+"""The speech (keyword spotting) application."""

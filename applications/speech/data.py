@@ -1,0 +1,390 @@
+"""Audio data for the speech (keyword spotting) application.
+
+Three sources give the same `SpeechData` (unbatched `tf.data` splits of `(audio, label)`: `audio`
+float32 `(clip_samples,)` at 16 kHz in [-1, 1], `label` int32 in `0..len(class_names)-1`):
+
+- `load_sample`: the embedded, SYNTHETIC clips (`applications.speech.sample`, made with espeak-ng),
+  split by voice: the test voices are never heard in training;
+- `load_folder`: a folder of class subfolders of `.wav` files at any rate, mono or stereo (as
+  Speech Commands is laid out; a `_background_noise_` folder becomes the noise for augmentation);
+- `load_tfds`: a TensorFlow Datasets audio-classification set (`tfds:speech_commands`).
+
+`load_audio` picks one from a parsed data source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from applications.common.datasets import check_max_examples, check_split_fractions, prepare_tfds, tfds_builder
+from applications.speech.wav import SAMPLE_RATE, WavError, load_clip, read_wav
+
+CLIP_SAMPLES = SAMPLE_RATE  # one second
+NOISE_FOLDER = "_background_noise_"  # Speech Commands' name for its noise recordings
+WAV_EXTENSIONS = (".wav", ".wave")
+MIN_PER_CLASS = 2
+
+
+@dataclass(frozen=True)
+class SpeechData:
+    """Train, validation and test splits of keyword clips, as unbatched tf.data of `(audio, label)`."""
+
+    train: Any  # tf.data.Dataset
+    val: Any
+    test: Any
+    class_names: tuple[str, ...]
+    counts: dict  # {"train": n, "val": n, "test": n}
+    source: str
+    skipped: list[str] = field(default_factory=list)  # "file: why" for files that could not be read
+    cropped: int = 0  # clips longer than the clip length, cut to their loudest stretch
+    noise: np.ndarray | None = None  # background noise at 16 kHz, for augmentation
+    groups: dict | None = None  # split -> speaker or voice of each example, where known
+    notes: dict = field(default_factory=dict)  # how the data was split, what was held out
+
+
+# ---------------------------------------------------------------------------------------------
+# The sources
+
+
+def load_sample(*, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.2) -> SpeechData:
+    """The shipped synthetic clips, split by voice: test and validation voices are not in training.
+
+    A voice is an espeak-ng voice and variant (say `en-gb-scotland+f2`); the same voice at
+    another speaking rate or pitch counts as the same voice, so the held-out voices are new to
+    the model, not just spoken faster.
+
+    Example:
+        >>> data = load_sample()
+        >>> data.counts, len(data.class_names)
+    """
+    from applications.speech.sample import load_sample as read_sample
+
+    check_split_fractions(val_fraction, test_fraction, test_given=False, what="voices")
+    sample = read_sample()
+    speakers = np.array([str(v).split("/")[0] for v in sample.voices])
+    train, val, test = split_by_group(speakers, (val_fraction, test_fraction), seed=seed)
+    return SpeechData(
+        train=_dataset(sample.audio[train], sample.labels[train]),
+        val=_dataset(sample.audio[val], sample.labels[val]),
+        test=_dataset(sample.audio[test], sample.labels[test]),
+        class_names=tuple(sample.words),
+        counts={"train": len(train), "val": len(val), "test": len(test)},
+        source="sample",
+        groups={"train": speakers[train].tolist(), "val": speakers[val].tolist(), "test": speakers[test].tolist()},
+        notes={"split": "by voice", "test_voices": sorted(set(speakers[test].tolist())),
+               "synthetic": "espeak-ng voices (tools/speech_sample.py)"},
+    )
+
+
+def split_by_group(groups: np.ndarray, fractions, *, seed: int) -> list[np.ndarray]:
+    """Indices of train and one part per fraction, whole groups to a part (about `fraction` of the groups)."""
+    names = np.array(sorted(set(groups.tolist())))
+    order = np.random.default_rng(seed).permutation(len(names))
+    parts, at = [], 0
+    for fraction in fractions:
+        k = max(1, int(round(fraction * len(names)))) if fraction > 0 else 0
+        parts.append(set(names[order[at:at + k]].tolist()))
+        at += k
+    if at >= len(names):
+        raise ValueError(f"Only {len(names)} speakers or voices: too few to hold out {list(fractions)} of them and "
+                         f"keep some for training.")
+    taken = set().union(*parts)
+    index = np.arange(len(groups))
+    train = index[[g not in taken for g in groups]]
+    return [train, *(index[[g in part for g in groups]] for part in parts)]
+
+
+def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15, test_path=None,
+                clip_samples: int = CLIP_SAMPLES) -> SpeechData:
+    """Keyword clips in class subfolders (`path/<word>/<clip>.wav`), as Speech Commands is laid out.
+
+    Class names are the subfolder names, sorted; hidden folders and folders starting with `_` are
+    not classes, and a `_background_noise_` folder's recordings become the noise mixed into
+    training clips. Every `.wav` file (searched recursively) is read at any rate, mono or
+    stereo, 8/16/24/32-bit or float, resampled to 16 kHz, and padded (centred) or cropped (to its
+    loudest stretch) to `clip_samples`. A file that cannot be read (empty, not a wav) is skipped
+    and listed in `skipped`. The split is stratified by class with `seed`; with `test_path` (a
+    folder with the same class subfolders), that folder is the test split.
+
+    Raises:
+        ValueError: a missing folder, fewer than two classes, a class without readable clips,
+            too few clips of a class for the split, different classes in the test folder, or a
+            file far longer than a clip.
+
+    Example:
+        >>> data = load_folder("digits/train", test_path="digits/test")
+    """
+    check_split_fractions(val_fraction, test_fraction, test_given=test_path is not None, what="clips")
+    root = Path(path)
+    files = _scan(root)
+    class_names = tuple(files)
+    skipped: list[str] = []
+    audio, labels, cropped = _read_classes(files, class_names, clip_samples, skipped, root)
+    noise = _read_noise(root, skipped)
+    if test_path is not None:
+        test_files = _scan(Path(test_path))
+        if tuple(test_files) != class_names:
+            missing = sorted(set(class_names) - set(test_files))
+            extra = sorted(set(test_files) - set(class_names))
+            raise ValueError(
+                f"The test folder {str(test_path)!r} must have the same class subfolders as {str(root)!r}: it lacks "
+                f"{missing} and has {extra} in addition. Received: test_path={str(test_path)!r}"
+            )
+        test_audio, test_labels, test_cropped = _read_classes(test_files, class_names, clip_samples, skipped,
+                                                              Path(test_path))
+        cropped += test_cropped
+        train, val = _stratified(labels, (val_fraction,), seed=seed, class_names=class_names, source=str(root))
+    else:
+        train, val, test = _stratified(labels, (val_fraction, test_fraction), seed=seed, class_names=class_names,
+                                       source=str(root))
+        test_audio, test_labels = audio[test], labels[test]
+    return SpeechData(
+        train=_dataset(audio[train], labels[train]),
+        val=_dataset(audio[val], labels[val]),
+        test=_dataset(test_audio, test_labels),
+        class_names=class_names,
+        counts={"train": len(train), "val": len(val), "test": len(test_labels)},
+        source=str(path),
+        skipped=skipped,
+        cropped=cropped,
+        noise=noise,
+        notes={"split": "stratified by class" + (", test from --test-data" if test_path is not None else "")},
+    )
+
+
+def read_examples(path, class_names, *, clip_samples: int = CLIP_SAMPLES):
+    """Every clip of a class folder, labelled with ids of the given `class_names` (for `zoo evaluate`).
+
+    Returns:
+        `(audio, labels, skipped, cropped)`.
+
+    Raises:
+        ValueError: as `load_folder`, and for a class subfolder the `class_names` lack.
+    """
+    root = Path(path)
+    files = _scan(root, min_classes=1)
+    unknown = sorted(set(files) - set(class_names))
+    if unknown:
+        raise ValueError(f"The folder {str(root)!r} has classes {unknown} that the model does not know; its classes "
+                         f"must be among {list(class_names)}. Received: path={str(root)!r}")
+    skipped: list[str] = []
+    audio, labels, cropped = _read_classes(files, tuple(class_names), clip_samples, skipped, root)
+    return audio, labels, skipped, cropped
+
+
+def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.1, max_examples: int | None = None,
+              data_dir=None, clip_samples: int = CLIP_SAMPLES) -> SpeechData:
+    """An audio-classification set from TensorFlow Datasets (`tfds:speech_commands`), streamed.
+
+    The set needs an `audio` (Audio) and a `label` (ClassLabel) feature, at 16 kHz (its
+    `sample_rate` is checked when the feature records one). Clips are padded (centred) or
+    cropped (centre) to `clip_samples` in the tf.data pipeline, so the set is never held in memory.
+    Its `validation` split is the validation split when it has one (else `val_fraction` of `train`,
+    by a hash of the example's position); its `test` split is the test split.
+
+    Raises:
+        ValueError: an unknown name (with close names), a set that is not audio classification,
+            or audio at another sample rate.
+    """
+    import tensorflow as tf
+
+    check_max_examples(max_examples)
+    builder = tfds_builder(name, data_dir=data_dir, features={"audio": "Audio", "label": "ClassLabel"},
+                           task="an audio-classification set", application="the speech application")
+    rate = getattr(builder.info.features["audio"], "sample_rate", None)
+    if rate not in (None, SAMPLE_RATE):
+        raise ValueError(f"tfds:{name} is sampled at {rate} Hz; the speech application reads {SAMPLE_RATE} Hz sets "
+                         f"from TFDS (for other rates, export the clips to a wav folder). Received: source='tfds:{name}'")
+    test_split = prepare_tfds(builder, name)
+    splits = set(builder.info.splits.keys())
+    scale = _full_scale(builder.info.features["audio"])
+
+    def read(split):
+        ds = builder.as_dataset(split=split, shuffle_files=False)
+        if max_examples is not None:
+            ds = ds.take(max_examples)
+        return ds.map(lambda ex: (_fit_tf(tf.cast(ex["audio"], tf.float32) / scale, clip_samples),
+                                  tf.cast(ex["label"], tf.int32)), num_parallel_calls=tf.data.AUTOTUNE)
+
+    def size(split):
+        if split in splits:
+            n = builder.info.splits[split].num_examples
+        else:  # tfds.testing.mock_data records no split sizes: count
+            n = int(builder.as_dataset(split=split).reduce(0, lambda c, _: c + 1))
+        return min(n, max_examples) if max_examples is not None else n
+
+    train = read("train")
+    counts = {"train": size("train")}
+    if "validation" in splits and test_split != "validation":
+        val, counts["val"] = read("validation"), size("validation")
+    else:  # every k-th example (k = 1 / val_fraction), offset by the seed
+        k = max(2, int(round(1 / val_fraction))) if val_fraction else 0
+        keyed = train.enumerate()
+        val = keyed.filter(lambda i, _: k > 0 and i % k == seed % max(k, 1)).map(lambda i, ex: ex)
+        train = keyed.filter(lambda i, _: k == 0 or i % k != seed % max(k, 1)).map(lambda i, ex: ex)
+        held = len(range(seed % k, counts["train"], k)) if k else 0
+        counts = {"train": counts["train"] - held, "val": held}
+    test = read(test_split) if test_split else val
+    counts["test"] = size(test_split) if test_split else counts["val"]
+    return SpeechData(train=train, val=val, test=test, class_names=tuple(builder.info.features["label"].names),
+                      counts=counts, source=f"tfds:{name}", notes={"split": "TFDS splits"})
+
+
+def load_audio(kind: str, *, name=None, path=None, text: str = "", seed: int = 0, test=None,
+               max_examples: int | None = None) -> SpeechData:
+    """The clips a parsed data source names (`applications.common.sources.Source`'s fields).
+
+    Args:
+        kind: `"sample"`, `"tfds"` or `"folder"` (a CSV is not an audio source).
+        test: a folder of the same classes to test on (a path, or a parsed source of kind
+            "folder"); only with a folder source.
+        max_examples: at most this many clips in each split (for quick runs).
+    """
+    test_path = None
+    if test is not None:
+        test_kind = getattr(test, "kind", "folder")
+        test_path = getattr(test, "path", test)
+        if test_kind != "folder" or test_path is None:
+            raise ValueError("Test data for speech must be a folder of class subfolders of .wav files. "
+                             f"Received: test={getattr(test, 'text', test)!r}")
+        if kind != "folder":
+            raise ValueError(f"A separate test set goes with a folder source; {kind!r} sources bring their own test "
+                             f"split. Received: source={text or kind!r}, test={str(test_path)!r}")
+    check_max_examples(max_examples)
+    if kind == "sample":
+        data = load_sample(seed=seed)
+    elif kind == "tfds":
+        if not name:
+            raise ValueError(f"A TFDS source needs a name, as in 'tfds:speech_commands'. Received: source={text!r}")
+        data = load_tfds(name, seed=seed, max_examples=max_examples)
+    elif kind == "folder":
+        data = load_folder(path, seed=seed, test_path=test_path)
+    elif kind == "csv":
+        raise ValueError(f"The speech application reads audio: 'sample', 'tfds:NAME' or a folder of class subfolders "
+                         f"of .wav files, not a CSV file. Received: source={text!r}")
+    else:
+        raise ValueError(f"kind must be 'sample', 'tfds' or 'folder'. Received: kind={kind!r}")
+    if max_examples is not None and kind != "tfds":
+        groups = None if data.groups is None else {s: g[:max_examples] for s, g in data.groups.items()}
+        data = replace(data, train=data.train.take(max_examples), val=data.val.take(max_examples),
+                       test=data.test.take(max_examples), groups=groups,
+                       counts={s: min(n, max_examples) for s, n in data.counts.items()})
+    return replace(data, source=text) if text else data
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _dataset(audio: np.ndarray, labels: np.ndarray):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((audio.astype(np.float32), labels.astype(np.int32)))
+
+
+def _scan(root: Path, *, min_classes: int = 2) -> dict[str, list[Path]]:
+    if not root.is_dir():
+        raise ValueError(f"Audio folder {str(root)!r} does not exist. Received: path={str(root)!r}")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    if len(classes) < min_classes:
+        raise ValueError(
+            f"Audio folder {str(root)!r} needs at least {min_classes} class subfolders of .wav files (one per word); "
+            f"found {classes}. Received: path={str(root)!r}"
+        )
+    files = {}
+    for name in classes:
+        found = sorted(f for f in (root / name).rglob("*") if f.is_file() and f.suffix.lower() in WAV_EXTENSIONS
+                       and not any(part.startswith(".") for part in f.relative_to(root).parts))
+        if not found:
+            raise ValueError(f"Class subfolder {str(root / name)!r} has no .wav files. Received: path={str(root)!r}")
+        files[name] = found
+    return files
+
+
+def _read_classes(files: dict, class_names: tuple, clip_samples: int, skipped: list, root: Path):
+    audio, labels, cropped = [], [], 0
+    for name, paths in files.items():
+        label = class_names.index(name)
+        before = len(audio)
+        for file in paths:
+            try:
+                clip, was_cropped = load_clip(file, clip_samples=clip_samples)
+            except WavError as error:
+                if "lasts" in str(error):  # far too long: a mistake worth stopping for, not skipping
+                    raise
+                skipped.append(f"{file}: {str(error).split('. Received')[0]}")
+                continue
+            audio.append(clip)
+            labels.append(label)
+            cropped += was_cropped
+        if len(audio) == before:
+            raise ValueError(f"No readable .wav file in {str(root / name)!r} ({len(paths)} skipped; the first: "
+                             f"{skipped[-len(paths)] if skipped else '?'}). Received: path={str(root)!r}")
+    return np.stack(audio), np.array(labels, dtype=np.int32), cropped
+
+
+def _read_noise(root: Path, skipped: list) -> np.ndarray | None:
+    folder = root / NOISE_FOLDER
+    if not folder.is_dir():
+        return None
+    parts = []
+    for file in sorted(folder.glob("*")):
+        if file.suffix.lower() in WAV_EXTENSIONS:
+            try:
+                parts.append(read_wav(file))
+            except WavError as error:
+                skipped.append(f"{file}: {str(error).split('. Received')[0]}")
+    return np.concatenate(parts) if parts else None
+
+
+def _stratified(labels: np.ndarray, fractions, *, seed: int, class_names, source: str):
+    """Indices of train and then one part per fraction (0 gives an empty part), stratified by class."""
+    from sklearn.model_selection import train_test_split
+
+    carved = [f for f in fractions if f > 0]
+    counts = np.bincount(labels, minlength=len(class_names))
+    for i, count in enumerate(counts):
+        if count < max(MIN_PER_CLASS, 1 + len(carved)):
+            raise ValueError(
+                f"Class {class_names[i]!r} of {source!r} has only {count} readable clip(s): too few to split into "
+                f"train and held-out parts (at least {max(MIN_PER_CLASS, 1 + len(carved))} needed). Received: "
+                f"path={source!r}"
+            )
+    rest, parts, remaining = np.arange(len(labels)), [], 1.0
+    for fraction in fractions:
+        if fraction <= 0:
+            parts.append(np.array([], dtype="int64"))
+            continue
+        try:
+            rest, part = train_test_split(rest, test_size=fraction / remaining, stratify=labels[rest],
+                                          random_state=seed)
+        except ValueError as error:
+            raise ValueError(f"Could not split {source!r} stratified by class ({error}). Add clips or lower the "
+                             f"fractions. Received: path={source!r}") from None
+        remaining -= fraction
+        parts.append(np.sort(part))
+    return [np.sort(rest), *parts]
+
+
+def _full_scale(feature) -> float:
+    """What divides a TFDS Audio feature's samples to bring them into [-1, 1]."""
+    dtype = np.dtype(getattr(getattr(feature, "dtype", None), "as_numpy_dtype", np.int16))
+    return float(-np.iinfo(dtype).min) if np.issubdtype(dtype, np.integer) and dtype.itemsize <= 2 else (
+        32768.0 if np.issubdtype(dtype, np.integer) else 1.0)
+
+
+def _fit_tf(audio, length: int):
+    """Pad (centred) or crop (centre) a 1-D tensor to `length` samples, in the graph."""
+    import tensorflow as tf
+
+    audio = tf.reshape(audio, [-1])
+    n = tf.shape(audio)[0]
+    start = tf.maximum((n - length) // 2, 0)
+    audio = audio[start:start + length]
+    short = length - tf.shape(audio)[0]
+    audio = tf.pad(audio, [[short // 2, short - short // 2]])
+    return tf.ensure_shape(audio, [length])
