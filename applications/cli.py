@@ -6,7 +6,7 @@
                      [--optimizer O] [--learning-rate LR] [--schedule S] [--warmup-epochs N]
                      [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
-                     speech: [--features log_mel|mfcc] [--augment auto|light|none]
+                     speech: [--features log_mel|mfcc] [--augment auto|light|none|full]
     zoo evaluate DOMAIN --model-dir DIR --data SRC
     zoo predict DOMAIN --model-dir DIR INPUT...       (image files; for nlp, texts; for speech, .wav files)
     zoo demo [DOMAIN|all] [--output DIR]
@@ -206,8 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freeze-backbone", action="store_true", help="with --pretrained: train the head only")
     p.add_argument("--output", help="the run's folder (default: a new folder under runs/)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--augment", choices=("auto", "light", "none"), default="auto",
-                   help="training augmentation: auto (the domain's full set), light, or none")
+    p.add_argument("--augment", choices=("auto", "light", "none", "full"), default="auto",
+                   help="training augmentation: auto (what measured best for the data), light, none; speech "
+                        "also full (adds speed perturbation and SpecAugment to light's time shift and noise)")
     vision = p.add_argument_group("vision")
     vision.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="resize images to this")
     p.add_argument("--max-examples", type=int, help="cap each split (quick runs)")

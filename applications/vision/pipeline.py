@@ -307,6 +307,8 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
                                           ("--sequence-length", getattr(args, "sequence_length", None))) if given]
     if text_only:
         raise ValueError(f"{', '.join(text_only)} are for `zoo train nlp`, not vision.")
+    if args.augment not in ("auto", "light", "none"):
+        raise ValueError(f"--augment {args.augment} is for speech; vision takes auto, light or none.")
     return VisionConfig(
         model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
         image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,

@@ -1,0 +1,148 @@
+"""The speech pipeline end to end: the sample with voices held out, predict on files, evaluate, fine-tune."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from applications.common.report import prepare_output_dir
+from applications.common.training import TrainConfig
+from applications.speech import pipeline
+from applications.speech.pipeline import SpeechConfig
+from applications.speech.sample import load_sample
+
+from .test_data import make_folder
+
+ZOO = Path(sys.executable).parent / "zoo"
+CHECKPOINT = "ds_cnn_small.synthetic_commands"
+
+
+def quick(**kwargs):
+    train = TrainConfig(**{"epochs": 3, "patience": None, "batch_size": 64, "learning_rate": 3e-3,
+                           **kwargs.pop("train", {})})
+    return SpeechConfig(**{"model": "ds_cnn_small", "augment": "none", **kwargs}, train=train)
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """A CRNN (the fastest good KWS model here) on the synthetic sample, tested on voices it never heard."""
+    out = prepare_output_dir(tmp_path_factory.mktemp("runs") / "sample", "speech")
+    record = pipeline.train_and_evaluate(quick(model="crnn", train={"epochs": 15}), out, verbose=False)
+    return out, record
+
+
+def test_learns_the_sample_and_is_tested_on_held_out_voices(sample_run):
+    _, record = sample_run
+    data = record["data"]
+    assert data["split"] == "by voice" and data["test_voices"]
+    assert data["train"] + data["val"] + data["test"] == 900 and len(data["classes"]) == 20
+    assert record["metrics"]["accuracy"] > 0.5  # chance is 0.05
+    assert record["baselines"]["mfcc_svm"]["accuracy"] > 0.5
+    assert set(record["metrics"]["recall_per_word"]) == set(data["classes"])
+
+
+def test_metrics_json_and_plots(sample_run):
+    out, _ = sample_run
+    on_disk = json.loads((out / "metrics.json").read_text())
+    assert on_disk["domain"] == "speech" and on_disk["model"] == "crnn"
+    assert len(on_disk["confusion_matrix"]) == 20 and on_disk["timing"]["train_s"] > 0
+    assert {"plots/history.png", "plots/confusion_matrix.png", "plots/model_vs_baseline.png",
+            "plots/recall_per_word.png", "plots/examples.png"} <= set(on_disk["plots"])
+    for plot in on_disk["plots"]:
+        assert (out / plot).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_takes_wav_files_at_any_rate(sample_run, tmp_path):
+    out, _ = sample_run
+    sample = load_sample()
+    clip = sample.audio[sample.labels == 0][0]  # "yes"
+    at16 = tmp_path / "yes16.wav"
+    wavfile.write(at16, 16000, (clip * 32767).astype(np.int16))
+    from scipy.signal import resample_poly
+
+    at8 = tmp_path / "yes8_stereo.wav"
+    mono8 = resample_poly(clip, 1, 2)
+    wavfile.write(at8, 8000, np.stack([mono8, mono8], 1).astype(np.float32))
+    results = pipeline.predict(out, [str(at16), str(at8)])
+    for r in results:
+        assert len(r["top"]) == 3 and r["label"] == r["top"][0][0]
+        probs = [p for _, p in r["top"]]
+        assert probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-5
+    with pytest.raises(ValueError, match="not a readable .wav"):
+        bad = tmp_path / "bad.wav"
+        bad.write_text("hello")
+        pipeline.predict(out, [str(bad)])
+
+
+def test_evaluate_on_a_folder_uses_every_clip(sample_run, tmp_path):
+    out, record = sample_run
+    sample = load_sample()
+    for word in ("yes", "no"):
+        label = sample.words.index(word)
+        for i, clip in enumerate(sample.audio[sample.labels == label][:3]):
+            path = tmp_path / "clips" / word / f"{i}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            wavfile.write(path, 16000, clip.astype(np.float32))
+    result = pipeline.evaluate(out, str(tmp_path / "clips"), verbose=False)
+    assert result["test"] == 6 and 0 <= result["metrics"]["accuracy"] <= 1
+    (tmp_path / "clips" / "maybe").mkdir()
+    wavfile.write(tmp_path / "clips" / "maybe" / "0.wav", 16000, np.zeros(16000, np.float32))
+    with pytest.raises(ValueError, match=r"classes \['maybe'\] that the model does not know"):
+        pipeline.evaluate(out, str(tmp_path / "clips"), verbose=False)
+
+
+def test_fine_tune_the_synthetic_checkpoint_with_a_new_head_on_new_words(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    words = make_folder(tmp_path / "tones", classes=("high", "low", "mid"), per_class=8)
+    out = prepare_output_dir(tmp_path / "run", "speech")
+    record = pipeline.train_and_evaluate(
+        quick(data=str(words), pretrained=CHECKPOINT, freeze_backbone=True, train={"epochs": 8, "batch_size": 8}),
+        out, verbose=False)
+    assert record["pretrained"] == CHECKPOINT and record["data"]["classes"] == ["high", "low", "mid"]
+    model, _ = pipeline.load_run(out)
+    assert model.output_shape == (None, 3)
+    assert record["metrics"]["accuracy"] >= 0.5  # 3 tones, 4 test clips each after the split; chance 1/3
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match="features must be one of"):
+        SpeechConfig(features="wavelets")
+    with pytest.raises(ValueError, match="freeze_backbone needs a pretrained"):
+        SpeechConfig(freeze_backbone=True)
+    with pytest.raises(ValueError, match="the speech application needs a model of spectrogram frames"):
+        pipeline.check_speech_model("resnet20")
+
+
+def zoo(*args):
+    return subprocess.run([str(ZOO), *args], capture_output=True, text=True, timeout=600)
+
+
+def error_line(result) -> str:
+    return next(line for line in result.stderr.splitlines() if line.startswith("zoo "))
+
+
+def test_command_line_train_predict_and_bad_input(tmp_path):
+    run = tmp_path / "run"
+    result = zoo("train", "speech", "--epochs", "1", "--max-examples", "64", "--output", str(run))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "mfcc_svm" in result.stdout and "ds_cnn_small" in result.stdout
+    clip = tmp_path / "clip.wav"
+    wavfile.write(clip, 16000, load_sample().audio[0].astype(np.float32))
+    result = zoo("predict", "speech", "--model-dir", str(run), str(clip))
+    assert result.returncode == 0, result.stderr[-2000:]
+    fields = result.stdout.strip().split("\t")
+    assert fields[0] == str(clip) and len(fields) == 5  # file, word, probability, and two more guesses
+
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    result = zoo("predict", "speech", "--model-dir", str(run), str(empty))
+    assert result.returncode == 2 and "is empty (0 bytes)" in error_line(result)
+    one = make_folder(tmp_path / "one", classes=("low",))
+    result = zoo("train", "speech", "--data", str(one), "--output", str(tmp_path / "x"))
+    assert result.returncode == 2 and "at least 2 class subfolders" in error_line(result)
+    result = zoo("train", "speech", "--embeddings", "vectors.txt", "--output", str(tmp_path / "y"))
+    assert result.returncode == 2 and "--embeddings is not a speech option" in error_line(result)
