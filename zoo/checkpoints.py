@@ -157,6 +157,8 @@ def _is_url(text: str) -> bool:
 
 
 def _find_tag(model: str, tag: str) -> Path:
+    if tag.startswith(f"{model}.") and len(tag) > len(model) + 1:  # the whole name, as `zoo list --pretrained` shows it
+        tag = tag[len(model) + 1:]
     for root in (shipped_dir(), cache_dir()):
         if read(root / f"{model}.{tag}") is not None:
             return root / f"{model}.{tag}"

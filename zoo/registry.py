@@ -239,7 +239,7 @@ def list_models(
 
     Args:
         pattern: a shell-style wildcard (`"resnet*"`, `"*_text*"`).
-        family: only this family (`"mlp"`, `"cnn"`, `"resnet"`, `"rnn"`, `"textcnn"`, `"transformer"`, `"keras"`).
+        family: only this family (`"mlp"`, `"cnn"`, `"resnet"`, `"rnn"`, `"textcnn"`, `"transformer"`, `"kws"`, `"keras"`).
         domain: only models meant for this domain (one of `DOMAINS`).
         pretrained: list checkpoint names `model.tag` instead of model names.
 

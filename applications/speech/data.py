@@ -359,9 +359,10 @@ def _stratified(labels: np.ndarray, fractions, *, seed: int, class_names, source
         if fraction <= 0:
             parts.append(np.array([], dtype="int64"))
             continue
+        # At least one clip of every class in each held-out part: few-shot data (5 clips a word) too.
+        size = max(int(round(fraction / remaining * len(rest))), len(class_names))
         try:
-            rest, part = train_test_split(rest, test_size=fraction / remaining, stratify=labels[rest],
-                                          random_state=seed)
+            rest, part = train_test_split(rest, test_size=size, stratify=labels[rest], random_state=seed)
         except ValueError as error:
             raise ValueError(f"Could not split {source!r} stratified by class ({error}). Add clips or lower the "
                              f"fractions. Received: path={source!r}") from None

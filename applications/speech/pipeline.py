@@ -36,6 +36,10 @@ NUM_FEATURES = 40  # mel bands (or cepstral coefficients) per 10 ms frame: the r
 # falls and to the room).
 AUGMENT = ("auto", "light", "none", "full")
 TOP = 3  # `predict` gives the three likeliest words
+# A small training set (a few clips a word, for fine-tuning) is repeated within an epoch so that
+# an epoch is at least this many optimizer steps: with one step an epoch, 40 epochs are 40 steps,
+# too few for the batch-norm statistics to settle, and early stopping judges after single steps.
+MIN_STEPS_PER_EPOCH = 8
 
 
 @dataclass
@@ -153,10 +157,18 @@ def batches(ds, batch_size: int, *, training: bool = False, seed: int = 0, augme
 
     if training:
         ds = ds.shuffle(max(1, min(n or 10000, 10000)), seed=seed, reshuffle_each_iteration=True)
+        repeats = epoch_repeats(n or 0, batch_size)
+        if repeats > 1:
+            ds = ds.repeat(repeats)
     ds = ds.batch(batch_size)
     if augment is not None:  # sequential: the augmenter's random draws then come in the same order every run
         ds = ds.map(augment)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def epoch_repeats(n: int, batch_size: int) -> int:
+    """How many times an epoch goes through `n` training clips (`MIN_STEPS_PER_EPOCH`)."""
+    return max(1, -(-MIN_STEPS_PER_EPOCH * batch_size // max(n, 1))) if n else 1
 
 
 def _predict(model, ds, batch_size: int = 256):
@@ -205,10 +217,12 @@ def train_and_evaluate(config: SpeechConfig, output_dir: Path, *, verbose: bool 
     train_ds = batches(data.train, batch_size, training=True, seed=config.train.seed,
                        augment=augmenter(config, data.noise), n=counts["train"])
     val_ds = batches(data.val, batch_size) if counts["val"] else None
-    steps = max(1, -(-counts["train"] // batch_size))
+    per_epoch = counts["train"] * epoch_repeats(counts["train"], batch_size)
     fit = training.fit(model, train_ds, val_ds, config.train, output_dir, loss="sparse_categorical_crossentropy",
-                       metrics=["accuracy"], steps_per_epoch=steps, n_train=counts["train"])
-    say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} clips/s)")
+                       metrics=["accuracy"], steps_per_epoch=max(1, -(-per_epoch // batch_size)), n_train=per_epoch)
+    say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} clips/s)"
+        + (f"; each epoch went {per_epoch // counts['train']} times through the {counts['train']} training clips"
+           if per_epoch > counts["train"] else ""))
 
     # ## Evaluation on the held-out test split, beside the baseline on the same split
     x_test, y_test, probs = _predict(model, data.test)

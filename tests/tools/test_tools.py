@@ -60,3 +60,24 @@ def test_nlp_models_cross_validates(tmp_path):
     assert "| model | mean accuracy over 2 folds | standard deviation | folds below 0.78 |" in out
     assert "\n| mlp_text | " in out and "\n| naive_bayes | " in out
     assert len(list((tmp_path / "cv" / "folds").glob("test*.csv"))) == 2
+
+
+def test_speech_models_prints_the_table(tmp_path):
+    out = run_tool("tools/speech_models.py", "--models", "crnn", "--epochs", "1", "--augment", "none",
+                   "--output", str(tmp_path))
+    assert "| model | augment | test accuracy | macro-F1 | train s |" in out
+    assert "\n| crnn | none | " in out and "\n| mfcc_svm | - | " in out
+    runs = json.loads((tmp_path / "results.json").read_text())
+    assert runs[0]["data"]["split"] == "by voice" and runs[0]["epochs_run"] == 1
+
+
+def test_speech_transfer_draws_voices_the_checkpoint_never_heard():
+    sys.path.insert(0, str(ROOT))
+    from tools.speech_sample import draw_voices
+    from tools.speech_transfer import unheard_voices
+
+    heard = {v.id.split("/")[0] for v in draw_voices(200, 1)}  # the checkpoint's training voices
+    voices = unheard_voices(30, seed=2)
+    assert len(voices) == 30 and not {v.id.split("/")[0] for v in voices} & heard
+    card = json.loads((ROOT / "pretrained" / "ds_cnn_small.synthetic_commands" / "card.json").read_text())
+    assert "200 synthetic espeak-ng voices" in card["data"]["source"] and "seed 1" in card["data"]["source"]

@@ -99,7 +99,8 @@ def test_load_from_a_local_folder(trained):
 def test_load_by_tag_from_the_user_cache(trained, zoo_home):
     model, folder = trained
     shutil.copytree(folder, zoo_home / folder.name)
-    for loaded in (zoo.create_model("resnet20.tiny"), zoo.create_model("resnet20", pretrained="tiny")):
+    for loaded in (zoo.create_model("resnet20.tiny"), zoo.create_model("resnet20", pretrained="tiny"),
+                   zoo.create_model("resnet20", pretrained="resnet20.tiny")):  # the whole name works too
         np.testing.assert_allclose(predictions(loaded), predictions(model), rtol=1e-6)
     assert "resnet20.tiny" in zoo.list_models(pretrained=True)
     assert {"name": "resnet20.tiny", "metrics": {"accuracy": 0.5}} in zoo.model_info("resnet20").checkpoints

@@ -190,7 +190,7 @@ def test_subspectral_norm_refuses_what_it_cannot_normalise():
     [
         ("ds_cnn_small", (5, 40), r"ds_cnn_small: The first convolution spans 10 frames x 4 features: inputs need at "
                                   r"least 10 frames and 4 features .*Received: input_shape=\(5, 40\)"),
-        ("crnn", (12, 40), r"crnn: The convolution spans 20 frames x 5 features, without padding: .*least 20 frames"),
+        ("crnn", (12, 40), r"crnn: The convolution \(without padding\) spans 20 frames x 5 features: .*least 20 frames"),
         ("crnn", (98, 4), r"at least 20 frames and 5 features .*Received: input_shape=\(98, 4\)"),
         ("bc_resnet_1", (98, 32), r"bc_resnet_1: BC-ResNet halves the 32 features three times \(to 16, 8, 4 frequency "
                                   r"bins\): each must split into sub_bands=5 .*Received: input_shape=\(98, 32\)"),

@@ -43,6 +43,7 @@ import math
 from dataclasses import dataclass
 
 from zoo.models.base import HeadConfig, check_positive, check_positive_ints, check_range
+from zoo.models.transformer import check_encoder_fields
 from zoo.registry import Family, register_model
 
 _KWS = dict(domains=("speech",), input_kind="sequence", input_shape=(98, 40), num_classes=20)
@@ -62,6 +63,18 @@ def _check_bool(name: str, value) -> None:
 def _check_frames(kind: str, input_shape: tuple[int, ...]) -> None:
     if len(input_shape) != 2:
         raise ValueError(f"A {kind} takes (frames, features) spectrogram frames. Received: input_shape={input_shape}")
+
+
+def _check_kernel_fits(kind: str, input_shape: tuple[int, ...], kernel: tuple[int, int], what: str,
+                       field_name: str) -> None:
+    """(frames, features) inputs at least as large as the `kernel` of a convolution without padding."""
+    _check_frames(kind, input_shape)
+    (frames, features), (k_frames, k_features) = input_shape, kernel
+    if frames < k_frames or features < k_features:
+        raise ValueError(
+            f"{what} spans {k_frames} frames x {k_features} features: inputs need at least {k_frames} frames and "
+            f"{k_features} features (or set {field_name}). Received: input_shape={input_shape}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,14 +101,7 @@ class DSCNNConfig(HeadConfig):
 
 
 def check_ds_cnn_input(config: DSCNNConfig, input_shape: tuple[int, ...]) -> None:
-    _check_frames("DS-CNN", input_shape)
-    frames, features = input_shape
-    k_frames, k_features = config.stem_kernel
-    if frames < k_frames or features < k_features:
-        raise ValueError(
-            f"The first convolution spans {k_frames} frames x {k_features} features: inputs need at least "
-            f"{k_frames} frames and {k_features} features (or set stem_kernel). Received: input_shape={input_shape}"
-        )
+    _check_kernel_fits("DS-CNN", input_shape, config.stem_kernel, "The first convolution", "stem_kernel")
 
 
 def build_ds_cnn(config: DSCNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
@@ -364,15 +370,7 @@ class CRNNConfig(HeadConfig):
 
 
 def check_crnn_input(config: CRNNConfig, input_shape: tuple[int, ...]) -> None:
-    _check_frames("CRNN", input_shape)
-    frames, features = input_shape
-    k_frames, k_features = config.kernel_size
-    if frames < k_frames or features < k_features:
-        raise ValueError(
-            f"The convolution spans {k_frames} frames x {k_features} features, without padding: inputs need at "
-            f"least {k_frames} frames and {k_features} features (or set kernel_size). "
-            f"Received: input_shape={input_shape}"
-        )
+    _check_kernel_fits("CRNN", input_shape, config.kernel_size, "The convolution (without padding)", "kernel_size")
 
 
 def build_crnn(config: CRNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
@@ -447,19 +445,7 @@ class KWTConfig(HeadConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_positive("dim", self.dim)
-        check_positive("depth", self.depth)
-        check_positive("heads", self.heads)
-        if self.dim % self.heads:
-            raise ValueError(
-                f"heads must divide dim={self.dim} (each head is dim // heads wide). Received: heads={self.heads}"
-            )
-        check_positive("mlp_dim", self.mlp_dim)
-        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        check_range("attention_dropout", self.attention_dropout, 0.0, 1.0, high_open=True)
-        epsilon = self.norm_epsilon
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon <= 0:
-            raise ValueError(f"norm_epsilon must be a positive number. Received: norm_epsilon={self.norm_epsilon!r}")
+        check_encoder_fields(self)  # as the registry's transformers check theirs
 
 
 def check_kwt_input(config: KWTConfig, input_shape: tuple[int, ...]) -> None:

@@ -41,22 +41,28 @@ class TransformerConfig(HeadConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_positive("dim", self.dim)
-        check_positive("depth", self.depth)
-        check_positive("heads", self.heads)
-        if self.dim % self.heads:
-            raise ValueError(
-                f"heads must divide dim={self.dim} (each head is dim // heads wide). Received: heads={self.heads}"
-            )
-        check_positive("mlp_dim", self.mlp_dim)
-        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        check_range("attention_dropout", self.attention_dropout, 0.0, 1.0, high_open=True)
+        check_encoder_fields(self)
         check_choice("position", self.position, POSITIONS)
         check_choice("pooling", self.pooling, POOLINGS)
         check_positive("patch_size", self.patch_size)
         check_positive("vocab_size", self.vocab_size)
-        if isinstance(self.norm_epsilon, bool) or not isinstance(self.norm_epsilon, (int, float)) or self.norm_epsilon <= 0:
-            raise ValueError(f"norm_epsilon must be a positive number. Received: norm_epsilon={self.norm_epsilon!r}")
+
+
+def check_encoder_fields(config) -> None:
+    """The fields every transformer encoder config has: dim, depth, heads, mlp_dim, dropouts, norm_epsilon."""
+    check_positive("dim", config.dim)
+    check_positive("depth", config.depth)
+    check_positive("heads", config.heads)
+    if config.dim % config.heads:
+        raise ValueError(
+            f"heads must divide dim={config.dim} (each head is dim // heads wide). Received: heads={config.heads}"
+        )
+    check_positive("mlp_dim", config.mlp_dim)
+    check_range("dropout", config.dropout, 0.0, 1.0, high_open=True)
+    check_range("attention_dropout", config.attention_dropout, 0.0, 1.0, high_open=True)
+    epsilon = config.norm_epsilon
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon <= 0:
+        raise ValueError(f"norm_epsilon must be a positive number. Received: norm_epsilon={epsilon!r}")
 
 
 def check_transformer_input(config: TransformerConfig, input_shape: tuple[int, ...]) -> None:
