@@ -57,7 +57,7 @@ def recall_figure(recalls: dict[str, dict[str, float]]) -> Figure:
     names = list(recalls)
     words = list(next(iter(recalls.values()))) if recalls else []
     width = 0.8 / max(len(names), 1)
-    fig = Figure(figsize=(max(6.0, 0.45 * len(words) * max(len(names), 1) + 1.5), 3.4), layout="constrained")
+    fig = Figure(figsize=(min(16.0, max(6.0, 0.2 * len(words) * max(len(names), 1) + 1.5)), 3.4), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(words))
     for i, name in enumerate(names):

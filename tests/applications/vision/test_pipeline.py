@@ -170,7 +170,7 @@ def test_cli_train_predict_evaluate(tmp_path):
         (["train", "vision", "--data", "no/such/folder"], "No such file or folder"),
         (["train", "vision", "--freeze-backbone"], "--freeze-backbone needs --pretrained"),
         (["train", "vision", "--embeddings", "glove.txt"], "are for `zoo train nlp`, not vision"),
-        (["train", "speech"], "not built yet"),
+        (["train", "recommendation"], "not built yet"),
     ],
 )
 def test_cli_bad_input(args, message, tmp_path):
