@@ -481,6 +481,8 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
         raise ValueError("--freeze-backbone is for --pretrained checkpoints; for word vectors use --freeze-embeddings.")
     if getattr(args, "image_size", None):
         raise ValueError("--image-size is for `zoo train vision`; texts are sized by --sequence-length.")
+    if getattr(args, "features", None) or getattr(args, "augment", "auto") not in (None, "auto"):
+        raise ValueError("--features and --augment are for speech and vision; nlp takes no augmentation.")
     return NLPConfig(
         model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
         max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,

@@ -307,6 +307,8 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
                                           ("--sequence-length", getattr(args, "sequence_length", None))) if given]
     if text_only:
         raise ValueError(f"{', '.join(text_only)} are for `zoo train nlp`, not vision.")
+    if getattr(args, "features", None):
+        raise ValueError("--features is for `zoo train speech`, not vision.")
     if args.augment not in ("auto", "light", "none"):
         raise ValueError(f"--augment {args.augment} is for speech; vision takes auto, light or none.")
     return VisionConfig(

@@ -171,6 +171,8 @@ def test_cli_train_predict_evaluate(tmp_path):
         (["train", "vision", "--freeze-backbone"], "--freeze-backbone needs --pretrained"),
         (["train", "vision", "--embeddings", "glove.txt"], "are for `zoo train nlp`, not vision"),
         (["train", "recommendation"], "not built yet"),
+        (["train", "vision", "--features", "mfcc"], "--features is for `zoo train speech`"),
+        (["train", "nlp", "--augment", "full"], "nlp takes no augmentation"),
     ],
 )
 def test_cli_bad_input(args, message, tmp_path):
