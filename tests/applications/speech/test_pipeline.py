@@ -146,3 +146,11 @@ def test_command_line_train_predict_and_bad_input(tmp_path):
     assert result.returncode == 2 and "at least 2 class subfolders" in error_line(result)
     result = zoo("train", "speech", "--embeddings", "vectors.txt", "--output", str(tmp_path / "y"))
     assert result.returncode == 2 and "--embeddings is not a speech option" in error_line(result)
+
+
+@pytest.mark.parametrize("model,features,net_input", [("resnet18_1d", "log_mel", (16000, 1)),
+                                                      ("gru_frames", "mfcc", (98, 40))])
+def test_every_speech_model_takes_raw_audio(model, features, net_input):
+    end_to_end, net = pipeline.build_model(SpeechConfig(model=model, features=features), 5)
+    assert end_to_end.input_shape == (None, 16000) and net.input_shape[1:] == net_input
+    assert end_to_end.predict(np.zeros((2, 16000), np.float32), verbose=0).shape == (2, 5)
