@@ -154,3 +154,28 @@ def test_every_speech_model_takes_raw_audio(model, features, net_input):
     end_to_end, net = pipeline.build_model(SpeechConfig(model=model, features=features), 5)
     assert end_to_end.input_shape == (None, 16000) and net.input_shape[1:] == net_input
     assert end_to_end.predict(np.zeros((2, 16000), np.float32), verbose=0).shape == (2, 5)
+
+
+def test_evaluate_on_the_sample_repeats_the_runs_test_score(sample_run):
+    out, record = sample_run
+    result = pipeline.evaluate(out, "sample", verbose=False)
+    assert result["test"] == record["data"]["test"]
+    assert result["metrics"]["accuracy"] == pytest.approx(record["metrics"]["accuracy"])
+
+
+def test_augment_auto_means_none_on_the_sample_and_light_on_recordings():
+    assert pipeline.resolve_augment(SpeechConfig(data="sample")) == "none"
+    assert pipeline.resolve_augment(SpeechConfig(data="my_words")) == "light"
+    assert pipeline.augmenter(SpeechConfig(data="sample"), None) is None
+    light = pipeline.augmenter(SpeechConfig(data="my_words"), None)  # synthetic noise when the folder has none
+    assert light.speed_factors is None and light.noise is not None and len(light.noise) >= 16000
+    full = pipeline.augmenter(SpeechConfig(augment="full"), np.ones(32000, np.float32))
+    assert full.speed_factors == (0.9, 1.1)
+    audio = np.zeros((2, 16000), np.float32)
+    audio[:, 7000:9000] = 0.5
+    augmented, labels = full(audio, np.array([0, 1]))
+    assert augmented.shape == (2, 16000) and not np.allclose(augmented, audio)
+    model, _ = pipeline.build_model(SpeechConfig(augment="full"), 20)
+    assert "spec_augment" in [layer.name for layer in model.layers]
+    model, _ = pipeline.build_model(SpeechConfig(), 20)
+    assert "spec_augment" not in [layer.name for layer in model.layers]
