@@ -7,8 +7,10 @@
                      [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
                      speech: [--features log_mel|mfcc] [--augment auto|light|none|full]
+                     recommendation: [--items CSV] [--loss L] [--negatives N] [--ratings auto|yes|no] [--compare NAME...]
     zoo evaluate DOMAIN --model-dir DIR --data SRC
     zoo predict DOMAIN --model-dir DIR INPUT...       (image files; for nlp, texts; for speech, .wav files)
+    zoo predict recommendation --model-dir DIR --user ID [--user ID...] [--top N]
     zoo demo [DOMAIN|all] [--output DIR]
 
 `list` and `info` never import TensorFlow, so they answer at once.
@@ -101,11 +103,18 @@ def _positive_int(flag: str, text: str) -> int:
     return value
 
 
+RECOMMENDATION_FLAGS = {"--items": "items", "--loss": "loss", "--negatives": "negatives", "--ratings": "ratings",
+                        "--compare": "compare", "--pretrain-parts": "pretrain_parts"}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from applications import domains
     from applications.common.report import prepare_output_dir
 
     pipeline = domains.pipeline(args.domain)
+    for flag, dest in RECOMMENDATION_FLAGS.items():
+        if args.domain != "recommendation" and getattr(args, dest, None) is not None:
+            raise ValueError(f"{flag} is for `zoo train recommendation`, not {args.domain}.")
     train = _train_config(args, getattr(pipeline, "DEFAULT_TRAIN", None))
     config = pipeline.config_from_args(args, train)
     output = prepare_output_dir(args.output, args.domain)
@@ -116,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if output.is_dir() and not any(output.iterdir()):
             output.rmdir()  # a run that failed before writing anything leaves no empty folder behind
         raise
-    _print_summary(record, output)
+    _print_summary(record, output, pipeline)
     return 0
 
 
@@ -130,7 +139,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from applications import domains
 
-    for result in domains.pipeline(args.domain).predict(args.model_dir, args.inputs):
+    pipeline = domains.pipeline(args.domain)
+    if args.domain == "recommendation":
+        if args.inputs:
+            raise ValueError(f"recommendation takes users as --user ID (and --top N), not positional inputs. "
+                             f"Received: {' '.join(args.inputs)}")
+        for result in pipeline.predict(args.model_dir, args.user or [], top=10 if args.top is None else args.top):
+            print(f"user {result['user']}" + (f": {result['note']}" if result["note"] else ""))
+            for rank, item in enumerate(result["items"], 1):
+                print(f"{rank:3d}\t{item['item']}\t{item['score']:.4f}\t{item['title']}")
+        return 0
+    if args.user or args.top is not None:
+        raise ValueError(f"--user and --top are recommendation options; {args.domain} takes inputs: "
+                         f"zoo predict {args.domain} --model-dir D INPUT...")
+    if not args.inputs:
+        raise ValueError(f"Give at least one input: zoo predict {args.domain} --model-dir D INPUT...")
+    for result in pipeline.predict(args.model_dir, args.inputs):
         others = "".join(f"\t{label} {p:.4f}" for label, p in result.get("top", [])[1:])  # speech: the top 3
         print(f"{result.get('file', result.get('input'))}\t{result['label']}\t{result['probability']:.4f}{others}")
     return 0
@@ -149,11 +173,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         output = prepare_output_dir(root / domain, domain)
         print(f"== {domain} demo, writing to {output}", flush=True)
         record = pipeline.demo(output, seed=args.seed)
-        _print_summary(record, output)
+        _print_summary(record, output, pipeline)
     return 0
 
 
-def _print_summary(record: dict, output) -> None:
+def _print_summary(record: dict, output, pipeline=None) -> None:
+    if hasattr(pipeline, "summary_table"):  # a domain whose scores are not accuracies (recommendation)
+        header, rows = pipeline.summary_table(record)
+        print()
+        print(_table(rows, header))
+        print(f"\n{record['data']['test']} held-out test examples. Files in {output}:")
+        for name in ("metrics.json", "model.keras", "history.csv", *record.get("plots", [])):
+            print(f"  {output / name}")
+        return
     # Subsets a domain reports on their own (the NLP negation subset): `accuracy_<subset>` keys.
     subsets = [k for k in record["metrics"] if k.startswith("accuracy_")]
     rows = [[record["model"], _num(record["metrics"].get("accuracy")), _num(record["metrics"].get("macro_f1")),
@@ -221,6 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     speech = p.add_argument_group("speech")
     speech.add_argument("--features", choices=("log_mel", "mfcc"), help="what the network hears (default log_mel: "
                         "40 log-mel bands every 10 ms)")
+    rec = p.add_argument_group("recommendation")
+    rec.add_argument("--items", metavar="CSV", help="item titles and genres: a CSV of item_id,title[,genres]")
+    rec.add_argument("--loss", choices=("auto", "bce", "softmax", "in_batch"), help="how the model learns: bce (each "
+                     "positive against --negatives sampled items), softmax (against every item), in_batch (against "
+                     "the batch's other items); default auto: softmax for mf, in_batch for two_tower, bce for NCF")
+    rec.add_argument("--negatives", type=int, help="with --loss bce: unseen items sampled per positive (default 4)")
+    rec.add_argument("--ratings", choices=("auto", "yes", "no"), help="also predict ratings (default auto: when "
+                     "the data has a rating column)")
+    rec.add_argument("--compare", nargs="+", metavar="NAME", help="more models trained and measured on the same split")
+    rec.add_argument("--pretrain-parts", action="store_const", const=True, help="neumf: start from a GMF and an NCF "
+                     "MLP trained first (He et al. 2017)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="measure a trained run on data")
@@ -232,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="label new inputs with a trained run")
     p.add_argument("domain", choices=registry.DOMAINS)
     p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files (vision) or texts, per domain")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files (vision), texts (nlp), .wav files (speech)")
+    p.add_argument("--user", action="append", metavar="ID", help="recommendation: a user id (repeat for more users)")
+    p.add_argument("--top", type=int, help="recommendation: how many items per user (default 10)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("demo", help="run a domain's offline demo (all: every domain built)")
@@ -245,7 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # `predict`'s INPUTs may be none (recommendation takes --user), so argparse matches them, empty,
+    # before the options and leaves the inputs written after the options over: they are inputs.
+    if extra and args.command == "predict" and not any(e.startswith("-") for e in extra):
+        args.inputs = [*args.inputs, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     import zoo  # noqa: F401  (registers the built-in families)
 
     try:

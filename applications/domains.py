@@ -11,6 +11,7 @@ PIPELINES = {
     "vision": "applications.vision.pipeline",
     "nlp": "applications.nlp.pipeline",
     "speech": "applications.speech.pipeline",
+    "recommendation": "applications.recommendation.pipeline",
 }
 
 

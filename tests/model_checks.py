@@ -3,15 +3,20 @@
 import numpy as np
 
 
-def forward_backward(model, x, y):
-    """A training-mode forward pass and its gradients: finite outputs, a gradient for every weight."""
+def forward_backward(model, x, y, loss=None):
+    """A training-mode forward pass and its gradients: finite outputs, a gradient for every weight.
+
+    `loss(y, out)` defaults to the sparse categorical cross-entropy of a softmax classifier; pass
+    e.g. `keras.losses.binary_crossentropy` for a model with one sigmoid output.
+    """
     import keras
     import tensorflow as tf
 
+    loss_fn = keras.losses.sparse_categorical_crossentropy if loss is None else loss
     with tf.GradientTape() as tape:
         out = model(x, training=True)
-        loss = keras.losses.sparse_categorical_crossentropy(y, out)
-    grads = tape.gradient(loss, model.trainable_weights)
+        value = loss_fn(y, out)
+    grads = tape.gradient(value, model.trainable_weights)
     assert np.all(np.isfinite(out))
     assert all(g is not None for g in grads), "a weight gets no gradient"
     # An embedding's gradient is sparse (tf.IndexedSlices): densify before inspecting it.

@@ -29,6 +29,7 @@ INPUT_KINDS = {
     "image": 3,  # (height, width, channels)
     "sequence": 2,  # (steps, features): spectrogram frames, a multivariate series, raw audio as (samples, 1)
     "tokens": 1,  # (length,) integer token ids, 0 is padding
+    "ids": 1,  # (2,) integer [user, item] numbers, 0 is the unknown user or item (recommenders)
     "vector": None,  # any rank; flattened by the model
 }
 
@@ -341,6 +342,7 @@ def check_input_shape(entry: ModelEntry, config: Any, input_shape: Any) -> tuple
             "image": "(height, width, channels)",
             "sequence": "(steps, features)",
             "tokens": "(length,) of token ids",
+            "ids": "(2,) of [user, item] ids",
         }[entry.input_kind]
         raise ValueError(
             f"{entry.name} takes {entry.input_kind} inputs of shape {expected}, e.g. "

@@ -2,9 +2,11 @@
 
 `fit` compiles a model and trains it with:
 
-- early stopping on `val_loss`, restoring the best weights (`patience`; None turns it off);
-- `output_dir/checkpoints/best.keras`: the best model by `val_loss` (or the last epoch's without
-  validation data), written atomically;
+- early stopping on `val_loss` (or another `monitor`, such as a ranking score that an
+  `epoch_metrics` callback adds to the epoch's logs), restoring the best weights (`patience`;
+  None turns it off);
+- `output_dir/checkpoints/best.keras`: the best model by the monitored value (or the last epoch's
+  without validation data), written atomically;
 - `keras.callbacks.BackupAndRestore(output_dir/backup)`: a run killed and started again with the
   same output folder resumes after its last completed epoch, the history and timing of the epochs
   already run included (kept in `backup/progress.json`); the folder is deleted when training ends;
@@ -243,18 +245,19 @@ class _RaiseOnNaN(keras.callbacks.Callback):
 
 
 class _BestCheckpoint(keras.callbacks.Callback):
-    """Save the model with the lowest `monitor` (or, with no such value, every epoch), atomically."""
+    """Save the model with the best `monitor` (lowest, or highest with `mode="max"`; with no such value, every epoch), atomically."""
 
-    def __init__(self, path: Path, monitor: str | None, best: float = math.inf):
+    def __init__(self, path: Path, monitor: str | None, best: float = math.inf, mode: str = "min"):
         super().__init__()
         self.path = path
         self.monitor = monitor
+        self.sign = -1.0 if mode == "max" else 1.0  # compare sign * value: lower is better
         self.best = best
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor) if self.monitor else None
         if self.monitor is not None and value is not None:
-            value = float(value)
+            value = self.sign * float(value)
             if not value < self.best:
                 return
             self.best = value
@@ -263,7 +266,7 @@ class _BestCheckpoint(keras.callbacks.Callback):
 
 
 class _EarlyStopping(keras.callbacks.EarlyStopping):
-    """EarlyStopping that, on a resumed run, remembers the best `val_loss` of the epochs already run."""
+    """EarlyStopping that, on a resumed run, remembers the best monitored value of the epochs already run."""
 
     def __init__(self, *, prior: list[float], best_path: Path, **kwargs):
         super().__init__(**kwargs)
@@ -272,11 +275,12 @@ class _EarlyStopping(keras.callbacks.EarlyStopping):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        values = [v if v is not None else math.inf for v in self.prior]
+        sign = -1.0 if self.mode == "max" else 1.0
+        values = [sign * v if v is not None else math.inf for v in self.prior]
         if not values or not math.isfinite(min(values)):
             return
         i = int(np.argmin(values))
-        self.best, self.best_epoch = values[i], i
+        self.best, self.best_epoch = sign * values[i], i
         self.wait = len(values) - 1 - i
         if self.restore_best_weights and self.best_path.is_file():
             try:
@@ -328,7 +332,8 @@ class FitResult:
         train_s: wall-clock seconds spent in training (summed over resumed parts).
         examples_per_s: `n_train * epochs_run / train_s`.
         epochs_run: epochs completed (fewer than `config.epochs` after early stopping).
-        best_epoch: the epoch (from 1) with the lowest `val_loss`; None without validation data.
+        best_epoch: the epoch (from 1) with the best monitored value (lowest `val_loss` by
+            default); None without validation data.
         initial_epoch: epochs that were restored from `backup/` (0 for a fresh run).
         checkpoint: `output_dir/checkpoints/best.keras`.
     """
@@ -354,6 +359,9 @@ def fit(
     steps_per_epoch: int | None = None,
     n_train: int,
     callbacks=(),
+    epoch_metrics=(),
+    monitor: str = "val_loss",
+    mode: str = "min",
     verbose: int | str = 2,
 ) -> FitResult:
     """Compile `model` with `config`'s optimizer and train it, resuming an interrupted run.
@@ -376,12 +384,19 @@ def fit(
             `ceil(n_train / batch size)`.
         n_train: training examples per epoch (for `examples_per_s`).
         callbacks: more Keras callbacks, run after the ones above.
+        epoch_metrics: callbacks that add values to each epoch's logs (e.g. `logs["val_ndcg@10"]`
+            from a ranking of validation data that a Keras metric cannot compute); they run first,
+            so early stopping, the best checkpoint and `history.csv` see the values.
+        monitor: the value early stopping and the best checkpoint follow (a `val_...` log key).
+        mode: `"min"` (lower is better, as for a loss) or `"max"` (as for an accuracy).
         verbose: `model.fit`'s verbosity; 2 prints one line per epoch.
 
     Raises:
         NaNLossError: the training loss became NaN or infinite.
         ValueError: `output_dir` holds an interrupted run trained with other settings.
     """
+    if mode not in ("min", "max"):
+        raise ValueError(f"`mode` must be 'min' or 'max'. Received: mode={mode!r}")
     output_dir = Path(output_dir)
     batch_size = config.resolve_batch_size(n_train)
     if steps_per_epoch is None:
@@ -398,13 +413,14 @@ def fit(
         model(_first_inputs(train_ds), training=False)
 
     has_val = val_ds is not None
-    prior_val = prior.get("val_loss", [])
-    best_so_far = min([v for v in prior_val if v is not None] or [math.inf])
-    cbs: list[keras.callbacks.Callback] = [_RaiseOnNaN(config.learning_rate, output_dir)]
+    prior_val = prior.get(monitor, [])
+    sign = -1.0 if mode == "max" else 1.0
+    best_so_far = min([sign * v for v in prior_val if v is not None] or [math.inf])
+    cbs: list[keras.callbacks.Callback] = [_RaiseOnNaN(config.learning_rate, output_dir), *epoch_metrics]
     if has_val and config.patience is not None:
-        cbs.append(_EarlyStopping(prior=prior_val, best_path=best_path, monitor="val_loss",
+        cbs.append(_EarlyStopping(prior=prior_val, best_path=best_path, monitor=monitor, mode=mode,
                                   patience=config.patience, restore_best_weights=True))
-    cbs.append(_BestCheckpoint(best_path, "val_loss" if has_val else None, best_so_far))
+    cbs.append(_BestCheckpoint(best_path, monitor if has_val else None, best_so_far, mode=mode))
     cbs.append(_Progress(backup_dir / PROGRESS_FILE, state))
     cbs.append(keras.callbacks.BackupAndRestore(backup_dir))  # after _Progress: see its docstring
     cbs.extend(callbacks)
@@ -420,10 +436,11 @@ def fit(
 
     history = {k: list(v) for k, v in state["history"].items()}
     epochs_run = len(history.get("loss", []))
-    val_loss = history.get("val_loss")
+    monitored = history.get(monitor)
     best_epoch = None
-    if val_loss and any(v is not None and math.isfinite(v) for v in val_loss):
-        best_epoch = 1 + int(np.argmin([v if v is not None and math.isfinite(v) else math.inf for v in val_loss]))
+    if monitored and any(v is not None and math.isfinite(v) for v in monitored):
+        best_epoch = 1 + int(np.argmin([sign * v if v is not None and math.isfinite(v) else math.inf
+                                        for v in monitored]))
     return FitResult(
         history=history,
         train_s=train_s,

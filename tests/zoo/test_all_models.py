@@ -22,6 +22,11 @@ def example_batch(entry, shape, batch=2, seed=0):
     if entry.input_kind == "tokens":
         vocab = registry.resolve_config(entry.name, {}).vocab_size
         return rng.integers(1, vocab, size=(batch, *shape)).astype("int32")
+    if entry.input_kind == "ids":  # [user, item] rows; 0 is the unknown user or item
+        config = registry.resolve_config(entry.name, {})
+        users = rng.integers(1, config.num_users, size=batch)
+        items = rng.integers(1, config.num_items, size=batch)
+        return np.stack([users, items], axis=1).astype("int32")
     return rng.normal(size=(batch, *shape)).astype("float32")
 
 
@@ -36,12 +41,19 @@ def test_pinned_parameter_count_at_defaults(name):
 def test_forward_backward_and_keras_round_trip(name, tmp_path):
     entry = registry.get_entry(name)
     shape = tiny_input_shape(entry)
-    model = zoo.create_model(name, num_classes=3, input_shape=shape)
-    assert model.name == name
     x = example_batch(entry, shape)
-    y = np.array([0, 2])
+    if entry.input_kind == "ids":  # a recommender: one sigmoid score per (user, item) pair
+        import keras
 
-    probs = forward_backward(model, x, y)
-    assert probs.shape == (2, 3)
-    np.testing.assert_allclose(np.sum(probs, axis=-1), 1.0, rtol=1e-5)
+        model = zoo.create_model(name, num_classes=1, input_shape=shape)
+        assert model.name == name
+        probs = forward_backward(model, x, np.array([[0.0], [1.0]]), loss=keras.losses.binary_crossentropy)
+        assert probs.shape == (2, 1)
+        assert np.all((probs >= 0.0) & (probs <= 1.0))
+    else:
+        model = zoo.create_model(name, num_classes=3, input_shape=shape)
+        assert model.name == name
+        probs = forward_backward(model, x, np.array([0, 2]))
+        assert probs.shape == (2, 3)
+        np.testing.assert_allclose(np.sum(probs, axis=-1), 1.0, rtol=1e-5)
     assert_round_trip(model, x, tmp_path)

@@ -4,6 +4,7 @@ Importing it also registers the custom layers (package "zoo") that saved models 
 """
 
 from zoo.layers.audio import MFCC, LogMelSpectrogram, SpecAugment, UtteranceNormalization, frame_count
+from zoo.layers.catalogue import ItemRange
 from zoo.layers.class_token import ClassToken, ExtractClassToken
 from zoo.layers.head import classification_head
 from zoo.layers.patches import patch_embedding
@@ -19,6 +20,7 @@ __all__ = [
     "ClassToken",
     "ExtractClassToken",
     "FeatureScale",
+    "ItemRange",
     "LogMelSpectrogram",
     "MFCC",
     "MaskedMean",

@@ -298,3 +298,21 @@ def test_resume_with_other_settings_is_refused(tmp_path):
         train(tmp_path, TrainConfig(epochs=3, learning_rate=0.05), callbacks=[Recorder(stop_at=1)])
     with pytest.raises(ValueError, match=r"other settings: learning_rate=0\.05 \(now 0\.01\)"):
         train(tmp_path, TrainConfig(epochs=3, learning_rate=0.01))
+
+
+class _ScheduledScore(keras.callbacks.Callback):
+    """Adds `val_score` to each epoch's logs: a score that peaks at epoch 2 (from 1), as a ranking might."""
+
+    SCORES = (0.3, 0.9, 0.5, 0.4, 0.2, 0.1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_score"] = self.SCORES[epoch]
+
+
+def test_early_stopping_can_follow_a_score_an_epoch_metric_adds_and_maximise_it(tmp_path):
+    config = TrainConfig(epochs=6, patience=2, learning_rate=0.05)
+    _, result = train(tmp_path, config, epoch_metrics=[_ScheduledScore()], monitor="val_score", mode="max")
+    assert result.history["val_score"][:3] == [0.3, 0.9, 0.5]  # in the history, so in history.csv
+    assert result.best_epoch == 2 and result.epochs_run == 4  # two epochs without a better score, then stop
+    with pytest.raises(ValueError, match="`mode` must be 'min' or 'max'"):
+        train(tmp_path / "x", config, mode="maximum")

@@ -1,0 +1,1 @@
+"""The recommendation application: ranking items for users (NCF, matrix factorisation, two-tower retrieval)."""

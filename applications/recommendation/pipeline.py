@@ -1,0 +1,667 @@
+"""The recommendation pipeline: a registry recommender ranked against classical baselines, two ways.
+
+`train_and_evaluate(config, output_dir)` is the whole run:
+
+1. interactions in (the simulator, a CSV file, `tfds:movielens/...`), split leave-one-out: each
+   user's latest interaction is the test item, the one before it the validation item (early
+   stopping), the rest trains; users with a single interaction only train, and are counted;
+2. the registry model trained on implicit feedback: pointwise binary cross-entropy with
+   `negatives` unseen items sampled per positive, afresh every batch (He et al. 2017), or, for
+   the two-tower model, a softmax over the other items of the batch with the sampling-bias
+   correction of Yi et al. 2019;
+3. the model and the baselines (most popular, item-kNN, PureSVD) measured on the same split by the
+   two protocols: (a) the held-out item among 99 sampled unseen items, HR@10 and NDCG@10 (He et
+   al. 2017); (b) among all unseen items, recall@10/@50 and NDCG@10 (Krichene and Rendle 2020);
+4. with ratings, the same architecture trained on a random 80/20 split of them (MSE), its RMSE and
+   MAE beside a biases-only baseline;
+5. the run's files: `metrics.json`, `model.keras` (the ranking network), `rating_model.keras`,
+   `catalog.npz` (raw ids, titles, who saw what: what `zoo predict` needs), `history.csv`, plots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from applications.common.training import TrainConfig
+
+DOMAIN = "recommendation"
+DEFAULT_MODEL = "mf"
+DEMO_MODELS = ("mf", "neumf", "two_tower")  # the demo trains the default and compares these on the same split
+DEFAULT_TRAIN = dict(epochs=20, batch_size=256, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3)
+RATING_TRAIN = dict(batch_size=256, learning_rate=1e-3)
+NEGATIVES = 4  # sampled unseen items per positive, as in NCF (He et al. 2017 found 3-6 best)
+EVAL_NEGATIVES = 99  # the leave-one-out protocol ranks the held-out item among 99 sampled unseen items
+KS = (10,)  # leave-one-out cut-offs
+FULL_KS = (10, 50)  # full-ranking recall cut-offs
+CURVE_K = 50  # HR@K / recall@K curves drawn for K = 1..50
+RATINGS = ("auto", "yes", "no")
+TOP = 10
+# How a model learns from implicit feedback (--loss):
+# - bce: each positive against `negatives` sampled unseen items, binary cross-entropy (NCF's recipe);
+# - softmax: each positive against every item of the catalogue, a softmax (factorised models only);
+# - in_batch: each positive against the other positives' items of its batch, a softmax with the
+#   sampling-bias correction (the two-tower retrieval recipe, for catalogues too big for `softmax`).
+# auto: softmax for mf (on MovieLens-100k it ranked better than bce, README), in_batch for
+# two_tower, bce for the NCF models (they do not factorise: every item would need the network).
+LOSSES = ("auto", "bce", "softmax", "in_batch")
+FACTORISED = ("mf", "two_tower")  # registry families whose score is a dot product (zoo.models.recommender.towers)
+AUTO_LOSS = {"mf": "softmax", "two_tower": "in_batch"}
+# Counts a run prints when they are not zero (`Interactions.notes`): nothing is dropped unsaid.
+NOTED = {"duplicates_dropped": "duplicate (user, item) rows dropped (the latest of each kept)",
+         "items_without_title": "items without a title in --items"}
+IN_BATCH_SIZE = 1024
+MONITOR_K = 10
+MONITOR = f"val_ndcg@{MONITOR_K}"  # what early stopping follows (see `ranking_monitor`)  # in-batch softmax: the other positives of the batch are the negatives, so bigger is better
+
+
+@dataclass
+class RecommendationConfig:
+    """One recommendation run. The command line fills it from `zoo train recommendation ...`."""
+
+    model: str = DEFAULT_MODEL
+    data: str = "sample"  # sample | tfds:movielens/... | a CSV of user_id,item_id[,rating][,timestamp]
+    items: str | None = None  # a CSV of item_id,title[,genres] for display
+    compare: tuple[str, ...] = ()  # more registry models trained and measured on the same split
+    loss: str = "auto"  # one of LOSSES
+    negatives: int = NEGATIVES  # for loss "bce"
+    pretrain_parts: bool = False  # neumf: start from a trained GMF and NCF MLP (He et al. 2017, 3.4.1)
+    ratings: str = "auto"  # "auto": predict ratings when the data has them
+    overrides: dict = field(default_factory=dict)  # model config overrides, as `zoo.create_model` takes
+    max_examples: int | None = None  # cap the interactions read, for quick runs
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**DEFAULT_TRAIN))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.negatives, bool) or not isinstance(self.negatives, int) or self.negatives < 1:
+            raise ValueError(f"negatives must be a positive integer. Received: negatives={self.negatives!r}")
+        if self.ratings not in RATINGS:
+            raise ValueError(f"ratings must be one of {RATINGS}. Received: ratings={self.ratings!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}. Received: loss={self.loss!r}")
+        if self.pretrain_parts and "neumf" not in (self.model, *self.compare):
+            raise ValueError("pretrain_parts (--pretrain-parts) initialises NeuMF from a trained GMF and NCF MLP; it needs "
+                             f"--model neumf (or neumf in --compare). Received: --model {self.model}")
+        self.compare = tuple(m for m in self.compare if m != self.model)
+        for name in (self.model, *self.compare):
+            check_recommendation_model(name)
+            resolve_loss(name, self.loss)
+
+
+def resolve_loss(name: str, loss: str = "auto") -> str:
+    """"bce", "softmax" or "in_batch": how model `name` trains on implicit feedback (see LOSSES)."""
+    import zoo
+
+    family = zoo.registry.get_entry(name).family.name
+    if loss == "auto":
+        return AUTO_LOSS.get(family, "bce")
+    if loss != "bce" and family not in FACTORISED:
+        raise ValueError(f"--loss {loss} scores users against many items through item vectors; {name} does not "
+                         f"factorise into user and item vectors (only {', '.join(FACTORISED)} do): use --loss bce. "
+                         f"Received: --model {name} --loss {loss}")
+    return loss
+
+
+def check_recommendation_model(name: str) -> None:
+    """A registry model that scores (user, item) pairs (`zoo list --domain recommendation`)."""
+    import zoo
+
+    entry = zoo.registry.get_entry(name)
+    if entry.input_kind != "ids":
+        models = ", ".join(zoo.list_models(domain=DOMAIN))
+        raise ValueError(f"{name} takes {entry.input_kind} inputs; the recommendation application needs a model "
+                         f"of (user, item) ids: {models}. Received: --model {name}")
+
+
+def eval_negatives(seen_all) -> int:
+    """How many sampled unseen items each held-out item is ranked against: 99, or fewer in a catalogue
+    so small that some user has not 99 items left unseen (then every user gets that many, all alike)."""
+    unseen = seen_all.shape[1] - np.diff(seen_all.indptr).max() - 1 if seen_all.shape[0] else EVAL_NEGATIVES
+    if unseen < 1:
+        raise ValueError(f"A user has interacted with every item but one ({seen_all.shape[1]} items): there is nothing "
+                         f"left to rank a held-out item against.")
+    return int(min(EVAL_NEGATIVES, unseen))
+
+
+def load_data(config: RecommendationConfig):
+    from applications.common.sources import parse_source
+    from applications.recommendation.data import load_interactions
+
+    return load_interactions(parse_source(config.data), items=config.items, max_examples=config.max_examples)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+def build_net(name: str, inter, *, overrides: dict | None = None, **kwargs):
+    """The registry model `name` sized to the data: one embedding row per user and item, plus "unknown"."""
+    import zoo
+
+    from applications.recommendation.serving import OFFSET
+
+    return zoo.create_model(name, num_users=inter.n_users + OFFSET, num_items=inter.n_items + OFFSET,
+                            **{**(overrides or {}), **kwargs})
+
+
+def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_keys, batch_size: int, seed: int):
+    """Batches of `([user, item] ids, label, weight)`: each positive, then `negatives` random items for its user.
+
+    Negatives are drawn uniformly afresh in every batch of every epoch; a draw that happens to be one
+    of the user's training positives gets weight 0 (not a negative), so nothing the user liked is
+    taught as disliked.
+    """
+    import tensorflow as tf
+
+    from applications.recommendation.serving import OFFSET
+
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(tf.constant(positives_keys, tf.int64),
+                                            tf.ones(len(positives_keys), tf.float32)), default_value=0.0)
+    n = len(users)
+    pos = tf.data.Dataset.from_tensor_slices((np.asarray(users, np.int64), np.asarray(items, np.int64)))
+    pos = pos.shuffle(n, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def expand(pair, s):
+        u, i = pair
+        b = tf.shape(u)[0]
+        drawn = tf.random.stateless_uniform((b, negatives), seed=s, minval=0, maxval=n_items, dtype=tf.int64)
+        nu, ni = tf.repeat(u, negatives), tf.reshape(drawn, [-1])
+        clash = table.lookup(nu * n_items + ni)
+        x = tf.concat([tf.stack([u, i], 1), tf.stack([nu, ni], 1)], 0) + OFFSET
+        y = tf.concat([tf.ones([b]), tf.zeros([b * negatives])], 0)
+        w = tf.concat([tf.ones([b]), 1.0 - clash], 0)
+        return tf.cast(x, tf.int32), y, w
+
+    return tf.data.Dataset.zip((pos, seeds)).map(expand).prefetch(tf.data.AUTOTUNE)
+
+
+def sampled_pairs(users, items, *, n_items: int, negatives: int, seen, seed: int):
+    """`(ids, labels)`: each (user, item) positive and `negatives` items the user never interacted with."""
+    from applications.recommendation.metrics import sample_negatives
+    from applications.recommendation.serving import OFFSET
+
+    neg = sample_negatives(users, items, seen, n_items, n=negatives, seed=seed)
+    u = np.concatenate([users, np.repeat(users, negatives)])
+    i = np.concatenate([items, neg.reshape(-1)])
+    y = np.concatenate([np.ones(len(users)), np.zeros(neg.size)]).astype(np.float32)
+    return np.stack([u, i], 1).astype(np.int32) + OFFSET, y
+
+
+def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
+    """Batches of `([user, item] ids, range(b))` for the in-batch softmax: the diagonal is the positive."""
+    import tensorflow as tf
+
+    from applications.recommendation.serving import OFFSET
+
+    x = np.stack([users, items], 1).astype(np.int32) + OFFSET
+    ds = tf.data.Dataset.from_tensor_slices(x)
+    if seed is not None:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).map(lambda b: (b, tf.range(tf.shape(b)[0]))).prefetch(tf.data.AUTOTUNE)
+
+
+def train_ranker(name: str, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
+    """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
+    from applications.common import training
+    from applications.recommendation.metrics import sample_negatives
+    from applications.recommendation.serving import OFFSET
+    from zoo.models.recommender import full_softmax, in_batch_softmax
+
+    training.set_seed(config.train.seed)
+    overrides = config.overrides if name == config.model else {}
+    net = build_net(name, inter, overrides=overrides)
+    if name == "neumf" and config.pretrain_parts:
+        net = pretrained_neumf(net, inter, split, config, output_dir, verbose=verbose)
+    users, items = inter.users[split.train], inter.items[split.train]
+    n = len(users)
+    loss = resolve_loss(name, config.loss)
+    has_val = len(split.val_users) > 0
+    watch = {}
+    if has_val:
+        seen_all = inter.matrix()
+        negatives = sample_negatives(split.val_users, split.val_items, seen_all, inter.n_items,
+                                     n=eval_negatives(seen_all), seed=config.train.seed + 1)
+        watch = dict(epoch_metrics=[ranking_monitor(net, split.val_users, split.val_items, negatives)],
+                     monitor=MONITOR, mode="max")
+    if loss == "softmax":
+        x = np.stack([users, items], 1).astype(np.int32) + OFFSET
+        val = None
+        if has_val:
+            val_x = np.stack([split.val_users, split.val_items], 1).astype(np.int32) + OFFSET
+            val = [val_x, val_x[:, 1]]
+        fit = training.fit(full_softmax(net), (x, x[:, 1]), val, config.train, output_dir, loss=_softmax_loss(),
+                           metrics=[], n_train=n, verbose=verbose, **watch)
+        return net, fit
+    if loss == "in_batch":
+        counts = np.bincount(items, minlength=inter.n_items).astype(np.float64)
+        log_q = np.log(np.maximum(counts, 1.0) / counts.sum())
+        log_q = np.concatenate([[log_q.min()], log_q]).astype(np.float32)  # row 0: the unknown item
+        trainer = in_batch_softmax(net, item_log_probs=log_q)
+        batch = max(int(config.train.resolve_batch_size(n)), IN_BATCH_SIZE)
+        train_ds = in_batch_batches(users, items, batch_size=batch, seed=config.train.seed)
+        val_ds = in_batch_batches(split.val_users, split.val_items, batch_size=batch, seed=None) if has_val else None
+        fit = training.fit(trainer, train_ds, val_ds, config.train, output_dir, loss=_softmax_loss(), metrics=[],
+                           steps_per_epoch=math.ceil(n / batch), n_train=n, verbose=verbose, **watch)
+        return net, fit
+    batch = config.train.resolve_batch_size(n)
+    keys = users.astype(np.int64) * inter.n_items + items
+    train_ds = pointwise_batches(users, items, n_items=inter.n_items, negatives=config.negatives,
+                                 positives_keys=keys, batch_size=batch, seed=config.train.seed)
+    val_ds = None
+    if has_val:
+        val_ds = list(sampled_pairs(split.val_users, split.val_items, n_items=inter.n_items,
+                                    negatives=config.negatives, seen=inter.matrix(), seed=config.train.seed + 1))
+    fit = training.fit(net, train_ds, val_ds, config.train, output_dir, loss="binary_crossentropy", metrics=[],
+                       steps_per_epoch=math.ceil(n / batch), n_train=n * (1 + config.negatives), verbose=verbose,
+                       **watch)
+    return net, fit
+
+
+def pretrained_neumf(neumf, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
+    """`neumf` initialised from a GMF and an NCF MLP trained first, with the same recipe (He et al. 2017, 3.4.1)."""
+    from zoo.models.recommender import neumf_from_parts
+
+    # The registry config is not kept on the model: read the parts' sizes off its layers.
+    factors = neumf.get_layer("gmf_user_embedding").output_dim
+    layers = [neumf.get_layer("mlp_user_embedding").output_dim * 2]
+    k = 1
+    while any(layer.name == f"mlp_layer{k}" for layer in neumf.layers):
+        layers.append(neumf.get_layer(f"mlp_layer{k}").units)
+        k += 1
+    parts_config = dataclasses.replace(config, pretrain_parts=False, loss="bce",
+                                       overrides={}, model="gmf", compare=())
+    gmf, _ = train_ranker("gmf", inter, split, dataclasses.replace(parts_config, overrides={"embedding_dim": factors}),
+                          _subfolder(output_dir, "parts/gmf"), verbose=verbose)
+    mlp, _ = train_ranker("ncf_mlp", inter, split,
+                          dataclasses.replace(parts_config, model="ncf_mlp", overrides={"mlp_layers": tuple(layers)}),
+                          _subfolder(output_dir, "parts/ncf_mlp"), verbose=verbose)
+    return neumf_from_parts(neumf, gmf, mlp, alpha=0.5)
+
+
+def _subfolder(output_dir: Path, name: str) -> Path:
+    path = Path(output_dir) / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ranking_monitor(net, users, items, negatives):
+    """A callback adding `val_hr@10` and `val_ndcg@10` to each epoch's logs: the validation items
+    ranked among `negatives` (sampled unseen items), as the test protocol ranks the test items.
+
+    Early stopping follows `val_ndcg@10`, not the validation loss: a softmax or cross-entropy loss
+    also rewards calibration, and on MovieLens-100k it bottomed out epochs before the ranking did.
+    """
+    import keras
+
+    from applications.recommendation import metrics
+    from applications.recommendation.serving import OFFSET, logit_model
+
+    candidates = np.concatenate([np.asarray(items)[:, None], negatives], axis=1)
+    pairs = np.stack([np.repeat(users, candidates.shape[1]), candidates.reshape(-1)], 1).astype(np.int32) + OFFSET
+    scorer = logit_model(net)
+
+    class RankingMonitor(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            scores = scorer.predict(pairs, batch_size=65536, verbose=0).reshape(candidates.shape)
+            ranks = metrics.ranks(scores[:, 0], scores[:, 1:])
+            if logs is not None:
+                logs[f"val_hr@{MONITOR_K}"] = metrics.hit_rate(ranks, MONITOR_K)
+                logs[f"val_ndcg@{MONITOR_K}"] = metrics.ndcg(ranks, MONITOR_K)
+
+    return RankingMonitor()
+
+
+def _softmax_loss():
+    import keras
+
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
+    """`(net, fit)`: registry model `name` with a linear output trained on ratings (MSE)."""
+    from applications.common import training
+    from applications.recommendation.serving import OFFSET
+
+    training.set_seed(config.train.seed)
+    net = build_net(name, inter, overrides=config.overrides, classifier_activation=None)
+    train = dataclasses.replace(config.train, **{k: v for k, v in RATING_TRAIN.items()
+                                                  if getattr(config.train, k) == DEFAULT_TRAIN.get(k)})
+
+    def xy(rows):
+        return np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET, \
+            inter.ratings[rows].astype(np.float32)
+
+    x, y = xy(rsplit.train)
+    val = list(xy(rsplit.val)) if len(rsplit.val) else None
+    fit = training.fit(net, (x, y), val, train, output_dir, loss="mse", metrics=["mae"], n_train=len(x),
+                       verbose=verbose)
+    return net, fit
+
+
+def predict_ratings(net, inter, rows) -> np.ndarray:
+    from applications.recommendation.serving import OFFSET
+
+    x = np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET
+    out = net.predict(x, batch_size=65536, verbose=0).reshape(-1)
+    return np.clip(out, np.min(inter.ratings), np.max(inter.ratings))
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def measure(scorer, split, seen_eval, negatives) -> tuple[dict, dict]:
+    """`(metrics, curves)` of a scorer on both protocols; curves are HR@1..CURVE_K for the plots."""
+    from applications.recommendation import metrics as m
+
+    loo_ranks = m.leave_one_out_ranks(scorer, split.test_users, split.test_items, negatives)
+    full_ranks = m.full_ranking_ranks(scorer, split.test_users, split.test_items, seen_eval)
+    loo = {**{f"hr@{k}": m.hit_rate(loo_ranks, k) for k in KS}, **{f"ndcg@{k}": m.ndcg(loo_ranks, k) for k in KS}}
+    full = {**{f"recall@{k}": m.hit_rate(full_ranks, k) for k in FULL_KS}, "ndcg@10": m.ndcg(full_ranks, 10)}
+    n = len(split.test_users)
+    curves = {"leave_one_out": m.hit_curve(loo_ranks, CURVE_K), "full_ranking": m.hit_curve(full_ranks, CURVE_K)}
+    return {"leave_one_out": {**loo, "users": n}, "full_ranking": {**full, "users": n}}, curves
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbose: bool = True) -> dict:
+    """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
+    from applications.common import plotting, report, training
+    from applications.common.runs import save_model
+    from applications.recommendation import baselines, plots
+    from applications.recommendation.metrics import rating_errors, sample_negatives
+    from applications.recommendation.serving import CATALOG_FILE, Catalog, Scorer
+    from applications.recommendation.splits import leave_one_out, rating_split
+
+    def say(message):
+        if verbose:
+            print(message, flush=True)
+
+    training.set_seed(config.train.seed)
+    inter = load_data(config)
+    split = leave_one_out(inter)
+    if not len(split.test_users):
+        raise ValueError(f"{inter.source}: no user has two interactions, so none can be held out for testing.")
+    say(f"Data {inter.source}: {len(inter):,} interactions, {inter.n_users:,} users, {inter.n_items:,} items; "
+        f"leave-one-out: {len(split.train):,} train, {len(split.val_users):,} validation, "
+        f"{len(split.test_users):,} test users"
+        + (f"; {split.single_users} users with a single interaction only train" if split.single_users else "")
+        + "".join(f"; {inter.notes[k]} {text}" for k, text in NOTED.items() if inter.notes.get(k)))
+
+    seen_all = inter.matrix()
+    train_rows = np.asarray(split.train)
+    seen_eval = seen_all - _pairs_matrix(split.test_users, split.test_items, seen_all.shape)  # train + val
+    n_negatives = eval_negatives(seen_all)
+    if n_negatives < EVAL_NEGATIVES:
+        say(f"The catalogue is small: each held-out item is ranked among {n_negatives} sampled unseen items, not "
+            f"{EVAL_NEGATIVES} (some user has seen all but {n_negatives + 1} of the {inter.n_items} items).")
+    negatives = sample_negatives(split.test_users, split.test_items, seen_all, inter.n_items, n=n_negatives,
+                                 seed=config.train.seed)
+
+    # ## The models, each on the same split
+    results, curves, nets, fits = {}, {}, {}, {}
+    for k, name in enumerate((config.model, *config.compare)):
+        folder = output_dir if k == 0 else output_dir / "compare" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        net, fit = train_ranker(name, inter, split, config, folder, verbose=2 if verbose else 0)
+        scorer = Scorer(net, inter.n_items)
+        results[name], curves[name] = measure(scorer, split, seen_eval, negatives)
+        results[name]["train_s"] = fit.train_s
+        results[name]["epochs_run"] = fit.epochs_run
+        nets[name], fits[name] = (net, scorer), fit
+        say(f"{name}: {net.count_params():,} parameters, {fit.epochs_run} epochs in {fit.train_s:.1f} s; "
+            + _line(results[name]))
+
+    # ## The baselines, fitted on the same training rows, their hyperparameter chosen on the same validation items
+    train_matrix = inter.matrix(train_rows)
+    base = {}
+    for fitted, chosen in fit_baselines(train_matrix, split, seen_all, seed=config.train.seed):
+        base[fitted.name], curves[fitted.name] = measure(fitted, split, seen_eval, negatives)
+        base[fitted.name].update(fit_s=fitted.fit_s, **chosen)
+        say(f"{fitted.name}{''.join(f' ({k} {v})' for k, v in chosen.items() if k != 'val_ndcg@10')}: "
+            + _line(base[fitted.name]))
+
+    # ## Ratings: the same architecture on a random 80/20 split of them
+    rating_metrics, rating_fit = None, None
+    wants_ratings = config.ratings == "yes" or (config.ratings == "auto" and inter.ratings is not None)
+    if wants_ratings:
+        if inter.ratings is None:
+            raise ValueError(f"--ratings yes needs a rating column; {inter.source} has none.")
+        rsplit = rating_split(inter, seed=config.train.seed)
+        rater, rating_fit = train_rater(config.model, inter, rsplit, config, output_dir / "rating",
+                                        verbose=2 if verbose else 0)
+        rating_metrics = rating_errors(inter.ratings[rsplit.test], predict_ratings(rater, inter, rsplit.test))
+        rating_metrics["train_s"] = rating_fit.train_s
+        biases = baselines.bias_baseline(inter.users[rsplit.train], inter.items[rsplit.train],
+                                         inter.ratings[rsplit.train], inter.n_users, inter.n_items)
+        base["bias_baseline"] = {"rating": rating_errors(inter.ratings[rsplit.test],
+                                                         biases(inter.users[rsplit.test], inter.items[rsplit.test])),
+                                 "fit_s": biases.fit_s}
+        save_model(rater, output_dir / "rating")
+        say(f"Ratings ({len(rsplit.train):,} train, {len(rsplit.test):,} test): {config.model} RMSE "
+            f"{rating_metrics['rmse']:.4f}, MAE {rating_metrics['mae']:.4f}; bias_baseline RMSE "
+            f"{base['bias_baseline']['rating']['rmse']:.4f}")
+
+    # ## Files
+    main_net, main_scorer = nets[config.model]
+    fit = fits[config.model]
+    save_model(main_net, output_dir)
+    Catalog.from_interactions(inter, train_rows).save(output_dir / CATALOG_FILE)
+    report.write_history_csv(output_dir, fit.history)
+    plot_paths = [plotting.plot_history(fit.history, output_dir),
+                  plotting.save_figure(plots.curves_figure(curves, dashed=tuple(base)), output_dir, "hit_rate_at_k")]
+    if rating_fit is not None:
+        plot_paths.append(plotting.plot_history(rating_fit.history, output_dir, name="history_ratings"))
+    vectors = main_scorer.item_vectors()
+    if vectors is None:
+        vectors = _embedding_weights(main_net)
+    if vectors is not None:
+        popularity = np.bincount(inter.items[train_rows], minlength=inter.n_items)
+        plot_paths.append(plotting.save_figure(
+            plots.embedding_map(vectors, genres=inter.item_genres, popularity=popularity,
+                                title=f"{config.model}: item vectors (PCA)"), output_dir, "item_embeddings"))
+
+    metrics = {k: v for k, v in results[config.model].items() if k not in ("train_s", "epochs_run")}
+    if rating_metrics is not None:
+        metrics["rating"] = {k: v for k, v in rating_metrics.items() if k != "train_s"}
+    record = {
+        "domain": DOMAIN,
+        "model": config.model,
+        "pretrained": None,
+        "data": {
+            "source": inter.source, "train": int(len(split.train)), "val": int(len(split.val_users)),
+            "test": int(len(split.test_users)), "classes": [], "interactions": len(inter), "users": inter.n_users,
+            "items": inter.n_items, "single_interaction_users": int(split.single_users),
+            "ratings": inter.ratings is not None, "timestamps": inter.timestamps is not None, **inter.notes,
+        },
+        "metrics": metrics,
+        "baselines": base,
+        "timing": {"train_s": fit.train_s, "train_examples_per_s": fit.examples_per_s,
+                   **({"rating_train_s": rating_fit.train_s} if rating_fit is not None else {})},
+    }
+    report.write_metrics(
+        output_dir, **record, models={k: v for k, v in results.items() if k != config.model},
+        protocol={"leave_one_out": f"latest interaction per user against {n_negatives} sampled unseen items",
+                  "sampled_negatives": n_negatives,
+                  "full_ranking": "latest interaction per user against every item unseen in training and validation",
+                  "negatives_per_positive": config.negatives},
+        epochs_run=fit.epochs_run, config=dataclasses.asdict(config), seed=config.train.seed,
+        plots=[str(p.relative_to(output_dir)) for p in plot_paths],
+    )
+    say(f"{config.model}: " + _line(results[config.model]))
+    return report.read_metrics(output_dir)
+
+
+# Each baseline's one hyperparameter is chosen among these by NDCG@10 of the validation items (the
+# items early stopping ranks), so that the model is not compared with a baseline left untuned:
+# Rendle et al. 2020 show how much a tuned classical baseline can take back.
+BASELINE_GRIDS = {"item_knn": ("k", (20, 50, 100, 200)), "pure_svd": ("factors", (10, 20, 50, 100))}
+
+
+def fit_baselines(train_matrix, split, seen_all, *, seed: int = 0):
+    """`[(fitted baseline, {hyperparameter: value, "val_ndcg@10": score}), ...]`: popularity, item-kNN, PureSVD."""
+    from applications.recommendation import baselines, metrics
+
+    result = [(baselines.popularity(train_matrix), {})]
+    if len(split.val_users):
+        negatives = metrics.sample_negatives(split.val_users, split.val_items, seen_all, train_matrix.shape[1],
+                                             n=eval_negatives(seen_all), seed=seed + 1)
+    for name, (key, grid) in BASELINE_GRIDS.items():
+        make = getattr(baselines, name)
+        kwargs = {"seed": seed} if name == "pure_svd" else {}
+        grid = [v for v in grid if name != "pure_svd" or v < min(train_matrix.shape)]
+        grid = grid or [1]
+        if not len(split.val_users) or len(grid) == 1:
+            result.append((make(train_matrix, **{key: grid[0]}, **kwargs), {key: grid[0]}))
+            continue
+        best = None
+        for value in grid:
+            fitted = make(train_matrix, **{key: value}, **kwargs)
+            ranks = metrics.leave_one_out_ranks(fitted, split.val_users, split.val_items, negatives)
+            score = metrics.ndcg(ranks, MONITOR_K)
+            if best is None or score > best[1]:
+                best = (fitted, score, value)
+        result.append((best[0], {key: best[2], "val_ndcg@10": best[1]}))
+    return result
+
+
+def _pairs_matrix(users, items, shape):
+    import scipy.sparse
+
+    return scipy.sparse.csr_matrix((np.ones(len(users), np.float32), (users, items)), shape=shape)
+
+
+def _embedding_weights(net) -> np.ndarray | None:
+    """The item embedding table (without the unknown row) of a network that is not factorised."""
+    for layer_name in ("item_embedding", "mlp_item_embedding", "gmf_item_embedding"):
+        try:
+            return np.asarray(net.get_layer(layer_name).get_weights()[0])[1:]
+        except ValueError:
+            continue
+    return None
+
+
+def _line(result: dict) -> str:
+    loo, full = result["leave_one_out"], result["full_ranking"]
+    return (f"HR@10 {loo['hr@10']:.4f}, NDCG@10 {loo['ndcg@10']:.4f} (99 sampled); recall@10 {full['recall@10']:.4f}, "
+            f"recall@50 {full['recall@50']:.4f}, NDCG@10 {full['ndcg@10']:.4f} (all items)")
+
+
+def summary_table(record: dict) -> tuple[list[str], list[list[str]]]:
+    """`(header, rows)`: the model, the compared models and the baselines on both protocols (and ratings)."""
+    header = ["method", "HR@10", "NDCG@10", "recall@10 all", "recall@50 all", "NDCG@10 all", "RMSE", "train s"]
+
+    def row(name, r, seconds):
+        loo, full, rating = r.get("leave_one_out", {}), r.get("full_ranking", {}), r.get("rating", {})
+        cells = [loo.get("hr@10"), loo.get("ndcg@10"), full.get("recall@10"), full.get("recall@50"),
+                 full.get("ndcg@10"), rating.get("rmse")]
+        return [name, *("-" if v is None else f"{v:.4f}" for v in cells), "-" if seconds is None else f"{seconds:.1f}"]
+
+    rows = [row(record["model"], record["metrics"], record["timing"]["train_s"])]
+    rows += [row(name, r, r.get("train_s")) for name, r in record.get("models", {}).items()]
+    rows += [row(name, r, r.get("fit_s")) for name, r in record.get("baselines", {}).items()]
+    return header, rows
+
+
+# ---------------------------------------------------------------------------------------------
+# A finished run
+
+
+def load_run(model_dir: str | Path):
+    from applications.common.runs import load_run as load
+
+    return load(model_dir, DOMAIN)
+
+
+def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
+    """Both protocols on `data`'s leave-one-out test items, for the users and items the run knows."""
+    from applications.common.sources import parse_source
+    from applications.recommendation.data import load_interactions
+    from applications.recommendation.metrics import sample_negatives
+    from applications.recommendation.serving import CATALOG_FILE, Catalog, Scorer
+    from applications.recommendation.splits import leave_one_out
+
+    net, record = load_run(model_dir)
+    catalog = Catalog.load(Path(model_dir) / CATALOG_FILE)
+    inter = load_interactions(parse_source(data))
+    users = _renumber(inter.user_ids, catalog.user_ids)[inter.users]
+    items = _renumber(inter.item_ids, catalog.item_ids)[inter.items]
+    known = (users >= 0) & (items >= 0)
+    dropped = int(np.sum(~known))
+    mapped = dataclasses.replace(inter, users=users[known], items=items[known],
+                                 ratings=None if inter.ratings is None else inter.ratings[known],
+                                 timestamps=None if inter.timestamps is None else inter.timestamps[known],
+                                 user_ids=catalog.user_ids, item_ids=catalog.item_ids, item_titles=None,
+                                 item_genres=None)
+    split = leave_one_out(mapped)
+    if not len(split.test_users):
+        raise ValueError(f"{data}: no user known to the run has two interactions to hold one out.")
+    seen_all = mapped.matrix()
+    seen_eval = seen_all - _pairs_matrix(split.test_users, split.test_items, seen_all.shape)
+    negatives = sample_negatives(split.test_users, split.test_items, seen_all, mapped.n_items,
+                                 n=min(int(record.get("protocol", {}).get("sampled_negatives", EVAL_NEGATIVES)),
+                                       eval_negatives(seen_all)),
+                                 seed=int(record.get("run", {}).get("seed") or 0))
+    result, _ = measure(Scorer(net, mapped.n_items), split, seen_eval, negatives)
+    result["unknown_interactions_skipped"] = dropped
+    if verbose:
+        print(f"{record['model']} on {data}: " + _line(result)
+              + (f"; {dropped} interactions of users or items the run does not know were skipped" if dropped else ""))
+    return result
+
+
+def _renumber(ids, known_ids) -> np.ndarray:
+    """For each id in `ids`, its number among `known_ids`, or -1."""
+    lookup = {str(v): k for k, v in enumerate(np.asarray(known_ids).tolist())}
+    return np.array([lookup.get(str(v), -1) for v in np.asarray(ids).tolist()], dtype=np.int64)
+
+
+def predict(model_dir: str | Path, users: list[str], *, top: int = TOP) -> list[dict]:
+    """The `top` recommendations for each user id (most popular items for users the run never saw)."""
+    from applications.recommendation.serving import Recommender
+
+    if not users:
+        raise ValueError("Give at least one user id, as in: zoo predict recommendation --model-dir D --user 196")
+    recommender = Recommender.load(model_dir)
+    return [recommender.recommend(u, top=top) for u in users]
+
+
+def demo(output_dir: Path, *, seed: int = 0) -> dict:
+    """The offline demo: the default model, NeuMF and the two-tower model on the simulator, beside the baselines."""
+    config = RecommendationConfig(model=DEMO_MODELS[0], compare=DEMO_MODELS[1:],
+                                  train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))
+    start = time.perf_counter()
+    record = train_and_evaluate(config, output_dir)
+    record["timing"]["total_s"] = time.perf_counter() - start
+    return record
+
+
+def config_from_args(args, train: TrainConfig) -> RecommendationConfig:
+    """The run's config from `zoo train recommendation` arguments."""
+    for flag, value in (("--embeddings", "embeddings"), ("--max-tokens", "max_tokens"), ("--features", "features"),
+                        ("--sequence-length", "sequence_length"), ("--image-size", "image_size"),
+                        ("--test-data", "test_data"), ("--pretrained", "pretrained")):
+        if getattr(args, value, None):
+            raise ValueError(f"{flag} is not a recommendation option: the test split is each user's latest "
+                             f"interaction, and recommendation takes --items, --negatives, --ratings, --compare."
+                             if flag == "--test-data" else f"{flag} is not a recommendation option.")
+    if getattr(args, "augment", "auto") not in (None, "auto"):
+        raise ValueError("--augment is not a recommendation option.")
+    if getattr(args, "freeze_backbone", False):
+        raise ValueError("--freeze-backbone is not a recommendation option.")
+    return RecommendationConfig(
+        model=args.model or DEFAULT_MODEL, data=args.data, items=getattr(args, "items", None),
+        compare=tuple(getattr(args, "compare", None) or ()), loss=getattr(args, "loss", None) or "auto",
+        negatives=NEGATIVES if getattr(args, "negatives", None) is None else args.negatives,
+        pretrain_parts=bool(getattr(args, "pretrain_parts", None)),
+        ratings=getattr(args, "ratings", None) or "auto", max_examples=args.max_examples, train=train,
+    )
