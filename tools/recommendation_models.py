@@ -32,7 +32,8 @@ COLUMNS = (("leave_one_out", "hr@10"), ("leave_one_out", "ndcg@10"), ("full_rank
 
 
 def measure(data: str, models: list[str], seeds: list[int], output: Path, *, items: str | None = None,
-            loss: str = "auto", ratings: str = "auto", overrides: dict | None = None, **recipe) -> list[dict]:
+            loss: str = "auto", ratings: str = "auto", overrides: dict | None = None, pretrain_parts: bool = False,
+            **recipe) -> list[dict]:
     from applications.common.report import prepare_output_dir
     from applications.common.training import TrainConfig
     from applications.recommendation.pipeline import DEFAULT_TRAIN, RecommendationConfig, train_and_evaluate
@@ -40,15 +41,17 @@ def measure(data: str, models: list[str], seeds: list[int], output: Path, *, ite
     runs = []
     for model in models:
         for seed in seeds:
-            tag = f"{model}-{loss}-seed{seed}"
+            tag = f"{model}-{loss}" + ("-pretrained_parts" if pretrain_parts else "") + f"-seed{seed}"
             out = prepare_output_dir(output / tag, "recommendation")
             config = RecommendationConfig(model=model, data=data, items=items, loss=loss, ratings=ratings,
+                                          pretrain_parts=pretrain_parts,
                                           overrides=dict(overrides or {}),
                                           train=TrainConfig(**{**DEFAULT_TRAIN, **recipe, "seed": seed}))
             start = time.perf_counter()
             record = train_and_evaluate(config, out, verbose=False)
             total = time.perf_counter() - start
-            runs.append({"model": model, "seed": seed, "loss": loss, "overrides": overrides or {}, "recipe": recipe,
+            runs.append({"model": model + (" (pretrained parts)" if pretrain_parts else ""), "seed": seed, "loss": loss,
+                         "overrides": overrides or {}, "recipe": recipe,
                          "metrics": record["metrics"], "baselines": record["baselines"],
                          "train_s": record["timing"]["train_s"], "total_s": total, "epochs_run": record["epochs_run"],
                          "data": record["data"]})
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--loss", default="auto", choices=("auto", "bce", "softmax", "in_batch"))
     parser.add_argument("--ratings", default="auto", choices=("auto", "yes", "no"))
+    parser.add_argument("--pretrain-parts", action="store_true", help="neumf: start from a trained GMF and NCF MLP")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--patience", type=int)
     parser.add_argument("--learning-rate", type=float)
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides[key] = value
     output = Path(args.output)
     runs = measure(args.data, args.models, args.seeds, output, items=args.items, loss=args.loss, ratings=args.ratings,
-                   overrides=overrides, **recipe)
+                   overrides=overrides, pretrain_parts=args.pretrain_parts, **recipe)
     print()
     print(table(runs))
     output.mkdir(parents=True, exist_ok=True)

@@ -81,3 +81,32 @@ def test_speech_transfer_draws_voices_the_checkpoint_never_heard():
     assert len(voices) == 30 and not {v.id.split("/")[0] for v in voices} & heard
     card = json.loads((ROOT / "pretrained" / "ds_cnn_small.synthetic_commands" / "card.json").read_text())
     assert "200 synthetic espeak-ng voices" in card["data"]["source"] and "seed 1" in card["data"]["source"]
+
+
+def test_movielens_csv_converts_grouplens_files_and_refuses_other_folders(tmp_path):
+    source = tmp_path / "ml-100k"
+    source.mkdir()
+    (source / "u.data").write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t5\t881250950\n")
+    flags = ["0"] * 19
+    genres = flags.copy()
+    genres[5] = genres[8] = "1"  # Comedy, Drama
+    (source / "u.item").write_bytes(("242|Kolya (1996)|24-Jan-1997||http://x|" + "|".join(genres) + "\n"
+                                     "302|L.A. Confidential (1997)|01-Jan-1997||http://y|" + "|".join(flags) + "\n")
+                                    .encode("latin-1"))
+    run_tool("tools/movielens_csv.py", str(source), "--output", str(tmp_path / "csv"))
+    assert (tmp_path / "csv" / "ratings.csv").read_text().splitlines() == [
+        "user_id,item_id,rating,timestamp", "196,242,3,881250949", "186,302,3,891717742", "196,302,5,881250950"]
+    assert (tmp_path / "csv" / "items.csv").read_text().splitlines()[1] == "242,Kolya (1996),Comedy|Drama"
+    result = subprocess.run([sys.executable, "tools/movielens_csv.py", str(tmp_path), "--output", str(tmp_path / "x")],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2 and "holds neither u.data" in result.stderr
+
+
+def test_recommendation_models_prints_both_protocols_beside_the_baselines(tmp_path):
+    out = run_tool("tools/recommendation_models.py", "--models", "mf", "--epochs", "1", "--ratings", "no",
+                   "--output", str(tmp_path))
+    assert "| method | HR@10 | NDCG@10 | recall@10 (all) | recall@50 (all) | NDCG@10 (all) | RMSE | run s |" in out
+    for row in ("| mf (auto) | ", "| popularity | ", "| item_knn | ", "| pure_svd | "):
+        assert "\n" + row in out
+    runs = json.loads((tmp_path / "results.json").read_text())
+    assert runs[0]["data"]["source"] == "sample" and runs[0]["epochs_run"] == 1

@@ -127,6 +127,8 @@ def taste_csv(path, n_users=60, n_items=40, seed=0):
         other = rng.choice(np.arange((1 - group) * 20, (1 - group) * 20 + 20), 2, replace=False)
         for t, i in enumerate(rng.permutation(np.concatenate([liked, other]))):
             rows.append((f"user-{u}", f"item-{i:03d}", 5 if i in liked else 1, 1000 + t))
+    rows.append(("loner", "item-000", 4, 1000))  # a single interaction: trains, is not evaluated
+    rows.append(("user-0", rows[0][1], 2, 999))  # a duplicate pair, older: dropped, the later row kept
     return write_ratings(path, rows)
 
 
@@ -149,6 +151,10 @@ def test_command_line_train_predict_evaluate_and_bad_input(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     for word in ("HR@10", "recall@50 all", "popularity", "item_knn", "pure_svd", "bias_baseline", "RMSE"):
         assert word in result.stdout
+    assert "1 users with a single interaction only train" in result.stdout
+    assert "1 duplicate (user, item) rows dropped (the latest of each kept)" in result.stdout
+    counts = json.loads((run / "metrics.json").read_text())["data"]
+    assert counts["single_interaction_users"] == 1 and counts["duplicates_dropped"] == 1 and counts["test"] == 60
 
     result = zoo("predict", "recommendation", "--model-dir", str(run), "--user", "user-0", "--user", "stranger",
                  "--top", "3")
