@@ -182,7 +182,7 @@ def _print_summary(record: dict, output, pipeline=None) -> None:
         header, rows = pipeline.summary_table(record)
         print()
         print(_table(rows, header))
-        print(f"\n{record['data']['test']} held-out test examples. Files in {output}:")
+        print(f"\n{record['data']['test']} held-out test users. Files in {output}:")
         for name in ("metrics.json", "model.keras", "history.csv", *record.get("plots", [])):
             print(f"  {output / name}")
         return

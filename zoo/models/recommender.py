@@ -137,8 +137,8 @@ def _relu_tower(x, units, *, dropout: float, prefix: str):
 
 
 # Small initial factors, as in NCF's code: with 0.1, a softmax over the catalogue fitted the
-# training items in a few epochs and ranked held-out ones worse (MovieLens-100k HR@10 0.651 against
-# 0.672 with 0.01, 20 epochs each, README).
+# training items within a few epochs and ranked held-out ones worse (a one-off check on
+# MovieLens-100k, 128 factors, 20 epochs, seed 0: HR@10 0.651 from 0.1 against 0.672 from 0.01).
 _MF_STDDEV = 0.01
 
 
