@@ -12,9 +12,9 @@
 3. the model and the baselines (most popular, item-kNN, PureSVD) measured on the same split by the
    two protocols: (a) the held-out item among 99 sampled unseen items, HR@10 and NDCG@10 (He et
    al. 2017); (b) among all unseen items, recall@10/@50 and NDCG@10 (Krichene and Rendle 2020);
-4. with ratings, the same architecture trained on a random 80/20 split of them (MSE), its RMSE and
+4. with ratings, the same architecture trained on a random 70/10/20 split of them (MSE), its RMSE and
    MAE beside a biases-only baseline;
-5. the run's files: `metrics.json`, `model.keras` (the ranking network), `rating_model.keras`,
+5. the run's files: `metrics.json`, `model.keras` (the ranking network), `rating/model.keras`,
    `catalog.npz` (raw ids, titles, who saw what: what `zoo predict` needs), `history.csv`, plots.
 """
 
@@ -430,7 +430,7 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
         say(f"{fitted.name}{''.join(f' ({k} {v})' for k, v in chosen.items() if k != 'val_ndcg@10')}: "
             + _line(base[fitted.name]))
 
-    # ## Ratings: the same architecture on a random 80/20 split of them
+    # ## Ratings: the same architecture on a random 70/10/20 split of them (train, validation, test)
     rating_metrics, rating_fit = None, None
     wants_ratings = config.ratings == "yes" or (config.ratings == "auto" and inter.ratings is not None)
     if wants_ratings:
