@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list registered models (or checkpoints)")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. 'resnet*'")
-    p.add_argument("--family", help="only this family (mlp, cnn, resnet, rnn, textcnn, transformer, kws, keras)")
+    p.add_argument("--family", help="only this family (mlp, cnn, resnet, rnn, textcnn, transformer, kws, keras, mf, ncf, two_tower, sasrec)")
     p.add_argument("--domain", help=f"only models for this domain ({', '.join(registry.DOMAINS)})")
     p.add_argument("--pretrained", action="store_true", help="list checkpoints (model.tag) instead")
     p.set_defaults(func=cmd_list)

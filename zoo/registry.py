@@ -240,7 +240,8 @@ def list_models(
 
     Args:
         pattern: a shell-style wildcard (`"resnet*"`, `"*_text*"`).
-        family: only this family (`"mlp"`, `"cnn"`, `"resnet"`, `"rnn"`, `"textcnn"`, `"transformer"`, `"kws"`, `"keras"`).
+        family: only this family (`"mlp"`, `"cnn"`, `"resnet"`, `"rnn"`, `"textcnn"`, `"transformer"`, `"kws"`, `"keras"`,
+            `"mf"`, `"ncf"`, `"two_tower"`, `"sasrec"`).
         domain: only models meant for this domain (one of `DOMAINS`).
         pretrained: list checkpoint names `model.tag` instead of model names.
 

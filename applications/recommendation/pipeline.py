@@ -51,6 +51,7 @@ TOP = 10
 # two_tower, bce for the NCF models (they do not factorise: every item would need the network).
 LOSSES = ("auto", "bce", "softmax", "in_batch")
 FACTORISED = ("mf", "two_tower")  # registry families whose score is a dot product (zoo.models.recommender.towers)
+SEQUENTIAL = ("sasrec",)  # registry families that read a user's history and score every item (next-item softmax)
 AUTO_LOSS = {"mf": "softmax", "two_tower": "in_batch"}
 # Counts a run prints when they are not zero (`Interactions.notes`): nothing is dropped unsaid.
 NOTED = {"duplicates_dropped": "duplicate (user, item) rows dropped (the latest of each kept)",
@@ -90,6 +91,9 @@ class RecommendationConfig:
         for name in (self.model, *self.compare):
             check_recommendation_model(name)
             resolve_loss(name, self.loss)
+        if self.ratings == "yes" and is_sequential(self.model):
+            raise ValueError(f"{self.model} predicts the next item, not ratings: --ratings yes needs a model of "
+                             f"(user, item) pairs (mf, gmf, ncf_mlp, neumf, two_tower). Received: --model {self.model}")
 
 
 def resolve_loss(name: str, loss: str = "auto") -> str:
@@ -97,6 +101,11 @@ def resolve_loss(name: str, loss: str = "auto") -> str:
     import zoo
 
     family = zoo.registry.get_entry(name).family.name
+    if family in SEQUENTIAL:
+        if loss not in ("auto", "softmax"):
+            raise ValueError(f"{name} learns each next item with a softmax over the catalogue: --loss softmax (or "
+                             f"auto). Received: --model {name} --loss {loss}")
+        return "softmax"
     if loss == "auto":
         return AUTO_LOSS.get(family, "bce")
     if loss != "bce" and family not in FACTORISED:
@@ -107,11 +116,11 @@ def resolve_loss(name: str, loss: str = "auto") -> str:
 
 
 def check_recommendation_model(name: str) -> None:
-    """A registry model that scores (user, item) pairs (`zoo list --domain recommendation`)."""
+    """A registry model that scores (user, item) pairs or reads item histories (`zoo list --domain recommendation`)."""
     import zoo
 
     entry = zoo.registry.get_entry(name)
-    if entry.input_kind != "ids":
+    if entry.input_kind != "ids" and entry.family.name not in SEQUENTIAL:
         models = ", ".join(zoo.list_models(domain=DOMAIN))
         raise ValueError(f"{name} takes {entry.input_kind} inputs; the recommendation application needs a model "
                          f"of (user, item) ids: {models}. Received: --model {name}")
@@ -138,12 +147,24 @@ def load_data(config: RecommendationConfig):
 # Training
 
 
+def is_sequential(name: str) -> bool:
+    import zoo
+
+    return zoo.registry.get_entry(name).family.name in SEQUENTIAL
+
+
 def build_net(name: str, inter, *, overrides: dict | None = None, **kwargs):
-    """The registry model `name` sized to the data: one embedding row per user and item, plus "unknown"."""
+    """The registry model `name` sized to the data: one embedding row per user and item, plus "unknown".
+
+    A sequential model (`sasrec`) gets one output per item token (padding included) and logits out.
+    """
     import zoo
 
     from applications.recommendation.serving import OFFSET
 
+    if is_sequential(name):
+        return zoo.create_model(name, num_classes=inter.n_items + OFFSET, **{"classifier_activation": None,
+                                                                           **(overrides or {}), **kwargs})
     return zoo.create_model(name, num_users=inter.n_users + OFFSET, num_items=inter.n_items + OFFSET,
                             **{**(overrides or {}), **kwargs})
 
@@ -210,6 +231,7 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
     """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
     from applications.common import training
     from applications.recommendation.metrics import sample_negatives
+    from applications.recommendation.sequences import histories, next_item_examples
     from applications.recommendation.serving import OFFSET
     from zoo.models.recommender import full_softmax, in_batch_softmax
 
@@ -222,13 +244,23 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
     n = len(users)
     loss = resolve_loss(name, config.loss)
     has_val = len(split.val_users) > 0
+    sequential = is_sequential(name)
+    max_len = net.input_shape[1] if sequential else None
     watch = {}
     if has_val:
         seen_all = inter.matrix()
         negatives = sample_negatives(split.val_users, split.val_items, seen_all, inter.n_items,
                                      n=eval_negatives(seen_all), seed=config.train.seed + 1)
-        watch = dict(epoch_metrics=[ranking_monitor(net, split.val_users, split.val_items, negatives)],
+        context = histories(inter, split.train, max_len) if sequential else None
+        watch = dict(epoch_metrics=[ranking_monitor(net, split.val_users, split.val_items, negatives,
+                                                    histories=context)],
                      monitor=MONITOR, mode="max")
+    if sequential:  # every training item, predicted from the up to max_len items before it
+        x, y = next_item_examples(inter, split.train, max_len)
+        val = [context[split.val_users], split.val_items.astype(np.int32) + OFFSET] if has_val else None
+        fit = training.fit(net, (x, y), val, config.train, output_dir, loss=_softmax_loss(), metrics=[],
+                           n_train=len(x), verbose=verbose, **watch)
+        return net, fit
     if loss == "softmax":
         x = np.stack([users, items], 1).astype(np.int32) + OFFSET
         val = None
@@ -290,12 +322,17 @@ def _subfolder(output_dir: Path, name: str) -> Path:
     return path
 
 
-def ranking_monitor(net, users, items, negatives):
+def ranking_monitor(net, users, items, negatives, *, histories=None):
     """A callback adding `val_hr@10` and `val_ndcg@10` to each epoch's logs: the validation items
     ranked among `negatives` (sampled unseen items), as the test protocol ranks the test items.
 
     Early stopping follows `val_ndcg@10`, not the validation loss: a softmax or cross-entropy loss
     also rewards calibration, and on MovieLens-100k it bottomed out epochs before the ranking did.
+
+    Args:
+        net: a pair-scoring registry network, or (with `histories`) a sequence model whose output
+            is one logit per item token.
+        histories: for a sequence model, `(n_users, max_len)` item tokens each user's scores come from.
     """
     import keras
 
@@ -303,12 +340,22 @@ def ranking_monitor(net, users, items, negatives):
     from applications.recommendation.serving import OFFSET, logit_model
 
     candidates = np.concatenate([np.asarray(items)[:, None], negatives], axis=1)
-    pairs = np.stack([np.repeat(users, candidates.shape[1]), candidates.reshape(-1)], 1).astype(np.int32) + OFFSET
     scorer = logit_model(net)
+    if histories is None:
+        pairs = np.stack([np.repeat(users, candidates.shape[1]), candidates.reshape(-1)], 1).astype(np.int32) + OFFSET
+
+        def candidate_scores():
+            return scorer.predict(pairs, batch_size=65536, verbose=0).reshape(candidates.shape)
+    else:
+        inputs = np.asarray(histories)[users]
+
+        def candidate_scores():
+            logits = scorer.predict(inputs, batch_size=1024, verbose=0)
+            return np.take_along_axis(logits, candidates + OFFSET, axis=1)
 
     class RankingMonitor(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            scores = scorer.predict(pairs, batch_size=65536, verbose=0).reshape(candidates.shape)
+            scores = candidate_scores()
             ranks = metrics.ranks(scores[:, 0], scores[:, 1:])
             if logs is not None:
                 logs[f"val_hr@{MONITOR_K}"] = metrics.hit_rate(ranks, MONITOR_K)
@@ -379,7 +426,7 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     from applications.common.runs import save_model
     from applications.recommendation import baselines, plots
     from applications.recommendation.metrics import rating_errors, sample_negatives
-    from applications.recommendation.serving import CATALOG_FILE, Catalog, Scorer
+    from applications.recommendation.serving import CATALOG_FILE, Catalog
     from applications.recommendation.splits import leave_one_out, rating_split
 
     def say(message):
@@ -413,7 +460,7 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
         folder = output_dir if k == 0 else output_dir / "compare" / name
         folder.mkdir(parents=True, exist_ok=True)
         net, fit = train_ranker(name, inter, split, config, folder, verbose=2 if verbose else 0)
-        scorer = Scorer(net, inter.n_items)
+        scorer = make_scorer(net, inter, split)
         results[name], curves[name] = measure(scorer, split, seen_eval, negatives)
         results[name]["train_s"] = fit.train_s
         results[name]["epochs_run"] = fit.epochs_run
@@ -433,6 +480,9 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     # ## Ratings: the same architecture on a random 70/10/20 split of them (train, validation, test)
     rating_metrics, rating_fit = None, None
     wants_ratings = config.ratings == "yes" or (config.ratings == "auto" and inter.ratings is not None)
+    if wants_ratings and is_sequential(config.model):
+        say(f"{config.model} predicts the next item, not ratings: no rating model.")
+        wants_ratings = False
     if wants_ratings:
         if inter.ratings is None:
             raise ValueError(f"--ratings yes needs a rating column; {inter.source} has none.")
@@ -455,7 +505,12 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     main_net, main_scorer = nets[config.model]
     fit = fits[config.model]
     save_model(main_net, output_dir)
-    Catalog.from_interactions(inter, train_rows).save(output_dir / CATALOG_FILE)
+    catalog = Catalog.from_interactions(inter, train_rows)
+    if is_sequential(config.model):  # what `zoo predict` ranks a user's next item from: everything they did
+        from applications.recommendation.sequences import histories
+
+        catalog.histories = histories(inter, None, main_net.input_shape[1])
+    catalog.save(output_dir / CATALOG_FILE)
     report.write_history_csv(output_dir, fit.history)
     plot_paths = [plotting.plot_history(fit.history, output_dir),
                   plotting.save_figure(plots.curves_figure(curves, dashed=tuple(base)), output_dir, "hit_rate_at_k")]
@@ -534,6 +589,23 @@ def fit_baselines(train_matrix, split, seen_all, *, seed: int = 0):
     return result
 
 
+def make_scorer(net, inter, split):
+    """The scorer of a trained network on `split`: a sequence model reads each user's training and
+    validation items (everything before the test item); the others score (user, item) pairs."""
+    from applications.recommendation.sequences import SequenceScorer, histories
+    from applications.recommendation.serving import Scorer
+
+    if is_sequential_net(net):
+        rows = np.concatenate([split.train, split.val_rows]) if split.val_rows is not None else split.train
+        return SequenceScorer(net, histories(inter, rows, net.input_shape[1]), inter.n_items)
+    return Scorer(net, inter.n_items)
+
+
+def is_sequential_net(net) -> bool:
+    """Whether a trained network (saved by a run) reads item histories rather than [user, item] pairs."""
+    return net.name in SEQUENTIAL or (len(net.input_shape) == 2 and net.input_shape[1] != 2)
+
+
 def _pairs_matrix(users, items, shape):
     import scipy.sparse
 
@@ -587,7 +659,7 @@ def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
     from applications.common.sources import parse_source
     from applications.recommendation.data import load_interactions
     from applications.recommendation.metrics import sample_negatives
-    from applications.recommendation.serving import CATALOG_FILE, Catalog, Scorer
+    from applications.recommendation.serving import CATALOG_FILE, Catalog
     from applications.recommendation.splits import leave_one_out
 
     net, record = load_run(model_dir)
@@ -611,7 +683,7 @@ def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
                                  n=min(int(record.get("protocol", {}).get("sampled_negatives", EVAL_NEGATIVES)),
                                        eval_negatives(seen_all)),
                                  seed=int(record.get("run", {}).get("seed") or 0))
-    result, _ = measure(Scorer(net, mapped.n_items), split, seen_eval, negatives)
+    result, _ = measure(make_scorer(net, mapped, split), split, seen_eval, negatives)
     result["unknown_interactions_skipped"] = dropped
     if verbose:
         print(f"{record['model']} on {data}: " + _line(result)

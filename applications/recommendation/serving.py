@@ -41,6 +41,8 @@ class Catalog:
         popularity: `(n_items,)` interactions per item in the training split.
         seen: `(n_users, n_items)` binary CSR of every interaction in the data (training, validation
             and test): serving never recommends those again.
+        histories: for a sequence model, `(n_users, max_len)` item tokens, each user's latest items
+            (`sequences.histories`); None for models of (user, item) pairs.
     """
 
     user_ids: np.ndarray
@@ -49,6 +51,7 @@ class Catalog:
     item_genres: np.ndarray | None
     popularity: np.ndarray
     seen: object  # scipy.sparse.csr_matrix
+    histories: np.ndarray | None = None
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the catalogue as `.npz` (plain arrays, no pickle), atomically."""
@@ -60,6 +63,8 @@ class Catalog:
                       seen_indptr=self.seen.indptr.astype(np.int64), seen_indices=self.seen.indices.astype(np.int32))
         if self.item_genres is not None:
             arrays["item_genres"] = self.item_genres.astype(str)
+        if self.histories is not None:
+            arrays["histories"] = np.asarray(self.histories, dtype=np.int32)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:  # a file object: np.savez would add ".npz" to a temporary name
                 np.savez_compressed(f, **arrays)
@@ -76,7 +81,8 @@ class Catalog:
                                            shape=(n_users, n_items))
             return cls(user_ids=f["user_ids"], item_ids=f["item_ids"], item_titles=f["item_titles"],
                        item_genres=f["item_genres"] if "item_genres" in f.files else None,
-                       popularity=f["popularity"], seen=seen)
+                       popularity=f["popularity"], seen=seen,
+                       histories=f["histories"] if "histories" in f.files else None)
 
     @classmethod
     def from_interactions(cls, inter, train_rows: np.ndarray) -> "Catalog":
@@ -179,10 +185,10 @@ def logit_model(net):
     """
     import keras
 
-    names = {layer.name for layer in net.layers}
-    if "probability" not in names:
+    last = net.layers[-1]
+    if last.name not in ("probability", "predictions"):  # the recommenders' sigmoid, a classifier's softmax
         return net
-    return keras.Model(net.inputs, net.get_layer("probability").input, name=f"{net.name}_logits")
+    return keras.Model(net.inputs, last.input, name=f"{net.name}_logits")
 
 
 class Recommender:
@@ -190,7 +196,12 @@ class Recommender:
 
     def __init__(self, net, catalog: Catalog):
         self.catalog = catalog
-        self.scorer = Scorer(net, len(catalog.item_ids))
+        if catalog.histories is not None:  # a sequence model: it ranks what follows each user's history
+            from applications.recommendation.sequences import SequenceScorer
+
+            self.scorer = SequenceScorer(net, catalog.histories, len(catalog.item_ids))
+        else:
+            self.scorer = Scorer(net, len(catalog.item_ids))
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike) -> "Recommender":

@@ -9,6 +9,7 @@ from zoo import registry
 
 # One small example shape per input kind; the model's default is used where it is already small.
 TINY_IMAGE = (32, 32, 3)
+NUM_CLASSES = 3  # of the classifiers built here
 
 
 def tiny_input_shape(entry):
@@ -17,10 +18,11 @@ def tiny_input_shape(entry):
     return entry.input_shape
 
 
-def example_batch(entry, shape, batch=2, seed=0):
+def example_batch(entry, shape, batch=2, seed=0, num_classes=NUM_CLASSES):
     rng = np.random.default_rng(seed)
     if entry.input_kind == "tokens":
-        vocab = registry.resolve_config(entry.name, {}).vocab_size
+        # A next-item model (sasrec) has no vocab_size: its tokens are its classes, the items.
+        vocab = getattr(registry.resolve_config(entry.name, {}), "vocab_size", num_classes)
         return rng.integers(1, vocab, size=(batch, *shape)).astype("int32")
     if entry.input_kind == "ids":  # [user, item] rows; 0 is the unknown user or item
         config = registry.resolve_config(entry.name, {})
@@ -51,9 +53,9 @@ def test_forward_backward_and_keras_round_trip(name, tmp_path):
         assert probs.shape == (2, 1)
         assert np.all((probs >= 0.0) & (probs <= 1.0))
     else:
-        model = zoo.create_model(name, num_classes=3, input_shape=shape)
+        model = zoo.create_model(name, num_classes=NUM_CLASSES, input_shape=shape)
         assert model.name == name
         probs = forward_backward(model, x, np.array([0, 2]))
-        assert probs.shape == (2, 3)
+        assert probs.shape == (2, NUM_CLASSES)
         np.testing.assert_allclose(np.sum(probs, axis=-1), 1.0, rtol=1e-5)
     assert_round_trip(model, x, tmp_path)

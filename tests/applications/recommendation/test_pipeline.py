@@ -174,3 +174,23 @@ def test_command_line_train_predict_evaluate_and_bad_input(tmp_path):
     result = zoo("predict", "recommendation", "--model-dir", str(run), "user-0")
     assert result.returncode == 2 and "--user ID" in error_line(result)
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_sasrec_ranks_each_users_next_item_from_their_history_and_serves_it(tmp_path):
+    data = taste_csv(tmp_path / "ratings.csv")
+    out = prepare_output_dir(tmp_path / "run", "recommendation")
+    record = pipeline.train_and_evaluate(quick(model="sasrec", data=str(data), train={"epochs": 2}), out,
+                                         verbose=False)
+    assert record["model"] == "sasrec" and "rating" not in record["metrics"]  # it predicts items, not ratings
+    assert record["protocol"]["sampled_negatives"] < 99  # 40 items: fewer unseen ones than 99, said so
+    recommender = Recommender.load(out)
+    assert recommender.catalog.histories.shape == (61, 50)
+    result = recommender.recommend("user-0", top=5)
+    seen = set(recommender.catalog.item_ids[recommender.catalog.seen[recommender.catalog.user_number("user-0")].indices])
+    assert result["known"] and len(result["items"]) == 5 and not seen & {r["item"] for r in result["items"]}
+    again = pipeline.evaluate(out, str(data), verbose=False)
+    assert again["leave_one_out"]["hr@10"] == pytest.approx(record["metrics"]["leave_one_out"]["hr@10"], abs=1e-6)
+    with pytest.raises(ValueError, match="predicts the next item, not ratings"):
+        quick(model="sasrec", ratings="yes")
+    with pytest.raises(ValueError, match="softmax over the catalogue"):
+        RecommendationConfig(model="sasrec", loss="bce")
