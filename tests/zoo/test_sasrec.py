@@ -63,7 +63,7 @@ def test_options_build_what_they_say():
     assert {"block_0_attention", "block_2_attention"} <= names and "block_3_attention" not in names
     attention = model.get_layer("block_1_attention")
     assert (attention.num_heads, attention.key_dim, attention.dropout) == (2, 4, 0.3)
-    assert {"embedding_dropout", "block_0_attention_dropout", "block_0_ffn_dropout1"} <= names
+    assert {"embedding_dropout", "block_0_attention_dropout", "block_0_mlp_dropout1"} <= names
     assert not any("dropout" in name for name in {layer.name for layer in tiny(dropout=0.0).layers})
 
 

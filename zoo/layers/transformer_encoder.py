@@ -13,12 +13,14 @@ def transformer_encoder_block(
     dropout: float = 0.0,
     attention_dropout: float = 0.0,
     epsilon: float = 1e-6,
+    activation: str = "gelu",
+    causal: bool = False,
     name: str = "block",
 ):
     """One pre-norm encoder block (ViT; Xiong et al. 2020), two residual lines:
 
         x = x + Dropout(MultiHeadAttention(LayerNorm(x)))
-        x = x + MLP(LayerNorm(x))          # Dense(mlp_dim, gelu) -> Dropout -> Dense(dim) -> Dropout
+        x = x + MLP(LayerNorm(x))          # Dense(mlp_dim, activation) -> Dropout -> Dense(dim) -> Dropout
 
     A padding mask on `x` (from `Embedding(mask_zero=True)`) reaches the attention, so no token
     attends to a pad, and flows on to the output. Vaswani et al. 2017, https://arxiv.org/abs/1706.03762
@@ -30,6 +32,9 @@ def transformer_encoder_block(
         dropout: rate after the attention and in the MLP; 0 adds no layers.
         attention_dropout: rate on the attention weights.
         epsilon: of the layer norms (1e-6 in ViT).
+        activation: of the MLP's hidden layer (gelu in ViT; relu in SASRec).
+        causal: each token attends only to itself and the tokens before it (a decoder's mask, for
+            predicting what comes next, as SASRec does).
         name: prefix of every layer's name.
 
     Returns:
@@ -41,13 +46,13 @@ def transformer_encoder_block(
     y = keras.layers.LayerNormalization(epsilon=epsilon, name=f"{name}_norm1")(x)
     y = keras.layers.MultiHeadAttention(
         heads, dim // heads, dropout=attention_dropout, name=f"{name}_attention"
-    )(y, y)
+    )(y, y, use_causal_mask=causal)
     if dropout:
         y = keras.layers.Dropout(dropout, name=f"{name}_attention_dropout")(y)
     x = keras.layers.Add(name=f"{name}_residual1")([x, y])
 
     y = keras.layers.LayerNormalization(epsilon=epsilon, name=f"{name}_norm2")(x)
-    y = keras.layers.Dense(mlp_dim, activation="gelu", name=f"{name}_mlp_fc1")(y)
+    y = keras.layers.Dense(mlp_dim, activation=activation, name=f"{name}_mlp_fc1")(y)
     if dropout:
         y = keras.layers.Dropout(dropout, name=f"{name}_mlp_dropout1")(y)
     y = keras.layers.Dense(dim, name=f"{name}_mlp_fc2")(y)

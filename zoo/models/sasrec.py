@@ -107,28 +107,13 @@ def causal_block(x, *, heads: int, dropout: float, name: str):
         x = x + Dropout(MultiHeadAttention(LayerNorm(x), causal))
         x = x + Dropout(Dense(dim)(Dropout(Dense(dim, relu)(LayerNorm(x)))))
 
-    The padding mask on `x` (from `Embedding(mask_zero=True)`) reaches the attention with the
-    causal mask, and flows on to the output.
+    The registry's encoder block with a causal mask. The padding mask on `x` (from
+    `Embedding(mask_zero=True)`) reaches the attention with the causal mask, and flows on.
     """
-    import keras
+    from zoo.layers import transformer_encoder_block
 
-    dim = x.shape[-1]
-    y = keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name=f"{name}_norm1")(x)
-    y = keras.layers.MultiHeadAttention(heads, dim // heads, dropout=dropout, name=f"{name}_attention")(
-        y, y, use_causal_mask=True
-    )
-    if dropout:
-        y = keras.layers.Dropout(dropout, name=f"{name}_attention_dropout")(y)
-    x = keras.layers.Add(name=f"{name}_residual1")([x, y])
-
-    y = keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name=f"{name}_norm2")(x)
-    y = keras.layers.Dense(dim, activation="relu", name=f"{name}_ffn_fc1")(y)
-    if dropout:
-        y = keras.layers.Dropout(dropout, name=f"{name}_ffn_dropout1")(y)
-    y = keras.layers.Dense(dim, name=f"{name}_ffn_fc2")(y)
-    if dropout:
-        y = keras.layers.Dropout(dropout, name=f"{name}_ffn_dropout2")(y)
-    return keras.layers.Add(name=f"{name}_residual2")([x, y])
+    return transformer_encoder_block(x, heads=heads, mlp_dim=x.shape[-1], dropout=dropout, attention_dropout=dropout,
+                                     epsilon=NORM_EPSILON, activation="relu", causal=True, name=name)
 
 
 def sasrec_search_space(hp, config: SASRecConfig) -> dict:
