@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", help="constant (default), step (x0.1 at 50%% and 75%%), or cosine")
     p.add_argument("--warmup-epochs", type=int)
     p.add_argument("--weight-decay", type=float)
-    p.add_argument("--patience", type=int, help="early stopping patience in epochs (default 5; nlp 3); 0 turns it off")
+    p.add_argument("--patience", type=int, help="early stopping patience in epochs (default 5; nlp and recommendation 3); 0 turns it off")
     p.add_argument("--pretrained", help="a checkpoint of --model to fine-tune: a tag, a folder or a URL")
     p.add_argument("--freeze-backbone", action="store_true", help="with --pretrained: train the head only")
     p.add_argument("--output", help="the run's folder (default: a new folder under runs/)")
