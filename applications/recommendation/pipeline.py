@@ -5,10 +5,11 @@
 1. interactions in (the simulator, a CSV file, `tfds:movielens/...`), split leave-one-out: each
    user's latest interaction is the test item, the one before it the validation item (early
    stopping), the rest trains; users with a single interaction only train, and are counted;
-2. the registry model trained on implicit feedback: pointwise binary cross-entropy with
-   `negatives` unseen items sampled per positive, afresh every batch (He et al. 2017), or, for
-   the two-tower model, a softmax over the other items of the batch with the sampling-bias
-   correction of Yi et al. 2019;
+2. the registry model trained on implicit feedback (`trainers`): a softmax over the catalogue
+   (mf; sasrec, predicting each next item from the ones before), binary cross-entropy against
+   sampled unseen items (the NCF models, He et al. 2017), or a softmax over the other items of
+   the batch with the sampling-bias correction of Yi et al. 2019 (the two-tower model), stopped
+   early on the validation items' NDCG@10;
 3. the model and the baselines (most popular, item-kNN, PureSVD) measured on the same split by the
    two protocols: (a) the held-out item among 99 sampled unseen items, HR@10 and NDCG@10 (He et
    al. 2017); (b) among all unseen items, recall@10/@50 and NDCG@10 (Krichene and Rendle 2020);
@@ -21,7 +22,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,36 +29,33 @@ from pathlib import Path
 import numpy as np
 
 from applications.common.training import TrainConfig
+from applications.recommendation.trainers import (
+    EVAL_NEGATIVES,
+    LOSSES,
+    MONITOR_K,
+    NEGATIVES,
+    SEQUENTIAL,
+    eval_negatives,
+    is_sequential,
+    is_sequential_net,
+    predict_ratings,
+    resolve_loss,
+    train_ranker,
+    train_rater,
+)
 
 DOMAIN = "recommendation"
 DEFAULT_MODEL = "mf"
 DEMO_MODELS = ("mf", "neumf", "two_tower")  # the demo trains the default and compares these on the same split
 DEFAULT_TRAIN = dict(epochs=20, batch_size=256, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3)
-RATING_TRAIN = dict(batch_size=256, learning_rate=1e-3)
-NEGATIVES = 4  # sampled unseen items per positive, as in NCF (He et al. 2017 found 3-6 best)
-EVAL_NEGATIVES = 99  # the leave-one-out protocol ranks the held-out item among 99 sampled unseen items
 KS = (10,)  # leave-one-out cut-offs
 FULL_KS = (10, 50)  # full-ranking recall cut-offs
 CURVE_K = 50  # HR@K / recall@K curves drawn for K = 1..50
 RATINGS = ("auto", "yes", "no")
 TOP = 10
-# How a model learns from implicit feedback (--loss):
-# - bce: each positive against `negatives` sampled unseen items, binary cross-entropy (NCF's recipe);
-# - softmax: each positive against every item of the catalogue, a softmax (factorised models only);
-# - in_batch: each positive against the other positives' items of its batch, a softmax with the
-#   sampling-bias correction (the two-tower retrieval recipe, for catalogues too big for `softmax`).
-# auto: softmax for mf (on MovieLens-100k it ranked better than bce, README), in_batch for
-# two_tower, bce for the NCF models (they do not factorise: every item would need the network).
-LOSSES = ("auto", "bce", "softmax", "in_batch")
-FACTORISED = ("mf", "two_tower")  # registry families whose score is a dot product (zoo.models.recommender.towers)
-SEQUENTIAL = ("sasrec",)  # registry families that read a user's history and score every item (next-item softmax)
-AUTO_LOSS = {"mf": "softmax", "two_tower": "in_batch"}
 # Counts a run prints when they are not zero (`Interactions.notes`): nothing is dropped unsaid.
 NOTED = {"duplicates_dropped": "duplicate (user, item) rows dropped (the latest of each kept)",
          "items_without_title": "items without a title in --items"}
-IN_BATCH_SIZE = 1024
-MONITOR_K = 10
-MONITOR = f"val_ndcg@{MONITOR_K}"  # what early stopping follows (see `ranking_monitor`)  # in-batch softmax: the other positives of the batch are the negatives, so bigger is better
 
 
 @dataclass
@@ -96,25 +93,6 @@ class RecommendationConfig:
                              f"(user, item) pairs (mf, gmf, ncf_mlp, neumf, two_tower). Received: --model {self.model}")
 
 
-def resolve_loss(name: str, loss: str = "auto") -> str:
-    """"bce", "softmax" or "in_batch": how model `name` trains on implicit feedback (see LOSSES)."""
-    import zoo
-
-    family = zoo.registry.get_entry(name).family.name
-    if family in SEQUENTIAL:
-        if loss not in ("auto", "softmax"):
-            raise ValueError(f"{name} learns each next item with a softmax over the catalogue: --loss softmax (or "
-                             f"auto). Received: --model {name} --loss {loss}")
-        return "softmax"
-    if loss == "auto":
-        return AUTO_LOSS.get(family, "bce")
-    if loss != "bce" and family not in FACTORISED:
-        raise ValueError(f"--loss {loss} scores users against many items through item vectors; {name} does not "
-                         f"factorise into user and item vectors (only {', '.join(FACTORISED)} do): use --loss bce. "
-                         f"Received: --model {name} --loss {loss}")
-    return loss
-
-
 def check_recommendation_model(name: str) -> None:
     """A registry model that scores (user, item) pairs or reads item histories (`zoo list --domain recommendation`)."""
     import zoo
@@ -126,277 +104,11 @@ def check_recommendation_model(name: str) -> None:
                          f"of (user, item) ids: {models}. Received: --model {name}")
 
 
-def eval_negatives(seen_all) -> int:
-    """How many sampled unseen items each held-out item is ranked against: 99, or fewer in a catalogue
-    so small that some user has not 99 items left unseen (then every user gets that many, all alike)."""
-    unseen = seen_all.shape[1] - np.diff(seen_all.indptr).max() - 1 if seen_all.shape[0] else EVAL_NEGATIVES
-    if unseen < 1:
-        raise ValueError(f"A user has interacted with every item but one ({seen_all.shape[1]} items): there is nothing "
-                         f"left to rank a held-out item against.")
-    return int(min(EVAL_NEGATIVES, unseen))
-
-
 def load_data(config: RecommendationConfig):
     from applications.common.sources import parse_source
     from applications.recommendation.data import load_interactions
 
     return load_interactions(parse_source(config.data), items=config.items, max_examples=config.max_examples)
-
-
-# ---------------------------------------------------------------------------------------------
-# Training
-
-
-def is_sequential(name: str) -> bool:
-    import zoo
-
-    return zoo.registry.get_entry(name).family.name in SEQUENTIAL
-
-
-def build_net(name: str, inter, *, overrides: dict | None = None, **kwargs):
-    """The registry model `name` sized to the data: one embedding row per user and item, plus "unknown".
-
-    A sequential model (`sasrec`) gets one output per item token (padding included) and logits out.
-    """
-    import zoo
-
-    from applications.recommendation.serving import OFFSET
-
-    if is_sequential(name):
-        return zoo.create_model(name, num_classes=inter.n_items + OFFSET, **{"classifier_activation": None,
-                                                                           **(overrides or {}), **kwargs})
-    return zoo.create_model(name, num_users=inter.n_users + OFFSET, num_items=inter.n_items + OFFSET,
-                            **{**(overrides or {}), **kwargs})
-
-
-def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_keys, batch_size: int, seed: int):
-    """Batches of `([user, item] ids, label, weight)`: each positive, then `negatives` random items for its user.
-
-    Negatives are drawn uniformly afresh in every batch of every epoch; a draw that happens to be one
-    of the user's training positives gets weight 0 (not a negative), so nothing the user liked is
-    taught as disliked.
-    """
-    import tensorflow as tf
-
-    from applications.recommendation.serving import OFFSET
-
-    table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(positives_keys, tf.int64),
-                                            tf.ones(len(positives_keys), tf.float32)), default_value=0.0)
-    n = len(users)
-    pos = tf.data.Dataset.from_tensor_slices((np.asarray(users, np.int64), np.asarray(items, np.int64)))
-    pos = pos.shuffle(n, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-
-    def expand(pair, s):
-        u, i = pair
-        b = tf.shape(u)[0]
-        drawn = tf.random.stateless_uniform((b, negatives), seed=s, minval=0, maxval=n_items, dtype=tf.int64)
-        nu, ni = tf.repeat(u, negatives), tf.reshape(drawn, [-1])
-        clash = table.lookup(nu * n_items + ni)
-        x = tf.concat([tf.stack([u, i], 1), tf.stack([nu, ni], 1)], 0) + OFFSET
-        y = tf.concat([tf.ones([b]), tf.zeros([b * negatives])], 0)
-        w = tf.concat([tf.ones([b]), 1.0 - clash], 0)
-        return tf.cast(x, tf.int32), y, w
-
-    return tf.data.Dataset.zip((pos, seeds)).map(expand).prefetch(tf.data.AUTOTUNE)
-
-
-def sampled_pairs(users, items, *, n_items: int, negatives: int, seen, seed: int):
-    """`(ids, labels)`: each (user, item) positive and `negatives` items the user never interacted with."""
-    from applications.recommendation.metrics import sample_negatives
-    from applications.recommendation.serving import OFFSET
-
-    neg = sample_negatives(users, items, seen, n_items, n=negatives, seed=seed)
-    u = np.concatenate([users, np.repeat(users, negatives)])
-    i = np.concatenate([items, neg.reshape(-1)])
-    y = np.concatenate([np.ones(len(users)), np.zeros(neg.size)]).astype(np.float32)
-    return np.stack([u, i], 1).astype(np.int32) + OFFSET, y
-
-
-def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
-    """Batches of `([user, item] ids, range(b))` for the in-batch softmax: the diagonal is the positive."""
-    import tensorflow as tf
-
-    from applications.recommendation.serving import OFFSET
-
-    x = np.stack([users, items], 1).astype(np.int32) + OFFSET
-    ds = tf.data.Dataset.from_tensor_slices(x)
-    if seed is not None:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).map(lambda b: (b, tf.range(tf.shape(b)[0]))).prefetch(tf.data.AUTOTUNE)
-
-
-def train_ranker(name: str, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
-    """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
-    from applications.common import training
-    from applications.recommendation.metrics import sample_negatives
-    from applications.recommendation.sequences import histories, next_item_examples
-    from applications.recommendation.serving import OFFSET
-    from zoo.models.recommender import full_softmax, in_batch_softmax
-
-    training.set_seed(config.train.seed)
-    overrides = config.overrides if name == config.model else {}
-    net = build_net(name, inter, overrides=overrides)
-    if name == "neumf" and config.pretrain_parts:
-        net = pretrained_neumf(net, inter, split, config, output_dir, verbose=verbose)
-    users, items = inter.users[split.train], inter.items[split.train]
-    n = len(users)
-    loss = resolve_loss(name, config.loss)
-    has_val = len(split.val_users) > 0
-    sequential = is_sequential(name)
-    max_len = net.input_shape[1] if sequential else None
-    watch = {}
-    if has_val:
-        seen_all = inter.matrix()
-        negatives = sample_negatives(split.val_users, split.val_items, seen_all, inter.n_items,
-                                     n=eval_negatives(seen_all), seed=config.train.seed + 1)
-        context = histories(inter, split.train, max_len) if sequential else None
-        watch = dict(epoch_metrics=[ranking_monitor(net, split.val_users, split.val_items, negatives,
-                                                    histories=context)],
-                     monitor=MONITOR, mode="max")
-    if sequential:  # every training item, predicted from the up to max_len items before it
-        x, y = next_item_examples(inter, split.train, max_len)
-        val = [context[split.val_users], split.val_items.astype(np.int32) + OFFSET] if has_val else None
-        fit = training.fit(net, (x, y), val, config.train, output_dir, loss=_softmax_loss(), metrics=[],
-                           n_train=len(x), verbose=verbose, **watch)
-        return net, fit
-    if loss == "softmax":
-        x = np.stack([users, items], 1).astype(np.int32) + OFFSET
-        val = None
-        if has_val:
-            val_x = np.stack([split.val_users, split.val_items], 1).astype(np.int32) + OFFSET
-            val = [val_x, val_x[:, 1]]
-        fit = training.fit(full_softmax(net), (x, x[:, 1]), val, config.train, output_dir, loss=_softmax_loss(),
-                           metrics=[], n_train=n, verbose=verbose, **watch)
-        return net, fit
-    if loss == "in_batch":
-        counts = np.bincount(items, minlength=inter.n_items).astype(np.float64)
-        log_q = np.log(np.maximum(counts, 1.0) / counts.sum())
-        log_q = np.concatenate([[log_q.min()], log_q]).astype(np.float32)  # row 0: the unknown item
-        trainer = in_batch_softmax(net, item_log_probs=log_q)
-        batch = max(int(config.train.resolve_batch_size(n)), IN_BATCH_SIZE)
-        train_ds = in_batch_batches(users, items, batch_size=batch, seed=config.train.seed)
-        val_ds = in_batch_batches(split.val_users, split.val_items, batch_size=batch, seed=None) if has_val else None
-        fit = training.fit(trainer, train_ds, val_ds, config.train, output_dir, loss=_softmax_loss(), metrics=[],
-                           steps_per_epoch=math.ceil(n / batch), n_train=n, verbose=verbose, **watch)
-        return net, fit
-    batch = config.train.resolve_batch_size(n)
-    keys = users.astype(np.int64) * inter.n_items + items
-    train_ds = pointwise_batches(users, items, n_items=inter.n_items, negatives=config.negatives,
-                                 positives_keys=keys, batch_size=batch, seed=config.train.seed)
-    val_ds = None
-    if has_val:
-        val_ds = list(sampled_pairs(split.val_users, split.val_items, n_items=inter.n_items,
-                                    negatives=config.negatives, seen=inter.matrix(), seed=config.train.seed + 1))
-    fit = training.fit(net, train_ds, val_ds, config.train, output_dir, loss="binary_crossentropy", metrics=[],
-                       steps_per_epoch=math.ceil(n / batch), n_train=n * (1 + config.negatives), verbose=verbose,
-                       **watch)
-    return net, fit
-
-
-def pretrained_neumf(neumf, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
-    """`neumf` initialised from a GMF and an NCF MLP trained first, with the same recipe (He et al. 2017, 3.4.1)."""
-    from zoo.models.recommender import neumf_from_parts
-
-    # The registry config is not kept on the model: read the parts' sizes off its layers.
-    factors = neumf.get_layer("gmf_user_embedding").output_dim
-    layers = [neumf.get_layer("mlp_user_embedding").output_dim * 2]
-    k = 1
-    while any(layer.name == f"mlp_layer{k}" for layer in neumf.layers):
-        layers.append(neumf.get_layer(f"mlp_layer{k}").units)
-        k += 1
-    parts_config = dataclasses.replace(config, pretrain_parts=False, loss="bce",
-                                       overrides={}, model="gmf", compare=())
-    gmf, _ = train_ranker("gmf", inter, split, dataclasses.replace(parts_config, overrides={"embedding_dim": factors}),
-                          _subfolder(output_dir, "parts/gmf"), verbose=verbose)
-    mlp, _ = train_ranker("ncf_mlp", inter, split,
-                          dataclasses.replace(parts_config, model="ncf_mlp", overrides={"mlp_layers": tuple(layers)}),
-                          _subfolder(output_dir, "parts/ncf_mlp"), verbose=verbose)
-    return neumf_from_parts(neumf, gmf, mlp, alpha=0.5)
-
-
-def _subfolder(output_dir: Path, name: str) -> Path:
-    path = Path(output_dir) / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def ranking_monitor(net, users, items, negatives, *, histories=None):
-    """A callback adding `val_hr@10` and `val_ndcg@10` to each epoch's logs: the validation items
-    ranked among `negatives` (sampled unseen items), as the test protocol ranks the test items.
-
-    Early stopping follows `val_ndcg@10`, not the validation loss: a softmax or cross-entropy loss
-    also rewards calibration, and on MovieLens-100k it bottomed out epochs before the ranking did.
-
-    Args:
-        net: a pair-scoring registry network, or (with `histories`) a sequence model whose output
-            is one logit per item token.
-        histories: for a sequence model, `(n_users, max_len)` item tokens each user's scores come from.
-    """
-    import keras
-
-    from applications.recommendation import metrics
-    from applications.recommendation.serving import OFFSET, logit_model
-
-    candidates = np.concatenate([np.asarray(items)[:, None], negatives], axis=1)
-    scorer = logit_model(net)
-    if histories is None:
-        pairs = np.stack([np.repeat(users, candidates.shape[1]), candidates.reshape(-1)], 1).astype(np.int32) + OFFSET
-
-        def candidate_scores():
-            return scorer.predict(pairs, batch_size=65536, verbose=0).reshape(candidates.shape)
-    else:
-        inputs = np.asarray(histories)[users]
-
-        def candidate_scores():
-            logits = scorer.predict(inputs, batch_size=1024, verbose=0)
-            return np.take_along_axis(logits, candidates + OFFSET, axis=1)
-
-    class RankingMonitor(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            scores = candidate_scores()
-            ranks = metrics.ranks(scores[:, 0], scores[:, 1:])
-            if logs is not None:
-                logs[f"val_hr@{MONITOR_K}"] = metrics.hit_rate(ranks, MONITOR_K)
-                logs[f"val_ndcg@{MONITOR_K}"] = metrics.ndcg(ranks, MONITOR_K)
-
-    return RankingMonitor()
-
-
-def _softmax_loss():
-    import keras
-
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-
-def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
-    """`(net, fit)`: registry model `name` with a linear output trained on ratings (MSE)."""
-    from applications.common import training
-    from applications.recommendation.serving import OFFSET
-
-    training.set_seed(config.train.seed)
-    net = build_net(name, inter, overrides=config.overrides, classifier_activation=None)
-    train = dataclasses.replace(config.train, **{k: v for k, v in RATING_TRAIN.items()
-                                                  if getattr(config.train, k) == DEFAULT_TRAIN.get(k)})
-
-    def xy(rows):
-        return np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET, \
-            inter.ratings[rows].astype(np.float32)
-
-    x, y = xy(rsplit.train)
-    val = list(xy(rsplit.val)) if len(rsplit.val) else None
-    fit = training.fit(net, (x, y), val, train, output_dir, loss="mse", metrics=["mae"], n_train=len(x),
-                       verbose=verbose)
-    return net, fit
-
-
-def predict_ratings(net, inter, rows) -> np.ndarray:
-    from applications.recommendation.serving import OFFSET
-
-    x = np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET
-    out = net.predict(x, batch_size=65536, verbose=0).reshape(-1)
-    return np.clip(out, np.min(inter.ratings), np.max(inter.ratings))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -599,11 +311,6 @@ def make_scorer(net, inter, split):
         rows = np.concatenate([split.train, split.val_rows]) if split.val_rows is not None else split.train
         return SequenceScorer(net, histories(inter, rows, net.input_shape[1]), inter.n_items)
     return Scorer(net, inter.n_items)
-
-
-def is_sequential_net(net) -> bool:
-    """Whether a trained network (saved by a run) reads item histories rather than [user, item] pairs."""
-    return net.name in SEQUENTIAL or (len(net.input_shape) == 2 and net.input_shape[1] != 2)
 
 
 def _pairs_matrix(users, items, shape):
