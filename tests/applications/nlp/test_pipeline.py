@@ -14,6 +14,7 @@ from applications.common.training import TrainConfig
 from applications.nlp import pipeline
 from applications.nlp.corpus import generate_corpus
 from applications.nlp.pipeline import NLPConfig
+from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"
 
@@ -295,12 +296,13 @@ def test_cli_train_predict_evaluate(tmp_path):
         (lambda p: write_csv(p / "d.csv", [("", "pos"), (" ", "neg")]), [], "no non-empty texts (2 empty skipped)"),
     ],
 )
-def test_cli_bad_input_is_one_clear_line(make, flags, message, tmp_path):
+def test_cli_bad_input_is_one_clear_line(make, flags, message, tmp_path, monkeypatch, capsys):
     data = make(tmp_path)
-    result = zoo("train", "nlp", "--data", str(data), "--epochs", "1", *flags, "--output", str(tmp_path / "run"),
-                 cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    (error,) = [line for line in result.stderr.splitlines() if line.startswith("zoo ")]  # TensorFlow logs aside
+    monkeypatch.chdir(tmp_path)
+    status, stderr = run_zoo(["train", "nlp", "--data", str(data), "--epochs", "1", *flags,
+                              "--output", str(tmp_path / "run")], capsys)
+    assert status == 2, stderr
+    assert "Traceback" not in stderr
+    (error,) = [line for line in stderr.splitlines() if line.startswith("zoo ")]
     assert error.startswith("zoo train: error: ") and message in error
     assert not (tmp_path / "run").exists() or not (tmp_path / "run" / "model.keras").exists()

@@ -13,6 +13,7 @@ from applications.common.training import TrainConfig
 from applications.recommendation import pipeline
 from applications.recommendation.pipeline import RecommendationConfig
 from applications.recommendation.serving import Catalog, Recommender, top_k
+from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"
 
@@ -136,11 +137,7 @@ def zoo(*args):
     return subprocess.run([str(ZOO), *args], capture_output=True, text=True, timeout=600)
 
 
-def error_line(result) -> str:
-    return next(line for line in result.stderr.splitlines() if line.startswith("zoo "))
-
-
-def test_command_line_train_predict_evaluate_and_bad_input(tmp_path):
+def test_command_line_train_predict_evaluate_and_bad_input(tmp_path, capsys):
     data = taste_csv(tmp_path / "ratings.csv")
     items = tmp_path / "items.csv"
     items.write_text("item_id,title,genres\n" + "".join(f"item-{i:03d},Film {i},{'Drama' if i < 20 else 'Comedy'}\n"
@@ -166,14 +163,24 @@ def test_command_line_train_predict_evaluate_and_bad_input(tmp_path):
     result = zoo("evaluate", "recommendation", "--model-dir", str(run), "--data", str(data))
     assert result.returncode == 0 and "HR@10" in result.stdout, result.stderr[-2000:]
 
+
+    # Bad input, through the same `main` in this process (a new `zoo` process costs seconds of start-up each)
     no_item = write_ratings(tmp_path / "bad.csv", [("a", 5)], header="user_id,rating")
-    result = zoo("train", "recommendation", "--data", str(no_item), "--output", str(tmp_path / "x"))
-    assert result.returncode == 2 and "item" in error_line(result)
-    result = zoo("train", "recommendation", "--test-data", str(data), "--output", str(tmp_path / "y"))
-    assert result.returncode == 2 and "--test-data is not a recommendation option" in error_line(result)
-    result = zoo("predict", "recommendation", "--model-dir", str(run), "user-0")
-    assert result.returncode == 2 and "--user ID" in error_line(result)
-    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    for args, words in (
+        (["train", "recommendation", "--data", str(no_item), "--output", str(tmp_path / "x")], "item"),
+        (["train", "recommendation", "--test-data", str(data), "--output", str(tmp_path / "y")],
+         "--test-data is not a recommendation option"),
+        (["predict", "recommendation", "--model-dir", str(run), "user-0"], "--user ID"),
+        (["predict", "recommendation", "--model-dir", str(run), "--user", "user-0", "--top", "0"],
+         "--top must be a positive integer"),
+        (["train", "recommendation", "--negatives", "0", "--output", str(tmp_path / "z")],
+         "negatives must be a positive integer"),
+    ):
+        status, stderr = run_zoo(args, capsys)
+        assert status == 2
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"zoo {args[0]}: error: ") and words in lines[0], lines
+    assert not any((tmp_path / name).exists() for name in "xyz")
 
 
 def test_sasrec_ranks_each_users_next_item_from_their_history_and_serves_it(tmp_path):

@@ -14,6 +14,7 @@ from applications.common.training import TrainConfig
 from applications.speech import pipeline
 from applications.speech.pipeline import SpeechConfig
 from applications.speech.sample import load_sample
+from tests.cli_checks import run_zoo
 
 from .test_data import make_folder
 
@@ -121,11 +122,7 @@ def zoo(*args):
     return subprocess.run([str(ZOO), *args], capture_output=True, text=True, timeout=600)
 
 
-def error_line(result) -> str:
-    return next(line for line in result.stderr.splitlines() if line.startswith("zoo "))
-
-
-def test_command_line_train_predict_and_bad_input(tmp_path):
+def test_command_line_train_predict_and_bad_input(tmp_path, capsys):
     run = tmp_path / "run"
     result = zoo("train", "speech", "--epochs", "1", "--max-examples", "64", "--output", str(run))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -137,15 +134,19 @@ def test_command_line_train_predict_and_bad_input(tmp_path):
     fields = result.stdout.strip().split("\t")
     assert fields[0] == str(clip) and len(fields) == 5  # file, word, probability, and two more guesses
 
+    # Bad input, through the same `main` in this process (tests/cli_checks.py)
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
-    result = zoo("predict", "speech", "--model-dir", str(run), str(empty))
-    assert result.returncode == 2 and "is empty (0 bytes)" in error_line(result)
     one = make_folder(tmp_path / "one", classes=("low",))
-    result = zoo("train", "speech", "--data", str(one), "--output", str(tmp_path / "x"))
-    assert result.returncode == 2 and "at least 2 class subfolders" in error_line(result)
-    result = zoo("train", "speech", "--embeddings", "vectors.txt", "--output", str(tmp_path / "y"))
-    assert result.returncode == 2 and "--embeddings is not a speech option" in error_line(result)
+    for args, words in (
+        (["predict", "speech", "--model-dir", str(run), str(empty)], "is empty (0 bytes)"),
+        (["train", "speech", "--data", str(one), "--output", str(tmp_path / "x")], "at least 2 class subfolders"),
+        (["train", "speech", "--embeddings", "vectors.txt", "--output", str(tmp_path / "y")],
+         "--embeddings is not a speech option"),
+    ):
+        status, stderr = run_zoo(args, capsys)
+        (error,) = [line for line in stderr.splitlines() if line.startswith("zoo ")]
+        assert status == 2 and words in error
 
 
 @pytest.mark.parametrize("model,features,net_input", [("resnet18_1d", "log_mel", (16000, 1)),

@@ -12,6 +12,7 @@ from applications.common.report import prepare_output_dir
 from applications.common.training import TrainConfig
 from applications.vision import pipeline
 from applications.vision.pipeline import VisionConfig
+from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"
 
@@ -176,11 +177,12 @@ def test_cli_train_predict_evaluate(tmp_path):
         (["train", "nlp", "--augment", "full"], "nlp takes no augmentation"),
     ],
 )
-def test_cli_bad_input(args, message, tmp_path):
-    result = zoo(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+def test_cli_bad_input(args, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    status, stderr = run_zoo(args, capsys)
+    assert status == 2
+    assert message in stderr
+    assert "Traceback" not in stderr
 
 
 def test_real_photographs_never_seen(tmp_path):

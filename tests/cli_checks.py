@@ -1,0 +1,21 @@
+"""The `zoo` command's `main`, run in the test's own process (shared by the bad-input tests).
+
+A bad-input case only needs the command's argument handling and the error it prints; starting a
+new `zoo` process for each costs seconds of TensorFlow start-up. Each domain still runs the
+installed console script end to end in its `test_cli_*` / `test_command_line_*` test.
+"""
+
+from applications import cli
+
+
+def run_zoo(args: list[str], capsys) -> tuple[int, str]:
+    """`(exit status, stderr)` of `zoo ARGS...` run through `applications.cli.main` in this process.
+
+    argparse's own errors exit through SystemExit; their status is returned like main's.
+    """
+    capsys.readouterr()  # drop what earlier steps printed
+    try:
+        status = cli.main(args)
+    except SystemExit as exit_:
+        status = exit_.code
+    return status, capsys.readouterr().err
