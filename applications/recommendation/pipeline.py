@@ -42,6 +42,7 @@ from applications.recommendation.trainers import (
     resolve_loss,
     train_ranker,
     train_rater,
+    validation_negatives,
 )
 
 DOMAIN = "recommendation"
@@ -280,8 +281,7 @@ def fit_baselines(train_matrix, split, seen_all, *, seed: int = 0):
 
     result = [(baselines.popularity(train_matrix), {})]
     if len(split.val_users):
-        negatives = metrics.sample_negatives(split.val_users, split.val_items, seen_all, train_matrix.shape[1],
-                                             n=eval_negatives(seen_all), seed=seed + 1)
+        negatives = validation_negatives(split, seen_all, seed=seed)
     for name, (key, grid) in BASELINE_GRIDS.items():
         make = getattr(baselines, name)
         kwargs = {"seed": seed} if name == "pure_svd" else {}

@@ -61,6 +61,14 @@ def resolve_loss(name: str, loss: str = "auto") -> str:
     return loss
 
 
+def validation_negatives(split, seen_all, *, seed: int) -> np.ndarray:
+    """The unseen items each validation item is ranked among: the same for every model and baseline of a run."""
+    from applications.recommendation.metrics import sample_negatives
+
+    return sample_negatives(split.val_users, split.val_items, seen_all, seen_all.shape[1],
+                            n=eval_negatives(seen_all), seed=seed + 1)
+
+
 def eval_negatives(seen_all) -> int:
     """How many sampled unseen items each held-out item is ranked against: 99, or fewer in a catalogue
     so small that some user has not 99 items left unseen (then every user gets that many, all alike)."""
@@ -154,7 +162,6 @@ def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
 def train_ranker(name: str, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
     """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
     from applications.common import training
-    from applications.recommendation.metrics import sample_negatives
     from applications.recommendation.sequences import histories, next_item_examples
     from applications.recommendation.serving import OFFSET
     from zoo.models.recommender import full_softmax, in_batch_softmax
@@ -173,8 +180,7 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
     watch = {}
     if has_val:
         seen_all = inter.matrix()
-        negatives = sample_negatives(split.val_users, split.val_items, seen_all, inter.n_items,
-                                     n=eval_negatives(seen_all), seed=config.train.seed + 1)
+        negatives = validation_negatives(split, seen_all, seed=config.train.seed)
         context = histories(inter, split.train, max_len) if sequential else None
         watch = dict(epoch_metrics=[ranking_monitor(net, split.val_users, split.val_items, negatives,
                                                     histories=context)],
@@ -212,7 +218,7 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
     val_ds = None
     if has_val:
         val_ds = list(sampled_pairs(split.val_users, split.val_items, n_items=inter.n_items,
-                                    negatives=config.negatives, seen=inter.matrix(), seed=config.train.seed + 1))
+                                    negatives=config.negatives, seen=seen_all, seed=config.train.seed + 1))
     fit = training.fit(net, train_ds, val_ds, config.train, output_dir, loss="binary_crossentropy", metrics=[],
                        steps_per_epoch=math.ceil(n / batch), n_train=n * (1 + config.negatives), verbose=verbose,
                        **watch)

@@ -201,3 +201,30 @@ def test_sasrec_ranks_each_users_next_item_from_their_history_and_serves_it(tmp_
         quick(model="sasrec", ratings="yes")
     with pytest.raises(ValueError, match="softmax over the catalogue"):
         RecommendationConfig(model="sasrec", loss="bce")
+
+
+def test_neumf_starts_from_trained_gmf_and_mlp_parts_with_sampled_negatives(tmp_path):
+    data = taste_csv(tmp_path / "ratings.csv")
+    out = prepare_output_dir(tmp_path / "run", "recommendation")
+    config = quick(model="neumf", data=str(data), pretrain_parts=True, ratings="no", train={"epochs": 2})
+    assert pipeline.resolve_loss("neumf", config.loss) == "bce"  # NCF's recipe: sampled negatives
+    record = pipeline.train_and_evaluate(config, out, verbose=False)
+    for part in ("gmf", "ncf_mlp"):  # each part trained first, in its own folder, with its own best checkpoint
+        assert (out / "parts" / part / "checkpoints" / "best.keras").is_file()
+    assert record["metrics"]["leave_one_out"]["hr@10"] > record["baselines"]["popularity"]["leave_one_out"]["hr@10"]
+    with pytest.raises(ValueError, match="needs\n?.*--model neumf"):
+        RecommendationConfig(model="mf", pretrain_parts=True)
+
+
+def test_command_line_flags_reach_the_config():
+    from applications import cli
+
+    args = cli.build_parser().parse_args(
+        ["train", "recommendation", "--model", "neumf", "--loss", "bce", "--negatives", "8", "--ratings", "no",
+         "--compare", "mf", "two_tower", "--pretrain-parts", "--items", "items.csv"])
+    config = pipeline.config_from_args(args, TrainConfig())
+    assert (config.model, config.loss, config.negatives, config.ratings) == ("neumf", "bce", 8, "no")
+    assert config.compare == ("mf", "two_tower") and config.pretrain_parts and config.items == "items.csv"
+    args = cli.build_parser().parse_args(["train", "recommendation", "--model", "neumf", "--loss", "softmax"])
+    with pytest.raises(ValueError, match="does not factorise"):
+        pipeline.config_from_args(args, TrainConfig())
