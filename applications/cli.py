@@ -8,9 +8,12 @@
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
                      speech: [--features log_mel|mfcc] [--augment auto|light|none|full]
                      recommendation: [--items CSV] [--loss L] [--negatives N] [--ratings auto|yes|no] [--compare NAME...]
+                     finance: [--target return|direction|volatility ...] [--window N] [--horizon N]
+                              [--walk-forward N] [--cost-bps X]
     zoo evaluate DOMAIN --model-dir DIR --data SRC
     zoo predict DOMAIN --model-dir DIR INPUT...       (image files; for nlp, texts; for speech, .wav files)
     zoo predict recommendation --model-dir DIR --user ID [--user ID...] [--top N]
+    zoo predict finance --model-dir DIR --data CSV    (the next period's forecast from the latest window)
     zoo demo [DOMAIN|all] [--output DIR]
 
 `list` and `info` never import TensorFlow, so they answer at once.
@@ -105,6 +108,8 @@ def _positive_int(flag: str, text: str) -> int:
 
 RECOMMENDATION_FLAGS = {"--items": "items", "--loss": "loss", "--negatives": "negatives", "--ratings": "ratings",
                         "--compare": "compare", "--pretrain-parts": "pretrain_parts"}
+FINANCE_FLAGS = {"--target": "target", "--window": "window", "--horizon": "horizon", "--walk-forward": "walk_forward",
+                 "--cost-bps": "cost_bps"}
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -112,9 +117,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from applications.common.report import prepare_output_dir
 
     pipeline = domains.pipeline(args.domain)
-    for flag, dest in RECOMMENDATION_FLAGS.items():
-        if args.domain != "recommendation" and getattr(args, dest, None) is not None:
-            raise ValueError(f"{flag} is for `zoo train recommendation`, not {args.domain}.")
+    for owner, flags in (("recommendation", RECOMMENDATION_FLAGS), ("finance", FINANCE_FLAGS)):
+        for flag, dest in flags.items():
+            if args.domain != owner and getattr(args, dest, None) is not None:
+                raise ValueError(f"{flag} is for `zoo train {owner}`, not {args.domain}.")
     train = _train_config(args, getattr(pipeline, "DEFAULT_TRAIN", None))
     config = pipeline.config_from_args(args, train)
     output = prepare_output_dir(args.output, args.domain)
@@ -149,6 +155,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
             for rank, item in enumerate(result["items"], 1):
                 print(f"{rank:3d}\t{item['item']}\t{item['score']:.4f}\t{item['title']}")
         return 0
+    if args.domain == "finance":
+        if args.inputs or args.user or args.top is not None:
+            raise ValueError("finance forecasts from a price file: zoo predict finance --model-dir D --data CSV.")
+        if not args.data:
+            raise ValueError("Give the prices to forecast from: zoo predict finance --model-dir D --data CSV.")
+        for line in pipeline.predict(args.model_dir, args.data):
+            print(line)
+        return 0
+    if args.data:
+        raise ValueError(f"--data is for `zoo predict finance`; {args.domain} takes inputs: "
+                         f"zoo predict {args.domain} --model-dir D INPUT...")
     if args.user or args.top is not None:
         raise ValueError(f"--user and --top are recommendation options; {args.domain} takes inputs: "
                          f"zoo predict {args.domain} --model-dir D INPUT...")
@@ -182,7 +199,10 @@ def _print_summary(record: dict, output, pipeline=None) -> None:
         header, rows = pipeline.summary_table(record)
         print()
         print(_table(rows, header))
-        print(f"\n{record['data']['test']} held-out test users. Files in {output}:")
+        for sentence in record.get("verdict", []):
+            print(f"  {sentence}")
+        unit = getattr(pipeline, "TEST_UNIT", "users")
+        print(f"\n{record['data']['test']} held-out test {unit}. Files in {output}:")
         for name in ("metrics.json", "model.keras", "history.csv", *record.get("plots", [])):
             print(f"  {output / name}")
         return
@@ -210,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list registered models (or checkpoints)")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. 'resnet*'")
-    p.add_argument("--family", help="only this family (mlp, cnn, resnet, rnn, textcnn, transformer, kws, keras, mf, ncf, two_tower, sasrec)")
+    p.add_argument("--family", help="only this family (mlp, cnn, resnet, rnn, textcnn, transformer, kws, keras, mf, ncf, two_tower, sasrec, tcn)")
     p.add_argument("--domain", help=f"only models for this domain ({', '.join(registry.DOMAINS)})")
     p.add_argument("--pretrained", action="store_true", help="list checkpoints (model.tag) instead")
     p.set_defaults(func=cmd_list)
@@ -264,6 +284,15 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--compare", nargs="+", metavar="NAME", help="more models trained and measured on the same split")
     rec.add_argument("--pretrain-parts", action="store_const", const=True, help="neumf: start from a GMF and an NCF "
                      "MLP trained first (He et al. 2017)")
+    fin = p.add_argument_group("finance")
+    fin.add_argument("--target", nargs="+", choices=("return", "direction", "volatility"), help="what to forecast, "
+                     "one model each (default: return volatility): the next log return, its sign, or the realised "
+                     "variance over the next --horizon periods")
+    fin.add_argument("--window", type=int, help="periods of features each forecast reads (default 32)")
+    fin.add_argument("--horizon", type=int, help="periods the volatility target covers (default 5)")
+    fin.add_argument("--walk-forward", type=int, metavar="N", help="refit every N test periods on all data "
+                     "before them (expanding window); default: one fit before the test period")
+    fin.add_argument("--cost-bps", type=float, help="the backtest's cost of each trade in basis points (default 5)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="measure a trained run on data")
@@ -278,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files (vision), texts (nlp), .wav files (speech)")
     p.add_argument("--user", action="append", metavar="ID", help="recommendation: a user id (repeat for more users)")
     p.add_argument("--top", type=int, help="recommendation: how many items per user (default 10)")
+    p.add_argument("--data", help="finance: a price CSV; the forecast is for the period after its last row")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("demo", help="run a domain's offline demo (all: every domain built)")

@@ -10,7 +10,7 @@ import zoo
 from zoo import registry
 from zoo.models.base import HeadConfig
 
-FAMILIES = ("keras", "mlp", "cnn", "resnet", "rnn", "textcnn", "transformer", "kws")
+FAMILIES = ("keras", "mlp", "cnn", "resnet", "rnn", "textcnn", "transformer", "kws", "tcn")
 
 
 def test_the_registry_holds_every_family():
