@@ -12,6 +12,7 @@ PIPELINES = {
     "nlp": "applications.nlp.pipeline",
     "speech": "applications.speech.pipeline",
     "recommendation": "applications.recommendation.pipeline",
+    "finance": "applications.finance.pipeline",
 }
 
 

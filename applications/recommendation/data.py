@@ -36,6 +36,7 @@ import numpy as np
 
 from applications.common.datasets import check_max_examples, prepare_tfds, tfds_builder
 from applications.common.sources import Source, parse_source
+from applications.common.tables import read_csv_frame
 from applications.recommendation.interactions import Interactions
 
 # Accepted column names (compared case-insensitively, surrounding spaces ignored), in priority order.
@@ -228,31 +229,8 @@ def _first_genre(text: str) -> str:
 
 
 def _read_frame(path: Path, what: str, max_rows: int | None):
-    """The file as a DataFrame of text columns; the errors a user can fix, as ValueErrors."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise ValueError(f"No such file: {path}. Received: {what}={str(path)!r}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
-                            nrows=max_rows)
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"The {what} file {path.name} is not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} at "
-            f"position {error.start}). Save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 {path.name} > utf8.csv`. "
-            f"Received: {what}={str(path)!r}"
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"The {what} file {path.name} is empty: it needs a header line and at least one row. "
-                         f"Received: {what}={str(path)!r}") from None
-    except pd.errors.ParserError as error:
-        raise ValueError(f"The {what} file {path.name} is not a well-formed CSV file: {error}. "
-                         f"Received: {what}={str(path)!r}") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if len(frame) == 0:
-        raise ValueError(f"The {what} file {path.name} has a header ({', '.join(frame.columns)}) but no rows. "
-                         f"Received: {what}={str(path)!r}")
-    return frame
+    """The file as a DataFrame of text columns (`applications.common.tables.read_csv_frame`)."""
+    return read_csv_frame(path, what, max_rows)
 
 
 def _find_columns(frame, path: Path, what: str, *, required: bool = True, **wanted) -> dict:

@@ -1,0 +1,1 @@
+"""Time-series finance: forecasting returns and volatility, against the random walk, EWMA and GARCH."""

@@ -1,0 +1,746 @@
+"""The finance pipeline: a registry network forecasting returns and volatility, judged against the simple baselines.
+
+`train_and_evaluate(config, output_dir)` is the whole run:
+
+1. prices in (`prices`: matplotlib's GOOG sample, a Yahoo-format CSV, a folder of them), turned
+   into features and targets and split by date, with every leak closed by construction (`features`);
+2. one registry network per target (`--target`): `return` (the next log return, mean squared
+   error), `direction` (its sign, cross-entropy), `volatility` (the realised variance over the
+   next `horizon` periods). The volatility network forecasts a multiplicative correction to
+   the EWMA forecast and is trained on QLIKE itself (the Gaussian likelihood's loss): at
+   initialisation it *is* EWMA, and training moves it away only where the training data say so;
+3. the baselines, fitted on the same training data (`baselines`): the random walk (a zero return),
+   the historical mean, a linear autoregression; EWMA (lambda 0.94), GARCH(1,1) (with the
+   optional `arch` package) and HAR-RV for volatility;
+4. the test period's metrics (`metrics`): RMSE, MAE and directional accuracy, QLIKE; the
+   Diebold-Mariano test of the network against every baseline, and a verdict in words; a
+   long/flat backtest of the forecast's sign with trading costs, against buy-and-hold;
+5. optionally walk-forward: refit everything every `walk_forward` test periods on all the data
+   before them (an expanding window);
+6. the run's files: `metrics.json`, `model.keras` (the first target's network; the others in
+   `<target>/model.keras`), `series.json` (features, scaler: what `zoo predict` needs),
+   `history.csv`, `plots/`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from applications.common.training import TrainConfig
+from applications.finance import features as F
+
+DOMAIN = "finance"
+TEST_UNIT = "periods"  # what `zoo train`'s summary counts
+DEFAULT_MODEL = "lstm_frames"
+DEFAULT_TARGETS = ("return", "volatility")
+DEFAULT_TRAIN = dict(epochs=30, batch_size=64, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=5)
+# The registry's frame models are sized for spectrograms; on a few thousand noisy samples a small one is enough.
+SMALL = {"lstm_frames": dict(units=(32,)), "gru_frames": dict(units=(32,)), "lstm_frames_bidir": dict(units=(16,))}
+COST_BPS = 5.0
+SERIES_FILE = "series.json"
+ALPHA = 0.05  # the significance level of the verdicts
+LOSS_NAMES = {"return": "MSE", "direction": "error rate", "volatility": "QLIKE"}
+ANCHORS = {"return": "a zero return, the random walk", "volatility": "EWMA"}  # what a zero head forecasts
+
+
+@dataclass
+class FinanceConfig:
+    """One finance run. The command line fills it from `zoo train finance ...`."""
+
+    model: str = DEFAULT_MODEL
+    data: str = "sample"  # sample | a Yahoo-format CSV | a folder of them
+    test_data: str | None = None  # the later period, as a CSV (or folder) of the same series
+    targets: tuple[str, ...] = DEFAULT_TARGETS
+    window: int = F.DEFAULT_WINDOW  # periods of features a forecast reads
+    horizon: int = F.DEFAULT_HORIZON  # periods the volatility target covers
+    walk_forward: int | None = None  # refit every N test periods (expanding window); None: one fit
+    cost_bps: float = COST_BPS  # the backtest's cost of a trade
+    pretrained: str | None = None  # a checkpoint of `model` (or a finished finance run's folder) to fine-tune
+    freeze_backbone: bool = False  # with pretrained: train the head only
+    overrides: dict = field(default_factory=dict)  # model config overrides, as `zoo.create_model` takes
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**DEFAULT_TRAIN))
+
+    def __post_init__(self) -> None:
+        self.targets = tuple(self.targets)
+        bad = [t for t in self.targets if t not in F.TARGETS]
+        if not self.targets or bad or len(set(self.targets)) != len(self.targets):
+            raise ValueError(f"targets must be one or more of {', '.join(F.TARGETS)}, each once. "
+                             f"Received: targets={self.targets!r}")
+        F.check_window(self.window)
+        F.check_horizon(self.horizon)
+        if self.walk_forward is not None:
+            F.check_horizon(self.walk_forward) if self.walk_forward >= 1 else None
+            if isinstance(self.walk_forward, bool) or not isinstance(self.walk_forward, int) or self.walk_forward < 1:
+                raise ValueError(f"walk_forward (--walk-forward) is a positive number of test periods between refits. "
+                                 f"Received: {self.walk_forward!r}")
+        if isinstance(self.cost_bps, bool) or not isinstance(self.cost_bps, (int, float)) or not 0 <= self.cost_bps < 1e4:
+            raise ValueError(f"cost_bps (--cost-bps) is a cost per trade in basis points, in [0, 10000). "
+                             f"Received: {self.cost_bps!r}")
+        if self.freeze_backbone and not self.pretrained:
+            raise ValueError("freeze_backbone needs a pretrained checkpoint (--pretrained).")
+        check_finance_model(self.model)
+
+
+def check_finance_model(name: str) -> None:
+    """A registry model that reads a window of feature rows (`zoo list --domain finance`)."""
+    import zoo
+
+    entry = zoo.registry.get_entry(name)
+    if entry.input_kind not in ("sequence", "vector"):
+        models = ", ".join(zoo.list_models(domain=DOMAIN))
+        raise ValueError(f"{name} takes {entry.input_kind} inputs; the finance application needs a model of a window "
+                         f"of feature rows: {models}. Received: --model {name}")
+
+
+def load_frames(config: FinanceConfig):
+    """`(frames, test_starts)`: the series as feature frames, and where given test data starts."""
+    from applications.common.sources import parse_source
+    from applications.finance.prices import load_series
+
+    series = load_series(parse_source(config.data))
+    test_starts = None
+    if config.test_data:
+        test = load_series(parse_source(config.test_data), what="--test-data")
+        series, test_starts = F.join_test(series, test)
+    names = F.available_features(series)
+    return [F.make_frame(s, names) for s in series], test_starts
+
+
+# ---------------------------------------------------------------------------------------------
+# One target: a network and the baselines, fitted on a split, forecasting its test samples
+
+
+def build_network(config: FinanceConfig, target: str, n_features: int):
+    import zoo
+
+    kwargs = dict(input_shape=(config.window, n_features), num_classes=2 if target == "direction" else 1,
+                  classifier_activation="softmax" if target == "direction" else None,
+                  **{**SMALL.get(config.model, {}), **config.overrides})
+    if config.pretrained:
+        net = zoo.create_model(config.model, pretrained=_checkpoint_of(config, target), **kwargs)
+        if config.freeze_backbone:
+            import zoo.transfer
+
+            zoo.transfer.freeze_backbone(net)
+        return net
+    return zoo.create_model(config.model, **kwargs)
+
+
+def _checkpoint_of(config: FinanceConfig, target: str) -> str:
+    """A finished finance run's folder stands for its checkpoint of `target` (`pretrained/<model>.<target>`)."""
+    folder = Path(config.pretrained).expanduser()
+    inside = folder / "pretrained" / f"{config.model}.{target}"
+    if (folder / "metrics.json").is_file():
+        if not inside.is_dir():
+            raise ValueError(f"{folder} holds no {config.model} checkpoint for the {target} target "
+                             f"(pretrained/{config.model}.{target}); train it with --model {config.model} "
+                             f"--target {target}. Received: --pretrained {config.pretrained}")
+        return str(inside)
+    return config.pretrained
+
+
+def target_values(frame: F.Frame, target: str, horizon: int, anchor: np.ndarray | None) -> np.ndarray:
+    """What the network learns for each index: the target, or for volatility its ratio to the EWMA anchor."""
+    y = F.targets(frame, target, horizon)
+    if target == "volatility":
+        return np.maximum(y, 1e-12) / anchor
+    return y
+
+
+def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path, *, verbose: int = 2) -> dict:
+    """Train the network for `target` on `split` and forecast its test samples; the baselines too.
+
+    Returns `{"net", "fit", "scaler", "forecasts": {method: [per-frame arrays]}, "scale"}`; forecasts
+    are in the target's units: a log return, P(up), or a per-period variance.
+    """
+    from applications.common import training
+
+    horizon, window = config.horizon, config.window
+    scaler = F.Scaler.fit(split)
+    scaled = [scaler.transform(f.features) for f in split.frames]
+    train_ends = [int(split.last_train_end(k)) for k in range(len(split.frames))]
+    # The returns a baseline may fit on: up to the last training target, never beyond.
+    fit_until = [e + split.span + 1 for e in train_ends]
+    anchors = [ewma_anchor(f.returns, fit_until[k], horizon) if target == "volatility" else None
+               for k, f in enumerate(split.frames)]
+    values = [target_values(f, target, horizon, anchors[k]) for k, f in enumerate(split.frames)]
+    scale = 1.0
+    if target == "return":
+        train_y = np.concatenate([v[e] for v, e in zip(values, split.ends["train"])])
+        scale = float(np.std(train_y)) or 1.0
+
+    def xy(name):
+        x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends[name])])
+        y = np.concatenate([v[e] for v, e in zip(values, split.ends[name])]).astype(np.float32)
+        return x, (y / scale).astype(np.float32)
+
+    training.set_seed(config.train.seed)
+    net = build_network(config, target, len(split.frames[0].feature_names))
+    n_train = split.count("train")
+    batch = config.train.resolve_batch_size(n_train)
+    train_ds = F.training_dataset(scaled, split.ends["train"], [(v[e] / scale).astype(np.float32)
+                                                                for v, e in zip(values, split.ends["train"])],
+                                  window=window, batch_size=batch, seed=config.train.seed)
+    loss, metrics = _loss_and_metrics(target)
+    val = xy("val")
+    anchored = target != "direction" and not config.pretrained
+    if anchored:  # a zero head: the untrained network forecasts its anchor exactly (0, or EWMA's variance)
+        head = net.get_layer("head")
+        head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    fit = training.fit(net, train_ds, val, config.train, folder, loss=loss, metrics=metrics,
+                       steps_per_epoch=-(-n_train // batch), n_train=n_train, verbose=verbose)
+    kept_anchor = False
+    if anchored:
+        # Early stopping's epoch 0: when no trained epoch beats the anchor on the validation period,
+        # the network is its anchor (a zero head), and the run says so.
+        trained = _validation_loss(target, net, val)
+        untrained = _validation_loss(target, None, val)
+        if not trained < untrained:
+            head = net.get_layer("head")
+            head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+            kept_anchor = True
+
+    forecasts = {net.name: []}
+    for k, frame in enumerate(split.frames):
+        ends = split.ends["test"][k]
+        out = net.predict(F.windows(scaled[k], ends, window), verbose=0, batch_size=1024) if len(ends) else \
+            np.zeros((0, 2 if target == "direction" else 1))
+        if target == "direction":
+            forecasts[net.name].append(out[:, 1])
+        elif target == "volatility":
+            forecasts[net.name].append(anchors[k][ends] * np.exp(np.clip(out[:, 0], -10, 10)))
+        else:
+            forecasts[net.name].append(out[:, 0] * scale)
+    for method, per_frame in baseline_forecasts(target, split, fit_until, horizon).items():
+        forecasts[method] = per_frame
+    return {"net": net, "fit": fit, "scaler": scaler, "forecasts": forecasts, "scale": scale, "kept_anchor": kept_anchor}
+
+
+def _validation_loss(target: str, net, val) -> float:
+    """The training loss on the validation windows, of `net` or (None) of the anchor itself (output 0)."""
+    x, y = val
+    s = np.zeros(len(y)) if net is None else net.predict(x, verbose=0, batch_size=1024)[:, 0]
+    if target == "volatility":
+        y = np.maximum(y.astype(np.float64), 1e-12)
+        s = np.clip(s, -10, 10)
+        return float(np.mean(y * np.exp(-s) - np.log(y) + s - 1.0))
+    return float(np.mean((y - s) ** 2))
+
+
+def baseline_forecasts(target: str, split: F.Split, fit_until: list[int], horizon: int) -> dict:
+    """`{method: [per-frame forecasts of the test samples]}`, or `{method: str}` for a baseline skipped (and why)."""
+    from applications.finance import baselines as B
+
+    out: dict = {}
+    frames, ends = split.frames, split.ends["test"]
+    if target in ("return", "direction"):
+        # AR's order is chosen on the first series' validation targets, fitted on its training returns only.
+        val_ends = split.ends["val"][0]
+        lags = B.choose_ar_lags(frames[0].returns, fit_until[0], int(val_ends[-1]) + 2) if len(val_ends) else 5
+        for method in ("zero_return", "historical_mean", "autoregression"):
+            per = []
+            for k, f in enumerate(frames):
+                options = {"lags": lags} if method == "autoregression" else {}
+                r = B.forecast_returns(method, f.returns, fit_until[k], ends[k] + 1, **options)
+                per.append((r > 0).astype(np.float64) if target == "direction" else r)
+            out[method if target == "return" else f"{method}_sign"] = per
+        if target == "direction":
+            out.pop("zero_return_sign")  # a zero forecast has no sign: historical_mean_sign is "always up"
+        return out
+    out["ewma"] = [ewma_anchor(f.returns, fit_until[k], horizon)[ends[k]] for k, f in enumerate(frames)]
+    out["har"] = [B.forecast_variance("har", f.returns, fit_until[k], ends[k] + 1, horizon=horizon)
+                  for k, f in enumerate(frames)]
+    try:
+        out["garch"] = [B.forecast_variance("garch", f.returns, fit_until[k], ends[k] + 1, horizon=horizon)
+                        for k, f in enumerate(frames)]
+    except B.GarchUnavailable as err:
+        out["garch"] = str(err)
+    return out
+
+
+def ewma_anchor(returns: np.ndarray, fit_until: int, horizon: int) -> np.ndarray:
+    """`(T,)` EWMA's variance forecast made at the end of each index (from returns up to it), for the next `horizon`.
+
+    Started from the first training returns (`returns[:fit_until]`); it is the volatility network's anchor.
+    """
+    from applications.finance import baselines as B
+
+    return B.ewma(returns[:fit_until], horizon=horizon).forecast(returns, np.arange(1, len(returns) + 1))
+
+
+def _loss_and_metrics(target: str):
+    if target == "direction":
+        return "sparse_categorical_crossentropy", ["accuracy"]
+    if target == "volatility":
+        return qlike_of_log_ratio, []
+    return "mse", []
+
+
+def qlike_of_log_ratio(y_true, y_pred):
+    """QLIKE of a variance forecast `anchor * exp(s)` against realised `rv`, from `y = rv / anchor` and `s`.
+
+    QLIKE(rv, f) = rv / f - log(rv / f) - 1 = y exp(-s) - log(y) + s - 1 (Patton 2011): 0 for a perfect
+    forecast, and the loss whose expectation a forecast of the true variance minimises.
+    """
+    import keras
+
+    y = keras.ops.maximum(keras.ops.reshape(y_true, (-1,)), 1e-12)
+    s = keras.ops.clip(keras.ops.reshape(y_pred, (-1,)), -10.0, 10.0)
+    return keras.ops.mean(y * keras.ops.exp(-s) - keras.ops.log(y) + s - 1.0)
+
+
+def _register_loss():
+    import keras
+
+    return keras.saving.register_keras_serializable(package="zoo_finance", name="qlike_of_log_ratio")(qlike_of_log_ratio)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scores
+
+
+def score(target: str, realised: np.ndarray, forecasts: dict, model: str, horizon: int) -> tuple[dict, dict, list]:
+    """`(model metrics, {baseline: metrics}, verdicts)` on the test samples, with Diebold-Mariano against each baseline."""
+    from applications.finance import metrics as M
+
+    def losses(f):
+        if target == "volatility":
+            return M.qlike_losses(realised, f)
+        if target == "direction":
+            return ((f > 0.5) != (realised > 0.5)).astype(np.float64)
+        return M.mse_losses(realised, f)
+
+    def measure(f):
+        if target == "volatility":
+            return {"qlike": M.qlike(realised, f), "rmse_volatility": M.rmse(np.sqrt(realised), np.sqrt(f)),
+                    "mae_volatility": M.mae(np.sqrt(realised), np.sqrt(f))}
+        if target == "direction":
+            return {"accuracy": float(np.mean((f > 0.5) == (realised > 0.5)))}
+        return {"rmse": M.rmse(realised, f), "mae": M.mae(realised, f),
+                "directional_accuracy": M.directional_accuracy(realised, f)}
+
+    span = horizon if target == "volatility" else 1
+    ours = measure(forecasts[model])
+    base, verdicts = {}, []
+    for name, f in forecasts.items():
+        if name == model:
+            continue
+        if isinstance(f, str):  # skipped, and why
+            base[name] = {"skipped": f}
+            verdicts.append(f"{name} was skipped: {f}")
+            continue
+        dm = M.diebold_mariano(losses(forecasts[model]), losses(f), horizon=span)
+        base[name] = {**measure(f), "diebold_mariano": dm}
+        verdicts.append(M.verdict(f"{model} ({target})", name, dm, alpha=ALPHA, loss_name=LOSS_NAMES[target]))
+    return ours, base, verdicts
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool = True) -> dict:
+    """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
+    from applications.common import plotting, report, training
+    from applications.common.runs import save_model
+    from applications.finance import metrics as M
+
+    def say(message):
+        if verbose:
+            print(message, flush=True)
+
+    _register_loss()
+    training.set_seed(config.train.seed)
+    frames, test_starts = load_frames(config)
+    names = frames[0].feature_names
+    first = config.targets[0]
+    spans = {t: F.target_span(t, config.horizon) for t in config.targets}
+    splits = {t: F.chronological_split(frames, window=config.window, span=spans[t], test_starts=test_starts)
+              for t in config.targets}
+    head = splits[first]
+    say(f"Data {config.data}: {len(frames)} series ({', '.join(f.name for f in frames[:5])}"
+        f"{'...' if len(frames) > 5 else ''}), {sum(len(f) for f in frames):,} returns, features {', '.join(names)}; "
+        f"validation from {head.val_start}, test from {head.test_start}: {head.count('train'):,} train, "
+        f"{head.count('val'):,} validation, {head.count('test'):,} test windows of {config.window}"
+        + (f"; {head.purged} windows straddling a boundary dropped" if head.purged else ""))
+    ppy = M.periods_per_year(frames[0].dates)
+
+    results, fits, nets, series_info, verdict, plots = {}, {}, {}, {}, [], []
+    for target in config.targets:
+        split = splits[target]
+        folder = output_dir if target == first else output_dir / target
+        folder.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        if config.walk_forward:
+            run = walk_forward(target, split, config, folder, verbose=2 if verbose else 0)
+        else:
+            run = fit_target(target, split, config, folder, verbose=2 if verbose else 0)
+        elapsed = time.perf_counter() - start
+        net = run["net"]
+        realised = np.concatenate([F.targets(f, target, config.horizon)[e] for f, e in zip(frames, split.ends["test"])])
+        pooled = {m: f if isinstance(f, str) else np.concatenate(f) for m, f in run["forecasts"].items()}
+        ours, base, sentences = score(target, realised, pooled, net.name, config.horizon)
+        results[target] = {"metrics": ours, "baselines": base, "train_s": run["fit"].train_s, "wall_s": elapsed,
+                           "epochs_run": run["fit"].epochs_run, "test": int(len(realised)),
+                           "kept_anchor": run["kept_anchor"]}
+        if run["kept_anchor"]:
+            sentences.insert(0, f"No epoch of {net.name} beat its starting point ({ANCHORS[target]}) on the validation "
+                                f"period, so the {target} network is that starting point: it forecasts what "
+                                f"{ANCHORS[target]} forecasts.")
+        verdict.extend(sentences)
+        fits[target], nets[target] = run, net
+        series_info[target] = {"scale": run["scale"], "model": "model.keras" if target == first else f"{target}/model.keras",
+                               "scaler": run["scaler"].to_json()}
+        say(f"{target}: {net.name} {_line(ours)}; " + "; ".join(
+            f"{b} {_line(v)}" if "skipped" not in v else f"{b} skipped" for b, v in base.items()))
+
+    # ## The backtest: long when the forecast return is positive (or P(up) > 0.5), flat otherwise
+    trade_target = next((t for t in ("return", "direction") if t in config.targets), None)
+    backtest = None
+    if trade_target is not None:
+        split, run = splits[trade_target], fits[trade_target]
+        forecasts = run["forecasts"][nets[trade_target].name]
+        per_series = {}
+        for k, frame in enumerate(frames):
+            ends = split.ends["test"][k]
+            if not len(ends):
+                continue
+            signal = forecasts[k] - (0.5 if trade_target == "direction" else 0.0)
+            per_series[frame.name] = M.backtest(frame.returns[ends + 1], signal, cost_bps=config.cost_bps,
+                                                periods_per_year=ppy)
+        backtest = _summarise_backtests(per_series, config.cost_bps)
+        verdict.append(_backtest_sentence(backtest))
+
+    # ## Files
+    main = nets[first]
+    save_model(main, output_dir)
+    for target in config.targets[1:]:
+        save_model(nets[target], output_dir / target)
+    _save_checkpoints(config, nets, output_dir, results)
+    report.write_json(output_dir / SERIES_FILE, {
+        "features": list(names), "window": config.window, "horizon": config.horizon, "targets": list(config.targets),
+        "periods_per_year": ppy, "ewma_lambda": 0.94, "per_target": series_info,
+    })
+    report.write_history_csv(output_dir, fits[first]["fit"].history)
+    plots.append(plotting.plot_history(fits[first]["fit"].history, output_dir))
+    plots.extend(_plots(config, frames, splits, fits, nets, backtest, ppy, output_dir))
+
+    record = {
+        "domain": DOMAIN,
+        "model": config.model,
+        "pretrained": config.pretrained,
+        "data": {"source": config.data, "train": head.count("train"), "val": head.count("val"),
+                 "test": head.count("test"), "classes": ["down", "up"] if "direction" in config.targets else [],
+                 "series": [f.name for f in frames], "features": list(names), "window": config.window,
+                 "horizon": config.horizon, "periods_per_year": ppy, "test_data": config.test_data,
+                 "first_date": str(min(f.dates[0] for f in frames)), "last_date": str(max(f.dates[-1] for f in frames)),
+                 "val_start": str(head.val_start), "test_start": str(head.test_start), "purged": head.purged},
+        "metrics": {t: r["metrics"] for t, r in results.items()} | ({"backtest": backtest} if backtest else {}),
+        "baselines": _baselines_by_method(results),
+        "timing": {"train_s": sum(r["train_s"] for r in results.values()),
+                   "train_examples_per_s": fits[first]["fit"].examples_per_s,
+                   **{f"{t}_wall_s": r["wall_s"] for t, r in results.items()}},
+    }
+    report.write_metrics(output_dir, **record, verdict=verdict, per_target={
+        t: {k: v for k, v in r.items() if k not in ("metrics", "baselines")} for t, r in results.items()},
+        config=dataclasses.asdict(config), seed=config.train.seed,
+        plots=[str(p.relative_to(output_dir)) for p in plots])
+    return report.read_metrics(output_dir)
+
+
+def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Path, *, verbose: int = 2) -> dict:
+    """Refit every `config.walk_forward` test periods on everything before them; forecasts of the whole test period.
+
+    The blocks follow the test period's dates; each refit re-chooses the validation period (the last
+    15% of the samples before the block) and refits the scaler, the network and the baselines.
+    """
+    dates = np.unique(np.concatenate([f.dates[e + 1] for f, e in zip(split.frames, split.ends["test"])]))
+    block_starts = dates[::config.walk_forward]
+    forecasts: dict = {}
+    runs = []
+    for b, start in enumerate(block_starts):
+        stop = block_starts[b + 1] if b + 1 < len(block_starts) else None
+        sub = F.chronological_split(split.frames, window=split.window, span=split.span,
+                                    test_starts={f.name: start for f in split.frames})
+        keep = [e[(f.dates[e + 1] >= start) & ((f.dates[e + 1] < stop) if stop is not None else True)]
+                for f, e in zip(split.frames, sub.ends["test"])]
+        sub.ends["test"] = keep
+        block_dir = folder / "walk_forward" / f"block_{b + 1}"
+        block_dir.mkdir(parents=True, exist_ok=True)
+        run = fit_target(target, sub, config, block_dir, verbose=0 if verbose < 2 else 0)
+        for method, per in run["forecasts"].items():
+            if isinstance(per, str):
+                forecasts[method] = per
+                continue
+            old = forecasts.setdefault(method, [np.zeros(0) for _ in split.frames])
+            forecasts[method] = [np.concatenate([o, p]) for o, p in zip(old, per)]
+        runs.append(run)
+        if verbose:
+            print(f"  walk-forward block {b + 1}/{len(block_starts)} from {start}: "
+                  f"{sub.count('train'):,} train windows, {run['fit'].epochs_run} epochs", flush=True)
+    shutil.rmtree(folder / "walk_forward", ignore_errors=True)
+    last = runs[-1]
+    return {**last, "forecasts": forecasts, "fit": _merged_fit(runs)}
+
+
+def _merged_fit(runs):
+    fit = runs[-1]["fit"]
+    return dataclasses.replace(fit, train_s=sum(r["fit"].train_s for r in runs),
+                               epochs_run=sum(r["fit"].epochs_run for r in runs))
+
+
+def _summarise_backtests(per_series: dict, cost_bps: float) -> dict:
+    """One series: its backtest. Several: the mean of each number over the series, and each series'."""
+    strip = {name: {side: {k: v for k, v in bt[side].items() if k != "equity"} for side in ("strategy", "buy_and_hold")}
+             for name, bt in per_series.items()}
+    if len(strip) == 1:
+        only = next(iter(strip.values()))
+        return {**only, "cost_bps": cost_bps}
+    mean = {side: {k: float(np.mean([s[side][k] for s in strip.values() if s[side][k] is not None]))
+                   for k in next(iter(strip.values()))[side]} for side in ("strategy", "buy_and_hold")}
+    return {**mean, "cost_bps": cost_bps, "averaged_over": len(strip), "series": strip}
+
+
+def _backtest_sentence(bt: dict) -> str:
+    s, b = bt["strategy"], bt["buy_and_hold"]
+    better = s["sharpe"] is not None and b["sharpe"] is not None and s["sharpe"] > b["sharpe"]
+    return (f"The long/flat rule on the forecast's sign {'had a higher' if better else 'did not beat buy-and-hold on'} "
+            f"Sharpe ratio ({_fmt(s['sharpe'])} against {_fmt(b['sharpe'])} for buy-and-hold; cumulative return "
+            f"{s['cumulative_return']:.1%} against {b['cumulative_return']:.1%}, maximum drawdown "
+            f"{s['max_drawdown']:.1%} against {b['max_drawdown']:.1%}, {bt['cost_bps']:g} bp a trade). "
+            "A backtest of one test period is not a significance test.")
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _baselines_by_method(results: dict) -> dict:
+    out = {}
+    for target, r in results.items():
+        for name, values in r["baselines"].items():
+            out.setdefault(name, {})[target] = values
+    return out
+
+
+def _save_checkpoints(config, nets, output_dir, results) -> None:
+    """`pretrained/<model>.<target>`: each network as a zoo checkpoint, for `--pretrained RUN` (fine-tuning)."""
+    import zoo
+
+    for target, net in nets.items():
+        if getattr(net, "zoo_spec", None) is None:
+            continue
+        zoo.save_checkpoint(net, output_dir / "pretrained" / f"{config.model}.{target}", overwrite=True, card={
+            "data": config.data, "recipe": "zoo train finance (see ../../metrics.json: run.command)",
+            "metrics": results[target]["metrics"], "target": target})
+
+
+def _plots(config, frames, splits, fits, nets, backtest, ppy, output_dir) -> list[Path]:
+    from applications.common import plotting
+    from applications.finance import metrics as M
+    from applications.finance import plots as P
+
+    paths = []
+    k = 0  # the first series
+    frame = frames[k]
+    if "return" in config.targets:
+        split, run = splits["return"], fits["return"]
+        ends = split.ends["test"][k]
+        f = run["forecasts"][nets["return"].name][k]
+        dates = frame.dates[ends + 1]
+        paths.append(plotting.save_figure(P.price_figure(dates, frame.close[ends + 1], frame.close[ends] * np.exp(f),
+                                                         name=frame.name, model=config.model), output_dir, "price"))
+        paths.append(plotting.save_figure(P.residuals_figure(dates, frame.returns[ends + 1] - f, model=config.model),
+                                          output_dir, "residuals"))
+    if "volatility" in config.targets:
+        split, run = splits["volatility"], fits["volatility"]
+        ends = split.ends["test"][k]
+        realised = F.targets(frame, "volatility", config.horizon)[ends]
+        shown = {m: v[k] for m, v in run["forecasts"].items() if not isinstance(v, str) and m in
+                 (nets["volatility"].name, "ewma", "garch")}
+        paths.append(plotting.save_figure(P.volatility_figure(frame.dates[ends + 1], realised, shown,
+                                                              periods_per_year=ppy, horizon=config.horizon),
+                                          output_dir, "volatility"))
+    if backtest is not None:
+        target = "return" if "return" in config.targets else "direction"
+        split, run = splits[target], fits[target]
+        ends = split.ends["test"][k]
+        signal = run["forecasts"][nets[target].name][k] - (0.5 if target == "direction" else 0.0)
+        bt = M.backtest(frame.returns[ends + 1], signal, cost_bps=config.cost_bps, periods_per_year=ppy)
+        paths.append(plotting.save_figure(P.equity_figure(frame.dates[ends + 1], {
+            f"{config.model} long/flat": bt["strategy"]["equity"], "buy-and-hold": bt["buy_and_hold"]["equity"]},
+            cost_bps=config.cost_bps), output_dir, "equity"))
+    return paths
+
+
+def _line(m: dict) -> str:
+    keys = (("rmse", "RMSE", "{:.5f}"), ("mae", "MAE", "{:.5f}"), ("directional_accuracy", "direction", "{:.3f}"),
+            ("accuracy", "accuracy", "{:.3f}"), ("qlike", "QLIKE", "{:.4f}"))
+    return ", ".join(f"{label} {form.format(m[k])}" for k, label, form in keys if m.get(k) is not None)
+
+
+def summary_table(record: dict) -> tuple[list[str], list[list[str]]]:
+    """`(header, rows)`: the network and each baseline on every target's test metrics."""
+    header = ["method", "target", "RMSE", "MAE", "direction acc.", "QLIKE", "DM p (vs model)"]
+    rows = []
+    for target, m in record["metrics"].items():
+        if target == "backtest":
+            continue
+        rows.append([record["model"], target, *_cells(m), "-"])
+        for name, per_target in record["baselines"].items():
+            values = per_target.get(target)
+            if values is None:
+                continue
+            if "skipped" in values:
+                rows.append([name, target, "skipped", "", "", "", ""])
+                continue
+            rows.append([name, target, *_cells(values), f"{values['diebold_mariano']['p_value']:.3f}"])
+    bt = record["metrics"].get("backtest")
+    if bt:
+        rows.append(["long/flat rule", "Sharpe", _fmt(bt["strategy"]["sharpe"]), "", "", "", ""])
+        rows.append(["buy-and-hold", "Sharpe", _fmt(bt["buy_and_hold"]["sharpe"]), "", "", "", ""])
+    return header, rows
+
+
+def _cells(m: dict) -> list[str]:
+    accuracy = m.get("directional_accuracy", m.get("accuracy"))
+    return ["-" if m.get(k) is None else f"{m[k]:.5f}" for k in ("rmse", "mae")] + \
+        ["-" if accuracy is None else f"{accuracy:.4f}", "-" if m.get("qlike") is None else f"{m['qlike']:.4f}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A finished run
+
+
+def load_run(model_dir: str | Path):
+    from applications.common.runs import load_run as load
+
+    _register_loss()
+    return load(model_dir, DOMAIN)
+
+
+def _networks(model_dir: Path, record: dict):
+    import zoo
+
+    info = json.loads((model_dir / SERIES_FILE).read_text())
+    nets = {t: zoo.load_model(model_dir / p["model"]) for t, p in info["per_target"].items()}
+    return info, nets
+
+
+def _single_frame(data: str, info: dict, what: str) -> F.Frame:
+    from applications.common.sources import parse_source
+    from applications.finance.prices import load_series
+
+    series = load_series(parse_source(data), what=what)
+    if len(series) != 1:
+        raise ValueError(f"{what} takes one series (a CSV file) here. Received: {what} {data} with {len(series)} series")
+    have = F.available_features(series)
+    missing = [n for n in info["features"] if n not in have]
+    if missing:
+        raise ValueError(f"The run's network reads {', '.join(info['features'])}; {data} cannot give "
+                         f"{', '.join(missing)} (range needs High and Low, volume_change a Volume column).")
+    return F.make_frame(series[0], tuple(info["features"]))
+
+
+def predict(model_dir: str | Path, data: str) -> list[str]:
+    """The forecast for the period after `data`'s last row, from its latest window, as printable lines."""
+
+    model_dir = Path(model_dir)
+    _, record = load_run(model_dir)
+    info, nets = _networks(model_dir, record)
+    frame = _single_frame(data, info, "--data")
+    window, last = int(info["window"]), len(frame) - 1
+    if last < F.WARMUP + window - 1:
+        raise ValueError(f"{data} has {len(frame) + 1} prices; the forecast reads a window of {window} periods after "
+                         f"the {F.WARMUP + 1} the 22-period volatility needs: give at least {F.WARMUP + window + 1}.")
+    lines = [f"{frame.name}: last price {frame.close[-1]:g} on {frame.dates[-1]}; forecasts for the next period "
+             f"({record['model']}):"]
+    for target, net in nets.items():
+        per = info["per_target"][target]
+        x = F.windows(F.Scaler.from_json(per["scaler"]).transform(frame.features), np.array([last]), window)
+        out = net.predict(x, verbose=0)[0]
+        if target == "return":
+            value = float(out[0] * per["scale"])
+            lines.append(f"  return: {value:+.5f} log return (price {frame.close[-1] * np.exp(value):.4g}); "
+                         f"the long/flat rule is {'long' if value > 0 else 'flat'}")
+        elif target == "direction":
+            lines.append(f"  direction: P(up) = {out[1]:.4f}")
+        else:
+            anchor = ewma_anchor(frame.returns, len(frame.returns), int(info["horizon"]))[last]
+            variance = float(anchor * np.exp(np.clip(out[0], -10, 10)))
+            annual = np.sqrt(variance * info["periods_per_year"])
+            lines.append(f"  volatility over the next {info['horizon']} periods: {np.sqrt(variance):.5f} a period "
+                         f"({annual:.1%} annualised; EWMA says {np.sqrt(anchor * info['periods_per_year']):.1%})")
+    return lines
+
+
+def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
+    """The run's networks on every window of `data` (one series), against the baselines that need no fitting."""
+
+    model_dir = Path(model_dir)
+    _, record = load_run(model_dir)
+    info, nets = _networks(model_dir, record)
+    frame = _single_frame(data, info, "--data")
+    window, horizon = int(info["window"]), int(info["horizon"])
+    result = {}
+    for target, net in nets.items():
+        per = info["per_target"][target]
+        span = F.target_span(target, horizon)
+        ends = np.arange(F.WARMUP + window - 1, len(frame) - span)
+        if not len(ends):
+            raise ValueError(f"{data} is too short for one window of {window} and a target {span} period(s) ahead.")
+        out = net.predict(F.windows(F.Scaler.from_json(per["scaler"]).transform(frame.features), ends, window),
+                          verbose=0, batch_size=1024)
+        realised = F.targets(frame, target, horizon)[ends]
+        if target == "volatility":
+            # EWMA starts from the variance of the first returns of this file: the evaluation has no training period.
+            anchor = ewma_anchor(frame.returns, int(ends[0]) + 1, horizon)
+            forecasts = {net.name: anchor[ends] * np.exp(np.clip(out[:, 0], -10, 10)), "ewma": anchor[ends]}
+        elif target == "direction":
+            forecasts = {net.name: out[:, 1]}
+        else:
+            forecasts = {net.name: out[:, 0] * per["scale"], "zero_return": np.zeros(len(ends))}
+        ours, base, sentences = score(target, realised, forecasts, net.name, horizon)
+        result[target] = {"metrics": ours, "baselines": base, "verdict": sentences, "windows": int(len(ends))}
+        if verbose:
+            print(f"{target} on {data} ({len(ends)} windows): {_line(ours)}")
+            for sentence in sentences:
+                print(f"  {sentence}")
+    return result
+
+
+def demo(output_dir: Path, *, seed: int = 0) -> dict:
+    """The offline demo: GOOG daily 2004-2008 (matplotlib's sample), return and volatility, against the baselines."""
+    config = FinanceConfig(train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))
+    start = time.perf_counter()
+    record = train_and_evaluate(config, output_dir)
+    record["timing"]["total_s"] = time.perf_counter() - start
+    return record
+
+
+def config_from_args(args, train: TrainConfig) -> FinanceConfig:
+    """The run's config from `zoo train finance` arguments."""
+    for flag, value in (("--embeddings", "embeddings"), ("--max-tokens", "max_tokens"), ("--features", "features"),
+                        ("--sequence-length", "sequence_length"), ("--image-size", "image_size"),
+                        ("--max-examples", "max_examples")):
+        if getattr(args, value, None):
+            raise ValueError(f"{flag} is not a finance option; finance takes --target, --window, --horizon, "
+                             f"--walk-forward and --cost-bps.")
+    if getattr(args, "augment", "auto") not in (None, "auto"):
+        raise ValueError("--augment is not a finance option.")
+    return FinanceConfig(
+        model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
+        targets=tuple(getattr(args, "target", None) or DEFAULT_TARGETS),
+        window=F.DEFAULT_WINDOW if getattr(args, "window", None) is None else args.window,
+        horizon=F.DEFAULT_HORIZON if getattr(args, "horizon", None) is None else args.horizon,
+        walk_forward=getattr(args, "walk_forward", None),
+        cost_bps=COST_BPS if getattr(args, "cost_bps", None) is None else args.cost_bps,
+        pretrained=args.pretrained, freeze_backbone=bool(args.freeze_backbone), train=train,
+    )
