@@ -84,6 +84,11 @@ def available_features(series: list[Series]) -> tuple[str, ...]:
 
 def make_frame(series: Series, feature_names: tuple[str, ...] | None = None) -> Frame:
     """The returns and features of one series (module docstring); `feature_names` by default all it has."""
+    if len(series.dates) > 1 and np.any(np.diff(series.dates) <= np.timedelta64(0, "D")):
+        k = int(np.flatnonzero(np.diff(series.dates) <= np.timedelta64(0, "D"))[0])
+        raise ValueError(f"{series.name}: dates must be ascending and unique, so that no window reads its target's "
+                         f"future; row {k + 1} is {series.dates[k]} and row {k + 2} is {series.dates[k + 1]}. Sort the "
+                         f"rows by date (`prices.read_csv` does).")
     feature_names = available_features([series]) if feature_names is None else tuple(feature_names)
     unknown = [n for n in feature_names if n not in FEATURES]
     if unknown:

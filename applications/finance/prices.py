@@ -211,8 +211,10 @@ def _dates(column, path: Path, what: str) -> np.ndarray:
             continue
         if not parsed.isna().any():
             return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]")
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    bad = int(np.flatnonzero(parsed.isna().to_numpy())[0]) if parsed.isna().any() else 0
+    # None reads every row: report the first row the format that reads the most of them cannot read.
+    best = max((pd.to_datetime(text, format=form, errors="coerce", utc=True) for form in DATE_FORMATS),
+               key=lambda parsed: int(parsed.notna().sum()))
+    bad = int(np.flatnonzero(best.isna().to_numpy())[0])
     raise ValueError(f"The {what} file {path.name}, line {bad + 2}: cannot read the date {text.iloc[bad]!r}; dates "
                      f"are written as 2024-01-31 (or 1/31/2024, 20240131, 31.01.2024), one format for the whole file. "
                      f"Received: {what}={str(path)!r}")

@@ -171,7 +171,7 @@ def test_cli_train_predict_evaluate(tmp_path):
         (["train", "vision", "--data", "no/such/folder"], "No such file or folder"),
         (["train", "vision", "--freeze-backbone"], "--freeze-backbone needs --pretrained"),
         (["train", "vision", "--embeddings", "glove.txt"], "are for `zoo train nlp`, not vision"),
-        (["train", "finance"], "not built yet"),
+        (["train", "vision", "--window", "8"], "--window is for `zoo train finance`, not vision"),
         (["train", "vision", "--items", "items.csv"], "--items is for `zoo train recommendation`, not vision"),
         (["train", "vision", "--features", "mfcc"], "--features is for `zoo train speech`"),
         (["train", "nlp", "--augment", "full"], "nlp takes no augmentation"),
