@@ -28,7 +28,8 @@ if str(ROOT) not in sys.path:
 
 
 def measure(data: str, models: list[str], seeds: list[int], output: Path, *, test_data: str | None = None,
-            targets=("return", "volatility"), window: int | None = None, pretrained: str | None = None) -> list[dict]:
+            targets=("return", "volatility"), window: int | None = None, pretrained: str | None = None,
+            **recipe) -> list[dict]:
     from applications.common.report import prepare_output_dir
     from applications.common.training import TrainConfig
     from applications.finance import features as F
@@ -41,7 +42,7 @@ def measure(data: str, models: list[str], seeds: list[int], output: Path, *, tes
             out = prepare_output_dir(output / tag, "finance")
             config = FinanceConfig(model=model, data=data, test_data=test_data, targets=tuple(targets),
                                    window=window or F.DEFAULT_WINDOW, pretrained=pretrained,
-                                   train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))
+                                   train=TrainConfig(**{**DEFAULT_TRAIN, **recipe, "seed": seed}))
             start = time.perf_counter()
             record = train_and_evaluate(config, out, verbose=False)
             total = time.perf_counter() - start
@@ -104,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", nargs="+", default=["return", "volatility"])
     parser.add_argument("--window", type=int)
     parser.add_argument("--pretrained", help="a finished finance run (e.g. on a folder of series) to fine-tune")
+    parser.add_argument("--epochs", type=int, help="default: the pipeline's recipe (30, patience 5)")
     parser.add_argument("--output", default="runs/finance_models")
     args = parser.parse_args(argv)
+    recipe = {"epochs": args.epochs} if args.epochs else {}
     output = Path(args.output)
     runs = measure(args.data, args.models, args.seeds, output, test_data=args.test_data, targets=args.target,
-                   window=args.window, pretrained=args.pretrained)
+                   window=args.window, pretrained=args.pretrained, **recipe)
     print()
     print(table(runs))
     output.mkdir(parents=True, exist_ok=True)

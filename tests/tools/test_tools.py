@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -110,3 +112,24 @@ def test_recommendation_models_prints_both_protocols_beside_the_baselines(tmp_pa
         assert "\n" + row in out
     runs = json.loads((tmp_path / "results.json").read_text())
     assert runs[0]["data"]["source"] == "sample" and runs[0]["epochs_run"] == 1
+
+
+def test_finance_csv_writes_the_arch_indexes_split_by_date(tmp_path):
+    pytest.importorskip("arch")
+    run_tool("tools/finance_csv.py", "--series", "sp500", "--split", "2015-01-01", "--output", str(tmp_path))
+    from applications.finance.prices import read_csv
+
+    train, test = read_csv(tmp_path / "sp500_train.csv"), read_csv(tmp_path / "sp500_test.csv")
+    assert str(train.dates[0]) == "1999-01-04" and str(train.dates[-1]) == "2014-12-31"
+    assert str(test.dates[0]) == "2015-01-02" and len(train) + len(test) == 5031 == len(read_csv(tmp_path / "sp500.csv"))
+    assert read_csv(tmp_path / "train" / "sp500.csv").close.tolist() == train.close.tolist()
+
+
+def test_finance_models_prints_the_model_beside_the_random_walk_and_ewma(tmp_path):
+    out = run_tool("tools/finance_models.py", "--models", "mlp_small", "--window", "8", "--epochs", "1",
+                   "--output", str(tmp_path))
+    assert "| model | return RMSE | / random walk | DM p | volatility QLIKE | / EWMA |" in out
+    for row in ("| mlp_small | ", "| zero_return (baseline) | ", "| ewma (baseline) | ", "| garch (baseline) | "):
+        assert "\n" + row in out, row
+    runs = json.loads((tmp_path / "results.json").read_text())
+    assert runs[0]["model"] == "mlp_small" and "qlike" in runs[0]["metrics"]["volatility"]
