@@ -76,7 +76,6 @@ class FinanceConfig:
         F.check_window(self.window)
         F.check_horizon(self.horizon)
         if self.walk_forward is not None:
-            F.check_horizon(self.walk_forward) if self.walk_forward >= 1 else None
             if isinstance(self.walk_forward, bool) or not isinstance(self.walk_forward, int) or self.walk_forward < 1:
                 raise ValueError(f"walk_forward (--walk-forward) is a positive number of test periods between refits. "
                                  f"Received: {self.walk_forward!r}")
