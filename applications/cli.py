@@ -15,6 +15,8 @@
     zoo predict recommendation --model-dir DIR --user ID [--user ID...] [--top N]
     zoo predict finance --model-dir DIR --data CSV    (the next period's forecast from the latest window)
     zoo demo [DOMAIN|all] [--output DIR]
+    zoo benchmark [PATTERN...] [--input-shape N...] [--batch-size N] [--steps N] [--repeats N]
+                  [--xla on|off|both] [--reference] [--csv PATH]
 
 `list` and `info` never import TensorFlow, so they answer at once.
 """
@@ -194,6 +196,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    names = sorted({n for pattern in args.patterns for n in registry.list_models(pattern)})
+    if not names:
+        raise ValueError(f"No registry model matches {' '.join(args.patterns)}; `zoo list` shows them all.")
+    from zoo import benchmark
+
+    xla = {"off": (False,), "on": (True,), "both": (False, True)}[args.xla]
+    rows = benchmark.benchmark(names, input_shape=tuple(args.input_shape) if args.input_shape else None,
+                               num_classes=args.num_classes, batch_size=args.batch_size, steps=args.steps,
+                               repeats=args.repeats, xla=xla, reference=args.reference)
+    print()
+    print(benchmark.format_table(rows))
+    if args.csv:
+        print(f"\nWrote {benchmark.write_csv(rows, args.csv)}")
+    return 0
+
+
 def _print_summary(record: dict, output, pipeline=None) -> None:
     if hasattr(pipeline, "summary_table"):  # a domain whose scores are not accuracies (recommendation)
         header, rows = pipeline.summary_table(record)
@@ -315,6 +334,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="a folder for the runs, one subfolder per domain (default: under runs/)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("benchmark", help="measure models' speed, FLOPs and memory here (tools/benchmark.py)")
+    p.add_argument("patterns", nargs="*", default=["resnet20"], metavar="PATTERN",
+                   help="registry names or shell-style patterns (default resnet20)")
+    p.add_argument("--input-shape", type=int, nargs="+", metavar="N", help="default: each model's own")
+    p.add_argument("--num-classes", type=int, help="default: each model's own")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--steps", type=int, default=5, help="batches in each timed run (default 5)")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs; the median is reported (default 3)")
+    p.add_argument("--xla", choices=("off", "on", "both"), default="both", help="jit_compile (default both)")
+    p.add_argument("--reference", action="store_true", help="also run keras.applications' twin, same settings, "
+                   "and print the zoo/reference throughput ratio")
+    p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")
+    p.set_defaults(func=cmd_benchmark)
     return parser
 
 

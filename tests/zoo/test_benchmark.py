@@ -1,0 +1,56 @@
+"""The benchmark measures what it says (no test asserts a speed: speed lives in its output)."""
+
+import csv
+
+import keras
+import pytest
+
+from tests.cli_checks import run_zoo
+from zoo import benchmark
+
+
+def test_flops_of_a_dense_layer_are_counted_as_multiply_adds():
+    model = keras.Sequential([keras.Input((100,)), keras.layers.Dense(10, use_bias=False)])
+    assert benchmark.count_flops(model, (100,)) == 2 * 100 * 10
+
+
+def test_a_benchmark_row_has_every_column_and_the_csv_holds_it(tmp_path):
+    rows = benchmark.benchmark(["mlp_small"], input_shape=(8,), num_classes=3, batch_size=4, steps=2, repeats=1,
+                               xla=(False,), verbose=False)
+    (row,) = rows
+    import zoo
+
+    assert row.params == zoo.create_model("mlp_small", input_shape=(8,), num_classes=3).count_params()
+    assert row.flops and row.train_per_s > 0 and row.infer_per_s > 0 and row.latency_ms > 0
+    assert row.predict_latency_ms > 0 and row.efficiency > 0 and row.peak_mb is not None
+    table = benchmark.format_table(rows)
+    assert table.splitlines()[0].startswith("| model | implementation | XLA | params | GFLOPs/example |")
+    path = benchmark.write_csv(rows, tmp_path / "bench" / "rows.csv")
+    with open(path) as f:
+        (saved,) = list(csv.DictReader(f))
+    assert saved["model"] == "mlp_small" and saved["xla"] == "False" and float(saved["train_per_s"]) > 0
+
+
+def test_the_serving_function_gives_the_models_outputs():
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3), keras.layers.Dropout(0.5)])
+    x = np.ones((1, 5), "float32")
+    serve = benchmark.serving_function(model)
+    np.testing.assert_allclose(np.asarray(serve(x)), model.predict(x, verbose=0), rtol=1e-6)  # inference: no dropout
+
+
+def test_command_line(tmp_path, capsys):
+    out = tmp_path / "rows.csv"
+    status, _ = run_zoo(["benchmark", "mlp_small", "--input-shape", "8", "--batch-size", "4", "--steps", "1",
+                         "--repeats", "1", "--xla", "off", "--csv", str(out)], capsys)
+    assert status == 0 and out.is_file()
+    status, err = run_zoo(["benchmark", "no_such_model*"], capsys)
+    assert status == 2 and "No registry model matches no_such_model*" in err
+    status, err = run_zoo(["benchmark", "mlp_small", "--steps", "0"], capsys)
+    assert status == 2 and "steps must be a positive integer" in err
+
+
+@pytest.mark.parametrize("name", sorted(benchmark.REFERENCES))
+def test_every_reference_is_a_keras_application(name):
+    assert hasattr(keras.applications, benchmark.REFERENCES[name][0])

@@ -1,0 +1,28 @@
+"""Speed, FLOPs and memory of registry models on this machine: `zoo benchmark`, as a script.
+
+    python tools/benchmark.py resnet50 --input-shape 224 224 3 --batch-size 8 --reference --csv runs/bench.csv
+    python tools/benchmark.py 'resnet2*' 'mlp_*' --xla both
+
+Every number is measured in this run, on this machine: throughputs are medians of repeated timed
+runs after a warm-up, and the reference (keras.applications' twin of a model, `--reference`) runs
+in the same process with the same settings. See `zoo/benchmark.py` for what each column means.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from applications import cli
+
+    return cli.main(["benchmark", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

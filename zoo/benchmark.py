@@ -1,0 +1,323 @@
+"""How fast the registry's models run here: throughput, latency, FLOPs, memory, against a reference.
+
+`benchmark(names, ...)` measures each model, with and without XLA (`jit_compile`), and returns one
+`Row` per (model, implementation, XLA) with:
+
+- `params`, and `flops` per example: the forward pass's floating-point operations counted by
+  TensorFlow's profiler on the frozen graph (a multiply-add is 2); a training step is counted as
+  3x the forward pass (forward, and a backward pass of about twice its cost);
+- `train_per_s` and `infer_per_s`: examples a second, the median of `repeats` timed runs of
+  `steps` batches each, after one untimed run (tracing, XLA compilation); training is `fit` on
+  data already in memory, inference is `predict`;
+- `latency_ms`: one example through a compiled `tf.function` of the model (the serving path,
+  `serving_function`), and `predict_latency_ms`: the same example through `Model.predict`, whose
+  per-call set-up dominates at batch 1; medians of many calls;
+- `peak_mb`: the most resident memory the process gained while training (sampled every 5 ms; on a
+  GPU the device's peak instead);
+- `efficiency`: the training step's achieved FLOP/s over the FLOP/s of a large float32 matrix
+  multiply measured on the same device in the same run (`matmul_peak`).
+
+With `reference=True`, a model that has a keras.applications twin (`REFERENCES`) is measured
+beside it in the same process, with the same batch, input and settings, and `ratio` holds the
+zoo's throughput over the reference's (above 1: the zoo's is faster).
+
+No test asserts a speed: speed lives in this module's output (`tools/benchmark.py`, `zoo benchmark`).
+
+Example:
+    >>> rows = benchmark(["resnet50"], input_shape=(224, 224, 3), batch_size=8, reference=True)
+    >>> print(format_table(rows))
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import statistics
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+# keras.applications twins of registry models: (module attribute, keyword arguments).
+REFERENCES = {
+    "resnet50": ("ResNet50", {}),
+    "resnet50_v2": ("ResNet50V2", {}),
+    "keras_resnet50": ("ResNet50", {}),
+    "keras_mobilenet_v2": ("MobileNetV2", {}),
+    "keras_efficientnet_b0": ("EfficientNetB0", {}),
+}
+MATMUL_SIZE = 2048
+
+
+@dataclass
+class Row:
+    model: str
+    implementation: str  # "zoo" or "keras.applications"
+    xla: bool
+    batch_size: int
+    input_shape: str
+    params: int
+    flops: int | None  # forward pass, per example
+    train_per_s: float | None
+    infer_per_s: float | None
+    latency_ms: float | None
+    predict_latency_ms: float | None
+    peak_mb: float | None
+    efficiency: float | None  # training FLOP/s over the matrix-multiply FLOP/s
+    ratio_train: float | None = None  # zoo / reference, training throughput
+    ratio_infer: float | None = None  # zoo / reference, inference throughput
+    device: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+def count_flops(model, input_shape: tuple[int, ...], dtype: str = "float32") -> int | None:
+    """Forward-pass FLOPs for one example, from TensorFlow's profiler on the frozen graph (None if it cannot count)."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    try:
+        spec = tf.TensorSpec((1, *input_shape), dtype)
+        concrete = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+        frozen = convert_variables_to_constants_v2(concrete)
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.graph_util.import_graph_def(frozen.graph.as_graph_def(), name="")
+            options = option_builder.ProfileOptionBuilder(option_builder.ProfileOptionBuilder.float_operation()) \
+                .with_empty_output().build()
+            result = model_analyzer.profile(graph=graph, options=options)
+        return int(result.total_float_ops) or None
+    except Exception:  # noqa: BLE001  (a graph the profiler cannot read: the column says "-")
+        return None
+
+
+def matmul_peak(size: int = MATMUL_SIZE, repeats: int = 5) -> float:
+    """FLOP/s of a `size x size` float32 matrix multiply on the default device (median of `repeats`)."""
+    import tensorflow as tf
+
+    a = tf.random.normal((size, size), seed=1)
+    b = tf.random.normal((size, size), seed=2)
+    step = tf.function(lambda: tf.linalg.matmul(a, b))
+    step().numpy()  # trace and warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step().numpy()
+        times.append(time.perf_counter() - start)
+    return 2.0 * size ** 3 / statistics.median(times)
+
+
+class _PeakMemory:
+    """The most resident memory gained over the `with` block: sampled from /proc, or the GPU's peak."""
+
+    def __init__(self):
+        self.peak_mb = None
+
+    def __enter__(self):
+        import tensorflow as tf
+
+        self.gpu = bool(tf.config.list_logical_devices("GPU"))
+        if self.gpu:
+            tf.config.experimental.reset_memory_stats("GPU:0")
+            return self
+        self.start = self.top = _rss()
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        if self.start is not None:
+            self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            value = _rss()
+            if value is not None and value > self.top:
+                self.top = value
+            time.sleep(0.005)
+
+    def __exit__(self, *exc):
+        import tensorflow as tf
+
+        if self.gpu:
+            self.peak_mb = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+            return False
+        self.running = False
+        if self.start is not None:
+            self.thread.join()
+            self.peak_mb = (self.top - self.start) / 2**20
+        return False
+
+
+def _rss() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
+
+
+def serving_function(model, *, jit_compile: bool = False):
+    """A compiled `tf.function` of the model's forward pass (inference mode): the single-example serving path.
+
+    `Model.predict` builds a dataset and runs a loop on every call, which dominates at batch 1; this
+    calls the traced graph directly.
+    """
+    import tensorflow as tf
+
+    return tf.function(lambda x: model(x, training=False), jit_compile=jit_compile, reduce_retracing=True)
+
+
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(model, *, name: str, implementation: str, input_shape: tuple[int, ...], num_classes: int,
+            batch_size: int, steps: int, repeats: int, xla: bool, peak_flops: float | None,
+            latency_calls: int = 20, input_dtype: str = "float32") -> Row:
+    """One `Row`: `model` (built for `input_shape`, `num_classes` outputs) trained and run on random data."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    n = batch_size * steps
+    if input_dtype.startswith("int"):
+        x = rng.integers(1, 10, size=(n, *input_shape)).astype(input_dtype)
+    else:
+        x = rng.standard_normal((n, *input_shape)).astype(input_dtype)
+    y = rng.integers(0, num_classes, size=(n,)).astype("int32")
+    flops = count_flops(model, input_shape, input_dtype)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+                  jit_compile=xla)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).cache()
+    model.fit(data, epochs=1, verbose=0, shuffle=False)  # trace and compile
+    with _PeakMemory() as memory:
+        train_s = _median_time(lambda: model.fit(data, epochs=1, verbose=0, shuffle=False), repeats)
+    model.predict(x, batch_size=batch_size, verbose=0)
+    infer_s = _median_time(lambda: model.predict(x, batch_size=batch_size, verbose=0), repeats)
+    one = x[:1]
+    serve = serving_function(model, jit_compile=xla)
+    serve(one)
+    latency = _median_time(lambda: np.asarray(serve(one)), latency_calls)
+    model.predict(one, verbose=0)
+    predict_latency = _median_time(lambda: model.predict(one, verbose=0), max(3, latency_calls // 4))
+    train_per_s = n / train_s
+    efficiency = None
+    if flops and peak_flops:
+        efficiency = 3.0 * flops * train_per_s / peak_flops
+    device = "GPU" if tf.config.list_logical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
+    return Row(model=name, implementation=implementation, xla=xla, batch_size=batch_size,
+               input_shape="x".join(map(str, input_shape)), params=int(model.count_params()), flops=flops,
+               train_per_s=train_per_s, infer_per_s=n / infer_s, latency_ms=latency * 1e3,
+               predict_latency_ms=predict_latency * 1e3, peak_mb=memory.peak_mb, efficiency=efficiency, device=device)
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+
+
+def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None,
+              batch_size: int = 32, steps: int = 5, repeats: int = 3, xla=(False, True), reference: bool = False,
+              verbose: bool = True) -> list[Row]:
+    """Measure each registry model (and, with `reference`, its keras.applications twin); see the module docstring."""
+    import keras
+
+    from zoo import registry
+
+    if not names:
+        raise ValueError("No models to benchmark: give registry names or a pattern that matches some (`zoo list`).")
+    for value, what in ((batch_size, "batch_size"), (steps, "steps"), (repeats, "repeats")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{what} must be a positive integer. Received: {what}={value!r}")
+    peak = matmul_peak()
+    if verbose:
+        print(f"matrix multiply ({MATMUL_SIZE}x{MATMUL_SIZE}, float32): {peak / 1e9:.1f} GFLOP/s", flush=True)
+    rows = []
+    for name in names:
+        entry = registry.get_entry(name)
+        shape = tuple(input_shape) if input_shape else tuple(entry.input_shape)
+        classes = num_classes or entry.num_classes or 10
+        dtype = "int32" if entry.input_kind in ("tokens", "ids") else "float32"
+        for jit in xla:
+            keras.backend.clear_session()
+            keras.utils.set_random_seed(0)
+            model = registry.create_model(name, input_shape=shape, num_classes=classes)
+            row = measure(model, name=name, implementation="zoo", input_shape=shape, num_classes=classes,
+                          batch_size=batch_size, steps=steps, repeats=repeats, xla=jit, peak_flops=peak,
+                          input_dtype=dtype)
+            rows.append(row)
+            if verbose:
+                print(_line(row), flush=True)
+            if reference and name in REFERENCES:
+                keras.backend.clear_session()
+                keras.utils.set_random_seed(0)
+                attr, kwargs = REFERENCES[name]
+                twin = getattr(keras.applications, attr)(weights=None, input_shape=shape, classes=classes, **kwargs)
+                ref = measure(twin, name=name, implementation="keras.applications", input_shape=shape,
+                              num_classes=classes, batch_size=batch_size, steps=steps, repeats=repeats, xla=jit,
+                              peak_flops=peak)
+                row.ratio_train = row.train_per_s / ref.train_per_s
+                row.ratio_infer = row.infer_per_s / ref.infer_per_s
+                rows.append(ref)
+                if verbose:
+                    print(_line(ref) + f"  -> zoo/reference: training {row.ratio_train:.3f}, "
+                                       f"inference {row.ratio_infer:.3f}", flush=True)
+    return rows
+
+
+def _line(row: Row) -> str:
+    return (f"{row.model} ({row.implementation}, XLA {'on' if row.xla else 'off'}): train {row.train_per_s:.1f}/s, "
+            f"infer {row.infer_per_s:.1f}/s, latency {row.latency_ms:.2f} ms (predict {row.predict_latency_ms:.1f} ms)")
+
+
+COLUMNS = (("model", "model", "{}"), ("implementation", "implementation", "{}"), ("xla", "XLA", "{}"),
+           ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None), ("train_per_s", "train ex/s", "{:.1f}"),
+           ("infer_per_s", "infer ex/s", "{:.1f}"), ("latency_ms", "latency ms", "{:.2f}"),
+           ("predict_latency_ms", "predict() ms", "{:.1f}"), ("peak_mb", "peak MB", "{:.0f}"),
+           ("efficiency", "efficiency", "{:.1%}"), ("ratio_train", "zoo/ref train", "{:.3f}"),
+           ("ratio_infer", "zoo/ref infer", "{:.3f}"))
+
+
+def format_table(rows: list[Row]) -> str:
+    """A Markdown table of the rows."""
+    header = "| " + " | ".join(label for _, label, _ in COLUMNS) + " |"
+    lines = [header, "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        cells = []
+        for key, _, form in COLUMNS:
+            value = getattr(row, key)
+            if value is None:
+                cells.append("-")
+            elif key == "flops":
+                cells.append(f"{value / 1e9:.4g}")
+            elif key == "xla":
+                cells.append("on" if value else "off")
+            else:
+                cells.append(form.format(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[Row], path: str | os.PathLike) -> Path:
+    """Every field of every row, one line each, written atomically."""
+    from zoo.files import atomic_path
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=[f.name for f in fields(Row)], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(asdict(row))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(buffer.getvalue())
+    return path
