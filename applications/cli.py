@@ -15,6 +15,7 @@
     zoo predict recommendation --model-dir DIR --user ID [--user ID...] [--top N]
     zoo predict finance --model-dir DIR --data CSV    (the next period's forecast from the latest window)
     zoo demo [DOMAIN|all] [--output DIR]
+    zoo export --model-dir DIR --format saved_model|tflite|keras [--output PATH] [--overwrite]
     zoo benchmark [PATTERN...] [--input-shape N...] [--batch-size N] [--steps N] [--repeats N]
                   [--xla on|off|both] [--reference] [--csv PATH]
 
@@ -348,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "and print the zoo/reference throughput ratio")
     p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")
     p.set_defaults(func=cmd_benchmark)
+
+    from applications import export
+
+    export.add_parser(sub)
     return parser
 
 
