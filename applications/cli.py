@@ -15,6 +15,7 @@
     zoo predict recommendation --model-dir DIR --user ID [--user ID...] [--top N]
     zoo predict finance --model-dir DIR --data CSV    (the next period's forecast from the latest window)
     zoo demo [DOMAIN|all] [--output DIR]
+    zoo tune DOMAIN --model NAME --max-trials N [--tuner random|hyperband|bayesian] [--data SRC] [--epochs N]
     zoo export --model-dir DIR --format saved_model|tflite|keras [--output PATH] [--overwrite]
     zoo benchmark [PATTERN...] [--input-shape N...] [--batch-size N] [--steps N] [--repeats N]
                   [--xla on|off|both] [--reference] [--csv PATH]
@@ -350,9 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")
     p.set_defaults(func=cmd_benchmark)
 
-    from applications import export
+    from applications import export, tune
 
     export.add_parser(sub)
+    tune.add_parser(sub)
     return parser
 
 

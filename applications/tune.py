@@ -1,0 +1,576 @@
+"""`zoo tune`: a hyperparameter search of a registry model on a domain's data, through `zoo.tuning`.
+
+    zoo tune DOMAIN --model NAME --max-trials N [--tuner random|hyperband|bayesian] [--data SRC]
+                    [--epochs N] [--batch-size N] [--output DIR] [--seed N]
+                    vision, nlp, speech: [--max-examples N]
+                    finance: [--target return|direction|volatility] [--window N] [--horizon N]
+
+Each trial draws a config from the model family's search space and a learning rate (Adam,
+log-uniform in [1e-4, 1e-2]) (`zoo.tuning.ZooHyperModel`), trains on the domain's *training*
+split for `--epochs` epochs, exactly as `zoo train DOMAIN` loads and splits the data (the same
+pipeline functions, the same default augmentation, the finance scaler fitted on training rows
+only), and is scored on the *validation* split: `val_accuracy` for a classifier, `val_loss` for a
+regression (finance `return`: MSE of the return scaled by its training standard deviation;
+`volatility`: QLIKE, as `zoo train finance` trains it). The test split is never seen by the
+search: once it is over, the tuner's best model (the best trial's weights from its best epoch on
+the validation split, trained on the training split only, not retrained) is measured on it once.
+
+Files, under the output folder (default a new `runs/tune-<domain>-<date>`):
+
+- `tuner/`: Keras Tuner's own folder (every trial's hyperparameters, scores and weights);
+- `best.json` (written atomically): the best trial's hyperparameters, the config overrides they
+  stand for (what `zoo.create_model(name, **overrides)` takes, with `model_args`' `num_classes` and
+  `input_shape`), its learning rate, its validation score, its test score, and every trial.
+
+The Python entry point is `search(domain, model, max_trials=...)`; the command line's are
+`add_parser(subparsers)` and `cmd_tune(args)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from zoo import registry
+
+SUPPORTED = ("vision", "nlp", "speech", "finance")
+TUNERS = ("random", "hyperband", "bayesian")
+_SUPPORTED_WORDS = ", ".join(SUPPORTED[:-1]) + " and " + SUPPORTED[-1]
+DEFAULT_EPOCHS = 5
+BEST_FILE = "best.json"
+TUNER_DIR = "tuner"
+FINANCE_TARGETS = ("return", "direction", "volatility")
+UNITS = {"vision": "images", "nlp": "texts", "speech": "clips", "finance": "windows"}
+DEFAULT_BATCH = {"vision": 32, "nlp": 32, "speech": 64, "finance": 64}
+TEST_MODEL = ("the tuner's best model: the best trial's weights from its best epoch on the validation split, "
+              "trained on the training split only (not retrained)")
+
+
+@dataclass
+class TuneData:
+    """A domain's splits, ready for `tuner.search`, and how to build and score its networks.
+
+    `train`, `val`, `test` are each a batched `tf.data.Dataset` or an `(x, y)` pair of arrays.
+    """
+
+    train: Any
+    val: Any
+    test: Any
+    num_classes: int
+    input_shape: tuple[int, ...]  # the registry network's input
+    counts: dict
+    classification: bool
+    info: dict = field(default_factory=dict)  # what best.json records under "data"
+    fixed: dict = field(default_factory=dict)  # config overrides held fixed in every trial
+    wrap: Callable | None = None  # net -> the model trained (resizing, features, augmentation)
+    loss: Any = None  # the loss, when not the family's default
+    zero_head: bool = False  # start from a zero head (finance: the anchor forecast)
+    test_extra: Callable | None = None  # the best model -> extra test metrics (finance: RMSE in return units)
+    anchor: dict | None = None  # finance: the anchor's own validation and test loss
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks made before anything is loaded
+
+
+def check_request(domain: str, model: str, *, max_trials, epochs, tuner: str, batch_size=None,
+                  max_examples=None, target=None, window=None, horizon=None) -> None:
+    """Every mistake that needs no data: raised as a ValueError naming what was received."""
+    if domain not in SUPPORTED:
+        if domain == "recommendation":
+            raise ValueError(
+                f"zoo tune supports {_SUPPORTED_WORDS}. Recommendation's models score users against items "
+                "from interaction logs (sampled negatives, ranking metrics), not labelled arrays, so `zoo tune` "
+                "does not search them; compare them with `zoo train recommendation --compare NAME...`. "
+                f"Received: {domain}")
+        raise ValueError(f"zoo tune supports {_SUPPORTED_WORDS}. Received: {domain!r}")
+    for flag, value in (("--max-trials", max_trials), ("--epochs", epochs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value}")
+    for flag, value in (("--batch-size", batch_size), ("--max-examples", max_examples), ("--window", window),
+                        ("--horizon", horizon)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value}")
+    if tuner not in TUNERS:
+        raise ValueError(f"--tuner is one of {', '.join(TUNERS)}. Received: --tuner {tuner}")
+    if domain != "finance":
+        given = [f for f, v in (("--target", target), ("--window", window), ("--horizon", horizon)) if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for `zoo tune finance`, "
+                             f"not {domain}.")
+    else:
+        if max_examples is not None:
+            raise ValueError("--max-examples is not a finance option: a price series is split by date, not capped.")
+        if target is not None and target not in FINANCE_TARGETS:
+            raise ValueError(f"--target is one of {', '.join(FINANCE_TARGETS)}. Received: --target {target}")
+    check_model(domain, model)
+
+
+def check_model(domain: str, model: str) -> None:
+    """A registry model that the domain's pipeline can train (its own check, with its own message)."""
+    if not model:
+        raise ValueError(f"Give a model to tune: zoo tune {domain} --model NAME (`zoo list --domain {domain}`).")
+    registry.get_entry(model)  # an unknown name: UnknownModelError, a ValueError with close matches
+    if domain == "vision":
+        from applications.vision.pipeline import check_image_model
+
+        check_image_model(model)
+    elif domain == "nlp":
+        from applications.nlp.pipeline import check_text_model
+
+        check_text_model(model)
+    elif domain == "speech":
+        from applications.speech.pipeline import check_speech_model
+
+        check_speech_model(model)
+    elif domain == "finance":
+        from applications.finance.pipeline import check_finance_model
+
+        check_finance_model(model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Each domain's data, through its pipeline's own loading and splitting
+
+
+def vision_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None) -> TuneData:
+    """The images as `zoo train vision` splits them; the network behind the same resizing and augmentation."""
+    import keras
+
+    from applications.vision import pipeline as P
+    from applications.vision.augment import AugmentConfig, augmentation_layers
+    from applications.vision.data import make_batches
+
+    from applications.common.training import TrainConfig
+
+    config = P.VisionConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
+    loaded = P.load_data(config)
+    _need_validation(loaded.counts)
+    image_shape = tuple(loaded.image_shape)
+    net_shape = P.network_input_shape(model, image_shape)
+    augment = P._digits_augment(model) if data == "sample" else AugmentConfig()  # `--augment auto`
+    rescale = registry.get_entry(model).family.name == "keras"
+
+    def wrap(net):
+        inputs = keras.Input(image_shape, name="image")
+        x = inputs
+        if tuple(net_shape) != image_shape:
+            x = keras.layers.Resizing(net_shape[0], net_shape[1], name="resize")(x)
+        for layer in augmentation_layers(augment, seed=seed):
+            x = layer(x)
+        if rescale:
+            x = keras.layers.Rescaling(255.0, name="to_0_255")(x)
+        return keras.Model(inputs, net(x), name=f"vision_{model}")
+
+    return TuneData(
+        train=make_batches(loaded.train, batch_size, training=True, seed=seed),
+        val=make_batches(loaded.val, batch_size, training=False),
+        test=make_batches(loaded.test, batch_size, training=False),
+        num_classes=len(loaded.class_names), input_shape=tuple(net_shape), counts=dict(loaded.counts),
+        classification=True, wrap=wrap,
+        info={"source": loaded.source or data, **loaded.counts, "classes": list(loaded.class_names),
+              "image_shape": list(image_shape), "augment": "auto (as `zoo train vision`)"},
+    )
+
+
+def nlp_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None) -> TuneData:
+    """The texts as `zoo train nlp` splits them, vectorised by a vocabulary of the training split only."""
+    from applications.common.training import TrainConfig
+    from applications.nlp import pipeline as P
+
+    config = P.NLPConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
+    loaded = P.load_data(config)
+    _need_validation(loaded.counts)
+    train_texts, y_train = P.split_arrays(loaded.train)
+    val_texts, y_val = P.split_arrays(loaded.val)
+    test_texts, y_test = P.split_arrays(loaded.test)
+    n_classes = len(loaded.class_names)
+    bags = P.reads_bags(model)
+    # A sequence is at least as long as the widest convolution any trial may draw (a text CNN's 5).
+    vectorizer, stats = P.make_vectorizer(
+        train_texts, max_tokens=P.MAX_TOKENS["vector" if bags else "tokens"], sequence_length=None,
+        min_length=1 if bags else max(P.shortest_input(model, {}), 5), bag_of_ngrams=bags)
+    weights = P.term_weights(vectorizer, train_texts, y_train, n_classes) if bags else None
+
+    def featurize(t):
+        return vectorizer(t) if weights is None else weights(vectorizer(t))
+
+    vocabulary = int(vectorizer.vocabulary_size())
+    counts = {"train": len(train_texts), "val": len(val_texts), "test": len(test_texts)}
+    return TuneData(
+        train=P.batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed),
+        val=P.batches(featurize, val_texts, y_val, batch_size),
+        test=P.batches(featurize, test_texts, y_test, batch_size),
+        num_classes=n_classes, input_shape=(vocabulary,) if bags else (int(stats["sequence_length"]),),
+        counts=counts, classification=True, fixed={} if bags else {"vocab_size": vocabulary},
+        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names), **stats},
+    )
+
+
+def speech_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None) -> TuneData:
+    """The clips as `zoo train speech` splits them; the network behind the same log-mel features."""
+    import keras
+
+    from applications.common.training import TrainConfig
+    from applications.speech import pipeline as P
+    from applications.speech.data import CLIP_SAMPLES
+    from zoo.layers.audio import UtteranceNormalization, frame_count
+
+    config = P.SpeechConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
+    loaded = P.load_data(config)
+    _need_validation(loaded.counts)
+    raw = P.reads_raw_audio(model)
+    shape = (CLIP_SAMPLES, 1) if raw else (frame_count(CLIP_SAMPLES), P.NUM_FEATURES)
+
+    def wrap(net):
+        inputs = keras.Input((CLIP_SAMPLES,), name="audio")
+        if raw:
+            x = keras.layers.Reshape((CLIP_SAMPLES, 1), name="samples")(inputs)
+        else:
+            x = UtteranceNormalization(name="normalize")(P.feature_layer(config.features)(inputs))
+        return keras.Model(inputs, net(x), name=f"speech_{model}")
+
+    counts = dict(loaded.counts)
+    return TuneData(
+        train=P.batches(loaded.train, batch_size, training=True, seed=seed,
+                        augment=P.augmenter(config, loaded.noise), n=counts["train"]),
+        val=P.batches(loaded.val, batch_size), test=P.batches(loaded.test, batch_size),
+        num_classes=len(loaded.class_names), input_shape=shape, counts=counts, classification=True, wrap=wrap,
+        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names),
+              "features": "raw audio" if raw else config.features, "augment": P.resolve_augment(config),
+              **loaded.notes},
+    )
+
+
+def finance_data(model: str, data: str, *, seed: int, target: str, window: int, horizon: int) -> TuneData:
+    """Windows of `applications.finance.features`, split by date and scaled as `zoo train finance` does."""
+    import numpy as np
+
+    from applications.common.training import TrainConfig
+    from applications.finance import features as F
+    from applications.finance import pipeline as P
+
+    config = P.FinanceConfig(model=model, data=data, targets=(target,), window=window, horizon=horizon,
+                             train=TrainConfig(**{**P.DEFAULT_TRAIN, "seed": seed}))
+    frames, test_starts = P.load_frames(config)
+    split = F.chronological_split(frames, window=window, span=F.target_span(target, horizon),
+                                  test_starts=test_starts)
+    # As `pipeline.fit_target`: the scaler and the volatility anchor see training rows only.
+    scaler = F.Scaler.fit(split)
+    scaled = [scaler.transform(f.features) for f in split.frames]
+    fit_until = [split.last_train_end(k) + split.span + 1 for k in range(len(split.frames))]
+    anchors = [P.ewma_anchor(f.returns, fit_until[k], horizon) if target == "volatility" else None
+               for k, f in enumerate(split.frames)]
+    values = [P.target_values(f, target, horizon, anchors[k]) for k, f in enumerate(split.frames)]
+    scale = 1.0
+    if target == "return":
+        scale = float(np.std(np.concatenate([v[e] for v, e in zip(values, split.ends["train"])]))) or 1.0
+
+    def xy(name):
+        x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends[name])])
+        y = np.concatenate([v[e] for v, e in zip(values, split.ends[name])])
+        return x, (y.astype(np.int32) if target == "direction" else (y / scale).astype(np.float32))
+
+    train, val, test = xy("train"), xy("val"), xy("test")
+    counts = {s: split.count(s) for s in ("train", "val", "test")}
+    direction = target == "direction"
+    anchor = None
+    if not direction:  # the forecast a zero head makes: a zero return, or EWMA's variance
+        anchor = {"name": P.ANCHORS[target], "val_loss": P._validation_loss(target, None, val),
+                  "test_loss": P._validation_loss(target, None, test)}
+
+    def test_extra(net) -> dict:
+        """The return forecast's RMSE and directional accuracy in log-return units (`zoo train finance`'s metrics)."""
+        if target != "return":
+            return {}
+        from applications.finance import metrics as M
+
+        realised = test[1].astype(np.float64) * scale
+        forecast = net.predict(test[0], verbose=0, batch_size=1024)[:, 0].astype(np.float64) * scale
+        return {"rmse": M.rmse(realised, forecast), "mae_return": M.mae(realised, forecast),
+                "directional_accuracy": M.directional_accuracy(realised, forecast)}
+
+    return TuneData(
+        train=train, val=val, test=test, num_classes=2 if direction else 1,
+        input_shape=(window, len(split.frames[0].feature_names)), counts=counts, classification=direction,
+        fixed={"classifier_activation": "softmax" if direction else None},
+        loss=P.qlike_of_log_ratio if target == "volatility" else None, zero_head=not direction,
+        test_extra=test_extra, anchor=anchor,
+        info={"source": data, **counts, "classes": ["down", "up"] if direction else [], "target": target,
+              "window": window, "horizon": horizon, "features": list(split.frames[0].feature_names),
+              "series": [f.name for f in frames], "val_start": str(split.val_start),
+              "test_start": str(split.test_start), "target_scale": scale,
+              "loss": {"return": "MSE of the return / its training standard deviation",
+                       "direction": "cross-entropy", "volatility": "QLIKE of the variance forecast"}[target]},
+    )
+
+
+def _need_validation(counts: dict) -> None:
+    if not counts.get("val"):
+        raise ValueError("The data has no validation split: zoo tune scores each trial on it (never on the test "
+                         f"split). Give more data. Received: {counts}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The hypermodel: zoo.tuning's, inside the domain's model, with the domain's loss
+
+
+def _hypermodel(model: str, prepared: TuneData):
+    import keras
+    import keras_tuner
+
+    from zoo import tuning
+
+    class DomainHyperModel(tuning.ZooHyperModel):
+        """`zoo.tuning.ZooHyperModel`, its network wrapped and compiled as the domain trains it."""
+
+        def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+            net = super().build(hp)  # draws the config and the learning rate
+            if prepared.zero_head:
+                head = net.get_layer("head")
+                head.set_weights([w * 0 for w in head.get_weights()])
+            if prepared.wrap is None and prepared.loss is None:
+                return net
+            built = prepared.wrap(net) if prepared.wrap is not None else net
+            if prepared.loss is not None:
+                loss, metrics = prepared.loss, []
+            else:
+                activation = registry.resolve_config(model, overrides_of(model, hp, self.fixed)).classifier_activation
+                loss, metrics = tuning.default_loss_and_metrics(activation, self.num_classes)
+            built.compile(optimizer=keras.optimizers.Adam(hp.get("learning_rate")), loss=loss, metrics=metrics)
+            return built
+
+    return DomainHyperModel(model, num_classes=prepared.num_classes, input_shape=prepared.input_shape,
+                            **prepared.fixed)
+
+
+def overrides_of(model: str, hp, fixed: dict | None = None) -> dict:
+    """The config overrides a trial's hyperparameters stand for: what `zoo.create_model(model, **overrides)` takes."""
+    entry = registry.get_entry(model)
+    return {**entry.family.search_space(hp.copy(), entry.config), **(fixed or {})}
+
+
+def _make_tuner(kind: str, hypermodel, *, objective, max_trials: int, epochs: int, directory: Path, seed: int):
+    import keras_tuner
+
+    common = dict(objective=objective, directory=str(directory), project_name=TUNER_DIR, seed=seed, overwrite=False)
+    if kind == "random":
+        return keras_tuner.RandomSearch(hypermodel, max_trials=max_trials, **common)
+    if kind == "bayesian":
+        return keras_tuner.BayesianOptimization(hypermodel, max_trials=max_trials, **common)
+    tuner = keras_tuner.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
+    tuner.oracle.max_trials = max_trials  # Hyperband's brackets, stopped after --max-trials trials
+    return tuner
+
+
+# ---------------------------------------------------------------------------------------------
+# The search
+
+
+def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", data: str = "sample",
+           epochs: int = DEFAULT_EPOCHS, output: str | Path | None = None, seed: int = 0,
+           batch_size: int | None = None, max_examples: int | None = None, target: str | None = None,
+           window: int | None = None, horizon: int | None = None, verbose: bool = True) -> dict:
+    """Search `model`'s hyperparameters on `domain`'s data; returns the `best.json` record.
+
+    Raises:
+        ValueError: an unsupported domain, a model of another domain, a non-positive count, an
+            option of another domain, data without a validation split, an output folder in use.
+    """
+    check_request(domain, model, max_trials=max_trials, epochs=epochs, tuner=tuner, batch_size=batch_size,
+                  max_examples=max_examples, target=target, window=window, horizon=horizon)
+    from applications.common import report, training
+
+    def say(message):
+        if verbose:
+            print(message, flush=True)
+
+    training.set_seed(seed)
+    batch_size = batch_size or DEFAULT_BATCH[domain]
+    if domain == "finance":
+        from applications.finance import features as F
+
+        target = target or "return"
+        prepared = finance_data(model, data, seed=seed, target=target, window=window or F.DEFAULT_WINDOW,
+                                horizon=horizon or F.DEFAULT_HORIZON)
+    else:
+        loader = {"vision": vision_data, "nlp": nlp_data, "speech": speech_data}[domain]
+        prepared = loader(model, data, seed=seed, batch_size=batch_size, max_examples=max_examples)
+    hypermodel = _hypermodel(model, prepared)  # a bad input shape fails here, before any folder is made
+
+    import keras_tuner
+
+    objective = keras_tuner.Objective("val_accuracy", "max") if prepared.classification else \
+        keras_tuner.Objective("val_loss", "min")
+    out = report.prepare_output_dir(output, f"tune-{domain}")
+    say(f"Writing to {out}")
+    try:
+        tuner_obj = _make_tuner(tuner, hypermodel, objective=objective, max_trials=max_trials, epochs=epochs,
+                                directory=out, seed=seed)
+    except BaseException:
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    c = prepared.counts
+    say(f"Tuning {model} on {domain} {data}: {c['train']} train, {c['val']} validation {UNITS[domain]}; "
+        f"{tuner} search, {max_trials} trial(s) of {epochs} epoch(s), objective {objective.name} ({objective.direction})")
+
+    fit_args: dict = {"epochs": epochs, "verbose": 2 if verbose else 0}
+    if isinstance(prepared.train, tuple):
+        fit_args.update(x=prepared.train[0], y=prepared.train[1], validation_data=prepared.val,
+                        batch_size=batch_size, shuffle=True)
+    else:
+        fit_args.update(x=prepared.train, validation_data=prepared.val, shuffle=False)  # the dataset shuffles itself
+    start = time.perf_counter()
+    tuner_obj.search(**fit_args)
+    search_s = time.perf_counter() - start
+
+    best_trials = [t for t in tuner_obj.oracle.get_best_trials(1) if t.score is not None]
+    if not best_trials:
+        raise RuntimeError(f"No trial of {model} completed: see the errors above ({out / TUNER_DIR}).")
+    best = best_trials[0]
+    with warnings.catch_warnings():  # the checkpoint's optimizer state, not needed to evaluate
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        best_model = tuner_obj.get_best_models(1)[0]
+    val_metrics = _evaluate(best_model, prepared.val, batch_size)
+    test_metrics = _evaluate(best_model, prepared.test, batch_size)
+    if prepared.test_extra is not None:
+        test_metrics.update(prepared.test_extra(best_model))
+    metric = objective.name[len("val_"):]
+    hp_values = dict(best.hyperparameters.values)
+    record = {
+        "domain": domain,
+        "model": model,
+        "tuner": tuner,
+        "objective": {"name": objective.name, "direction": objective.direction, "split": "validation"},
+        "trial_id": best.trial_id,
+        "hyperparameters": hp_values,
+        "overrides": overrides_of(model, best.hyperparameters, prepared.fixed),
+        "model_args": {"num_classes": prepared.num_classes, "input_shape": list(prepared.input_shape)},
+        "learning_rate": hp_values.get("learning_rate"),
+        "val_score": best.score,
+        "test_score": test_metrics.get(metric),
+        "val_metrics": val_metrics,
+        "test_metrics": test_metrics,
+        "test_model": TEST_MODEL,
+        **({"anchor": prepared.anchor} if prepared.anchor else {}),
+        "search": {"max_trials": max_trials, "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
+                   "seed": seed, "tuner_dir": TUNER_DIR, "search_s": search_s},
+        "data": prepared.info,
+        "trials": trial_rows(tuner_obj),
+        "run": report.run_record(seed=seed),
+    }
+    report.write_json(out / BEST_FILE, record)
+    if verbose:
+        print()
+        print(format_trials(record))
+        print()
+        print(format_best(record))
+        print(f"\nFiles in {out}:\n  {out / BEST_FILE}\n  {out / TUNER_DIR}/")
+    record["output"] = str(out)
+    return record
+
+
+def _evaluate(model, split, batch_size: int) -> dict:
+    if isinstance(split, tuple):
+        result = model.evaluate(split[0], split[1], batch_size=batch_size, verbose=0, return_dict=True)
+    else:
+        result = model.evaluate(split, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in result.items()}
+
+
+def trial_rows(tuner) -> list[dict]:
+    """Every trial, in the order they were made: id, status, hyperparameters, score on the validation split."""
+    rows = []
+    for trial_id, trial in tuner.oracle.trials.items():  # in the order they were made
+        rows.append({"trial_id": trial_id, "status": str(trial.status),
+                     "hyperparameters": dict(trial.hyperparameters.values), "score": trial.score,
+                     "best_step": trial.best_step})
+    return rows
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1e-2 and value else f"{value:.4g}"
+    return str(value)
+
+
+def format_trials(record: dict) -> str:
+    """The trials as a table: id, each hyperparameter, the validation score; the best marked `*`."""
+    from applications.cli import _table
+
+    names: list[str] = []
+    for t in record["trials"]:
+        names.extend(k for k in t["hyperparameters"] if k not in names and not k.startswith("tuner/"))
+    if any("tuner/epochs" in t["hyperparameters"] for t in record["trials"]):
+        names.append("tuner/epochs")
+    rows = []
+    for t in record["trials"]:
+        mark = "*" if t["trial_id"] == record["trial_id"] else ""
+        status = "" if t["status"] == "COMPLETED" else f" ({t['status'].lower()})"
+        rows.append([t["trial_id"] + mark, *(_fmt(t["hyperparameters"].get(n)) for n in names),
+                     _fmt(t["score"]) + status])
+    header = ["trial", *(n.replace("tuner/", "") for n in names), record["objective"]["name"]]
+    return _table(rows, header)
+
+
+def format_best(record: dict) -> str:
+    objective = record["objective"]["name"]
+    metric = objective[len("val_"):]
+    unit = UNITS.get(record["domain"], "examples")
+    lines = [f"Best: trial {record['trial_id']}, {objective} {_fmt(record['val_score'])}, "
+             f"test {metric} {_fmt(record['test_score'])} on {record['data'].get('test')} held-out test {unit} "
+             "(the best trial's model, not retrained)",
+             f"  learning rate {_fmt(record['learning_rate'])}, overrides: "
+             + ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else repr(v)}" for k, v in record["overrides"].items())]
+    anchor = record.get("anchor")
+    if anchor:
+        lines.append(f"  {anchor['name']} (a zero head) has val_loss {_fmt(anchor['val_loss'])}, "
+                     f"test loss {_fmt(anchor['test_loss'])}")
+    if "rmse" in record["test_metrics"]:
+        lines.append(f"  test RMSE {record['test_metrics']['rmse']:.5f} (log return)")
+    args = ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v!r}" for k, v in record["model_args"].items())
+    lines.append(f"  zoo.create_model({record['model']!r}, {args}, **best['overrides'])")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add `zoo tune` to the `zoo` command's sub-parsers."""
+    p = subparsers.add_parser("tune", help="search a model's hyperparameters on a domain's data (Keras Tuner)")
+    p.add_argument("domain", choices=registry.DOMAINS, help=f"supported: {', '.join(SUPPORTED)}")
+    p.add_argument("--model", required=True, help="a registry name (`zoo list --domain DOMAIN`)")
+    p.add_argument("--max-trials", type=int, required=True, metavar="N", help="how many configurations to try")
+    p.add_argument("--tuner", choices=TUNERS, default="random", help="the search (default random); hyperband "
+                   "trains trials for 1 to --epochs epochs, as many trials as its brackets make, at most --max-trials")
+    p.add_argument("--data", default="sample", help="sample | tfds:NAME[/CONFIG] | a folder | a CSV file")
+    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help=f"per trial (default {DEFAULT_EPOCHS})")
+    p.add_argument("--batch-size", type=int, help="default: the domain's (32; speech and finance 64)")
+    p.add_argument("--output", help="the search's folder (default: a new folder under runs/)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-examples", type=int, help="vision, nlp, speech: cap each split (quick runs)")
+    fin = p.add_argument_group("finance")
+    fin.add_argument("--target", choices=FINANCE_TARGETS, help="what to forecast (default return: the next log "
+                     "return, MSE; direction: its sign; volatility: realised variance over --horizon, QLIKE)")
+    fin.add_argument("--window", type=int, help="periods of features each forecast reads (default 32)")
+    fin.add_argument("--horizon", type=int, help="periods the volatility target covers (default 5)")
+    p.set_defaults(func=cmd_tune)
+    return p
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    search(args.domain, args.model, max_trials=args.max_trials, tuner=args.tuner, data=args.data,
+           epochs=args.epochs, output=args.output, seed=args.seed, batch_size=args.batch_size,
+           max_examples=args.max_examples, target=args.target, window=args.window, horizon=args.horizon)
+    return 0
