@@ -8,12 +8,13 @@
   3x the forward pass (forward, and a backward pass of about twice its cost);
 - `train_per_s` and `infer_per_s`: examples a second, the median of `repeats` timed runs of
   `steps` batches each, after one untimed run (tracing, XLA compilation); training is `fit` on
-  data already in memory, inference is `predict`;
+  data already in memory, inference is `predict`. A model and its reference take turns run by run
+  (`time_interleaved`), so that the machine's slow spells fall on both;
 - `latency_ms`: one example through a compiled `tf.function` of the model (the serving path,
   `serving_function`), and `predict_latency_ms`: the same example through `Model.predict`, whose
   per-call set-up dominates at batch 1; medians of many calls;
-- `peak_mb`: the most resident memory the process gained while training (sampled every 5 ms; on a
-  GPU the device's peak instead);
+- `peak_mb`: the most resident memory the process gained during the first training epoch (tracing
+  and compilation included; sampled every 5 ms; on a GPU the device's peak instead);
 - `efficiency`: the training step's achieved FLOP/s over the FLOP/s of a large float32 matrix
   multiply measured on the same device in the same run (`matmul_peak`).
 
@@ -172,53 +173,80 @@ def serving_function(model, *, jit_compile: bool = False):
     return tf.function(lambda x: model(x, training=False), jit_compile=jit_compile, reduce_retracing=True)
 
 
-def _median_time(fn, repeats: int) -> float:
-    times = []
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+class Prepared:
+    """A model compiled, warmed up (traced, XLA-compiled) and ready to be timed on random data in memory.
+
+    The memory the process gains from before the first training step to the end of the warm-up is
+    its `peak_mb`.
+    """
+
+    def __init__(self, model, *, name: str, implementation: str, input_shape: tuple[int, ...], num_classes: int,
+                 batch_size: int, steps: int, xla: bool, input_dtype: str = "float32"):
+        import keras
+        import tensorflow as tf
+
+        rng = np.random.default_rng(0)
+        self.n = batch_size * steps
+        if input_dtype.startswith("int"):
+            x = rng.integers(1, 10, size=(self.n, *input_shape)).astype(input_dtype)
+        else:
+            x = rng.standard_normal((self.n, *input_shape)).astype(input_dtype)
+        y = rng.integers(0, num_classes, size=(self.n,)).astype("int32")
+        self.model, self.x, self.batch_size = model, x, batch_size
+        self.name, self.implementation, self.xla, self.input_shape = name, implementation, xla, input_shape
+        self.flops = count_flops(model, input_shape, input_dtype)
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=keras.losses.SparseCategoricalCrossentropy(),
+                      jit_compile=xla)
+        self.data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).cache()
+        with _PeakMemory() as memory:
+            self.train()  # traces and compiles the training step
+        self.peak_mb = memory.peak_mb
+        self.infer()
+        self.one = x[:1]
+        self.serve = serving_function(model, jit_compile=xla)
+        self.serve(self.one)
+        self.model.predict(self.one, verbose=0)
+        self.times = {"train": [], "infer": [], "latency": [], "predict_latency": []}
+
+    def train(self) -> float:
+        return _seconds(lambda: self.model.fit(self.data, epochs=1, verbose=0, shuffle=False))
+
+    def infer(self) -> float:
+        return _seconds(lambda: self.model.predict(self.x, batch_size=self.batch_size, verbose=0))
+
+    def time_once(self, latency_calls: int) -> None:
+        """One timed run of each measurement, added to `times`."""
+        self.times["train"].append(self.train())
+        self.times["infer"].append(self.infer())
+        self.times["latency"].extend(_seconds(lambda: np.asarray(self.serve(self.one))) for _ in range(latency_calls))
+        self.times["predict_latency"].append(_seconds(lambda: self.model.predict(self.one, verbose=0)))
+
+    def row(self, peak_flops: float | None) -> Row:
+        import tensorflow as tf
+
+        med = {k: statistics.median(v) for k, v in self.times.items()}
+        train_per_s = self.n / med["train"]
+        efficiency = 3.0 * self.flops * train_per_s / peak_flops if self.flops and peak_flops else None
+        device = "GPU" if tf.config.list_logical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
+        return Row(model=self.name, implementation=self.implementation, xla=self.xla, batch_size=self.batch_size,
+                   input_shape="x".join(map(str, self.input_shape)), params=int(self.model.count_params()),
+                   flops=self.flops, train_per_s=train_per_s, infer_per_s=self.n / med["infer"],
+                   latency_ms=med["latency"] * 1e3, predict_latency_ms=med["predict_latency"] * 1e3,
+                   peak_mb=self.peak_mb, efficiency=efficiency, device=device)
+
+
+def time_interleaved(prepared: list[Prepared], repeats: int, latency_calls: int = 5) -> None:
+    """`repeats` timed runs of each, taking turns (a, b, a, b, ...) so that a slow spell of the machine
+    (another process, a warmer CPU) falls on both sides alike."""
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def measure(model, *, name: str, implementation: str, input_shape: tuple[int, ...], num_classes: int,
-            batch_size: int, steps: int, repeats: int, xla: bool, peak_flops: float | None,
-            latency_calls: int = 20, input_dtype: str = "float32") -> Row:
-    """One `Row`: `model` (built for `input_shape`, `num_classes` outputs) trained and run on random data."""
-    import keras
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    n = batch_size * steps
-    if input_dtype.startswith("int"):
-        x = rng.integers(1, 10, size=(n, *input_shape)).astype(input_dtype)
-    else:
-        x = rng.standard_normal((n, *input_shape)).astype(input_dtype)
-    y = rng.integers(0, num_classes, size=(n,)).astype("int32")
-    flops = count_flops(model, input_shape, input_dtype)
-    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
-                  jit_compile=xla)
-    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).cache()
-    model.fit(data, epochs=1, verbose=0, shuffle=False)  # trace and compile
-    with _PeakMemory() as memory:
-        train_s = _median_time(lambda: model.fit(data, epochs=1, verbose=0, shuffle=False), repeats)
-    model.predict(x, batch_size=batch_size, verbose=0)
-    infer_s = _median_time(lambda: model.predict(x, batch_size=batch_size, verbose=0), repeats)
-    one = x[:1]
-    serve = serving_function(model, jit_compile=xla)
-    serve(one)
-    latency = _median_time(lambda: np.asarray(serve(one)), latency_calls)
-    model.predict(one, verbose=0)
-    predict_latency = _median_time(lambda: model.predict(one, verbose=0), max(3, latency_calls // 4))
-    train_per_s = n / train_s
-    efficiency = None
-    if flops and peak_flops:
-        efficiency = 3.0 * flops * train_per_s / peak_flops
-    device = "GPU" if tf.config.list_logical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
-    return Row(model=name, implementation=implementation, xla=xla, batch_size=batch_size,
-               input_shape="x".join(map(str, input_shape)), params=int(model.count_params()), flops=flops,
-               train_per_s=train_per_s, infer_per_s=n / infer_s, latency_ms=latency * 1e3,
-               predict_latency_ms=predict_latency * 1e3, peak_mb=memory.peak_mb, efficiency=efficiency, device=device)
+        for p in prepared:
+            p.time_once(latency_calls)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,29 +276,31 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
         classes = num_classes or entry.num_classes or 10
         dtype = "int32" if entry.input_kind in ("tokens", "ids") else "float32"
         for jit in xla:
-            keras.backend.clear_session()
-            keras.utils.set_random_seed(0)
-            model = registry.create_model(name, input_shape=shape, num_classes=classes)
-            row = measure(model, name=name, implementation="zoo", input_shape=shape, num_classes=classes,
-                          batch_size=batch_size, steps=steps, repeats=repeats, xla=jit, peak_flops=peak,
-                          input_dtype=dtype)
-            rows.append(row)
-            if verbose:
-                print(_line(row), flush=True)
-            if reference and name in REFERENCES:
-                keras.backend.clear_session()
+            sides = []
+            for implementation in ("zoo", "keras.applications") if reference and name in REFERENCES else ("zoo",):
                 keras.utils.set_random_seed(0)
-                attr, kwargs = REFERENCES[name]
-                twin = getattr(keras.applications, attr)(weights=None, input_shape=shape, classes=classes, **kwargs)
-                ref = measure(twin, name=name, implementation="keras.applications", input_shape=shape,
-                              num_classes=classes, batch_size=batch_size, steps=steps, repeats=repeats, xla=jit,
-                              peak_flops=peak)
-                row.ratio_train = row.train_per_s / ref.train_per_s
-                row.ratio_infer = row.infer_per_s / ref.infer_per_s
-                rows.append(ref)
-                if verbose:
-                    print(_line(ref) + f"  -> zoo/reference: training {row.ratio_train:.3f}, "
-                                       f"inference {row.ratio_infer:.3f}", flush=True)
+                if implementation == "zoo":
+                    model = registry.create_model(name, input_shape=shape, num_classes=classes)
+                else:
+                    attr, kwargs = REFERENCES[name]
+                    model = getattr(keras.applications, attr)(weights=None, input_shape=shape, classes=classes,
+                                                              **kwargs)
+                sides.append(Prepared(model, name=name, implementation=implementation, input_shape=shape,
+                                      num_classes=classes, batch_size=batch_size, steps=steps, xla=jit,
+                                      input_dtype=dtype))
+            time_interleaved(sides, repeats)
+            measured = [side.row(peak) for side in sides]
+            if len(measured) == 2:
+                zoo_row, ref = measured
+                zoo_row.ratio_train = zoo_row.train_per_s / ref.train_per_s
+                zoo_row.ratio_infer = zoo_row.infer_per_s / ref.infer_per_s
+            rows.extend(measured)
+            if verbose:
+                for row in measured:
+                    print(_line(row) + (f"  -> zoo/reference: training {row.ratio_train:.3f}, inference "
+                                        f"{row.ratio_infer:.3f}" if row.ratio_train else ""), flush=True)
+            del sides, measured
+            keras.backend.clear_session()
     return rows
 
 

@@ -458,13 +458,9 @@ def _har_features(r: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _check_returns(values, name: str) -> np.ndarray:
-    r = np.asarray(values, dtype=np.float64)
-    if r.ndim != 1 or len(r) == 0:
-        raise ValueError(f"`{name}` must be a non-empty 1-D array of log returns. Received: {name}.shape={r.shape}")
-    if not np.isfinite(r).all():
-        k = int(np.argmax(~np.isfinite(r)))
-        raise ValueError(f"`{name}` must be finite. Received: {name}[{k}]={float(r[k])!r}")
-    return r
+    from applications.finance.metrics import finite_series
+
+    return finite_series(name, values)
 
 
 def _check_index(index, lowest: int, highest: int, bound: str) -> np.ndarray:

@@ -361,7 +361,8 @@ def periods_per_year(dates) -> int:
 # ## Checks
 
 
-def _series(name: str, values) -> np.ndarray:
+def finite_series(name: str, values) -> np.ndarray:
+    """`values` as a float64 array, checked to be non-empty, 1-D and finite (a ValueError naming `name` if not)."""
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1 or len(array) == 0:
         raise ValueError(f"`{name}` must be a non-empty 1-D array. Received: {name}.shape={array.shape}")
@@ -378,4 +379,4 @@ def _pair(first, second, names: tuple[str, str] = ("y", "f")) -> tuple[np.ndarra
             f"`{names[0]}` and `{names[1]}` must have the same shape, one value per period. "
             f"Received: {names[0]}.shape={a.shape}, {names[1]}.shape={b.shape}"
         )
-    return _series(names[0], a), _series(names[1], b)
+    return finite_series(names[0], a), finite_series(names[1], b)
