@@ -14,7 +14,9 @@
   `serving_function`), and `predict_latency_ms`: the same example through `Model.predict`, whose
   per-call set-up dominates at batch 1; medians of many calls;
 - `peak_mb`: the most resident memory the process gained during the first training epoch (tracing
-  and compilation included; sampled every 5 ms; on a GPU the device's peak instead);
+  and compilation included; sampled every 5 ms; on a GPU the device's peak instead). On a CPU
+  only the first model a process trains gets a number: later ones reuse memory the earlier freed,
+  so measure one model per command to compare memory;
 - `efficiency`: the training step's achieved FLOP/s over the FLOP/s of a large float32 matrix
   multiply measured on the same device in the same run (`matmul_peak`).
 
@@ -51,6 +53,7 @@ REFERENCES = {
     "keras_efficientnet_b0": ("EfficientNetB0", {}),
 }
 MATMUL_SIZE = 2048
+_MEMORY_MEASURED = False  # whether this process has measured a CPU model's memory (see Prepared)
 
 
 @dataclass
@@ -204,9 +207,13 @@ class Prepared:
         model.compile(optimizer=keras.optimizers.SGD(0.01), loss=keras.losses.SparseCategoricalCrossentropy(),
                       jit_compile=xla)
         self.data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).cache()
+        global _MEMORY_MEASURED
         with _PeakMemory() as memory:
             self.train()  # traces and compiles the training step
-        self.peak_mb = memory.peak_mb
+        # On a CPU, memory freed by an earlier model is reused by the next, so only the first
+        # model a process trains shows what it needs; later ones report None ("-").
+        self.peak_mb = memory.peak_mb if memory.gpu or not _MEMORY_MEASURED else None
+        _MEMORY_MEASURED = True
         self.infer()
         self.one = x[:1]
         self.serve = serving_function(model, jit_compile=xla)
