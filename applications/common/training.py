@@ -373,7 +373,10 @@ def fit(
     Args:
         model: a Keras model (built or not).
         train_ds: a batched `tf.data.Dataset` of `(x, y)`, or a numpy tuple `(x, y)` (batched here
-            by `config.resolve_batch_size(n_train)`).
+            by `config.resolve_batch_size(n_train)`), or a function of the first epoch to train
+            (0, or where a resumed run starts) that returns a dataset of the batches of that epoch
+            and every later one, `steps_per_epoch` each: with an order drawn from the seed and
+            the epoch, a resumed run then sees the data of an uninterrupted one.
         val_ds: the same for validation, or None.
         config: the `TrainConfig`.
         output_dir: the run's folder (`report.prepare_output_dir`); `checkpoints/` and, while
@@ -410,7 +413,7 @@ def fit(
     metrics = list(metrics) if isinstance(metrics, tuple) else metrics
     model.compile(optimizer=make_optimizer(config, steps_per_epoch), loss=loss, metrics=metrics)
     if not model.built:  # BackupAndRestore loads weights into a built model only
-        model(_first_inputs(train_ds), training=False)
+        model(_first_inputs(train_ds(initial_epoch) if callable(train_ds) else train_ds), training=False)
 
     has_val = val_ds is not None
     prior_val = prior.get(monitor, [])
@@ -430,6 +433,8 @@ def fit(
         fit_args = dict(x=x, y=y, sample_weight=rest[0] if rest else None, batch_size=batch_size, shuffle=True)
     else:
         fit_args = dict(x=train_ds, shuffle=False)  # a tf.data.Dataset shuffles itself
+    if callable(train_ds):  # a stream of every epoch's batches from the one a resumed run starts at
+        fit_args = dict(x=train_ds(initial_epoch), shuffle=False, steps_per_epoch=steps_per_epoch)
     validation_data = tuple(val_ds) if isinstance(val_ds, list) else val_ds
     model.fit(**fit_args, validation_data=validation_data, epochs=config.epochs, callbacks=cbs, verbose=verbose)
     train_s = state["elapsed_s"][-1] if state["elapsed_s"] else 0.0

@@ -325,11 +325,15 @@ def windows(features: np.ndarray, ends: np.ndarray, window: int) -> np.ndarray:
 
 
 def training_dataset(scaled: list[np.ndarray], ends: list[np.ndarray], values: list[np.ndarray], *, window: int,
-                     batch_size: int, seed: int):
+                     batch_size: int, seed: int, first_epoch: int = 0, epochs: int | None = None):
     """The training windows and targets of every series as one shuffled, batched `tf.data.Dataset`.
 
     Each series' windows come from `keras.utils.timeseries_dataset_from_array` over the windows'
     range of rows; the shuffle mixes training samples only (all before the validation period).
+
+    The batches of epochs `first_epoch` to `epochs - 1` (one epoch when `epochs` is None) follow each
+    other; each epoch's order is drawn from `(seed, epoch)` alone, so that a run resumed at epoch k
+    (`applications.common.training.fit` with a stream) sees the order an uninterrupted run saw.
     """
     import keras
     import tensorflow as tf
@@ -350,4 +354,15 @@ def training_dataset(scaled: list[np.ndarray], ends: list[np.ndarray], values: l
     for part in parts[1:]:
         dataset = dataset.concatenate(part)
     n = int(sum(len(i) for i in ends))
-    return dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    x, y = dataset.batch(n).get_single_element()  # every training window, in memory once
+    last = first_epoch + 1 if epochs is None else epochs
+
+    def one_epoch(epoch):
+        # A permutation drawn from (seed, epoch) alone: no iterator state to lose when a run is killed.
+        order = tf.random.experimental.index_shuffle(
+            tf.range(n, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch]),
+            max_index=n - 1)
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(
+            lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
+
+    return tf.data.Dataset.range(first_epoch, last).flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)

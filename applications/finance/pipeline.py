@@ -184,9 +184,12 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     net = build_network(config, target, len(split.frames[0].feature_names))
     n_train = split.count("train")
     batch = config.train.resolve_batch_size(n_train)
-    train_ds = F.training_dataset(scaled, split.ends["train"], [(v[e] / scale).astype(np.float32)
-                                                                for v, e in zip(values, split.ends["train"])],
-                                  window=window, batch_size=batch, seed=config.train.seed)
+    train_values = [(v[e] / scale).astype(np.float32) for v, e in zip(values, split.ends["train"])]
+
+    def train_ds(first_epoch):  # every epoch's order from (seed, epoch): a killed run resumes exactly
+        return F.training_dataset(scaled, split.ends["train"], train_values, window=window, batch_size=batch,
+                                  seed=config.train.seed, first_epoch=first_epoch, epochs=config.train.epochs)
+
     loss, metrics = _loss_and_metrics(target)
     val = xy("val")
     anchored = target != "direction" and not config.pretrained
