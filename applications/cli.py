@@ -5,6 +5,7 @@
     zoo train DOMAIN [--model NAME] [--data SRC] [--test-data SRC] [--epochs N] [--batch-size N|full]
                      [--optimizer O] [--learning-rate LR] [--schedule S] [--warmup-epochs N]
                      [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
+                     [--strategy default|mirrored|multi-worker] [--cpu-replicas N]
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
                      speech: [--features log_mel|mfcc] [--augment auto|light|none|full]
                      recommendation: [--items CSV] [--loss L] [--negatives N] [--ratings auto|yes|no] [--compare NAME...]
@@ -117,8 +118,15 @@ FINANCE_FLAGS = {"--target": "target", "--window": "window", "--horizon": "horiz
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from applications.common import distribute
+
+    # First thing: splitting the CPU into logical devices and starting a worker's server are
+    # possible only before TensorFlow has run anything.
+    strategy = distribute.make_strategy(args.strategy, cpu_replicas=args.cpu_replicas)
     from applications import domains
-    from applications.common.report import prepare_output_dir
+    from applications.common.report import BACKUP_DIR, prepare_output_dir
 
     pipeline = domains.pipeline(args.domain)
     for owner, flags in (("recommendation", RECOMMENDATION_FLAGS), ("finance", FINANCE_FLAGS)):
@@ -126,16 +134,41 @@ def cmd_train(args: argparse.Namespace) -> int:
             if args.domain != owner and getattr(args, dest, None) is not None:
                 raise ValueError(f"{flag} is for `zoo train {owner}`, not {args.domain}.")
     train = _train_config(args, getattr(pipeline, "DEFAULT_TRAIN", None))
+    replicas = strategy.num_replicas_in_sync
+    if args.strategy != "default":  # --batch-size is per replica; each step trains on the global batch
+        per_replica = train.batch_size
+        train = dataclasses.replace(train, batch_size=distribute.global_batch_size(per_replica, replicas))
+        batch = ("'full' (the whole training set in one batch, split over the replicas)" if per_replica == "full"
+                 else f"{per_replica} per replica, {train.batch_size} global")
+        print(f"Strategy {args.strategy}: {distribute.describe(strategy)}; batch {batch}", flush=True)
     config = pipeline.config_from_args(args, train)
-    output = prepare_output_dir(args.output, args.domain)
-    print(f"Writing to {output}", flush=True)
+    chief = distribute.is_chief() if args.strategy == "multi-worker" else True
+    if chief:
+        output = prepare_output_dir(args.output, args.domain)
+        if args.strategy == "multi-worker" and (output / BACKUP_DIR).is_dir():
+            # The other workers' backups were in folders removed at their end: they would start
+            # again from epoch 1 while the chief resumes, and the collectives would no longer match.
+            raise ValueError(f"{output} holds an interrupted run; a multi-worker run cannot resume, as the other "
+                             f"workers kept no backup. Start it again with a new --output.")
+        print(f"Writing to {output}", flush=True)
+    else:  # the chief writes the run; this worker's files go to a folder of its own, removed at the end
+        output = distribute.worker_output_dir(args.domain)
+        print(f"{distribute.task_name()}: the chief writes the run; this worker writes to {output} "
+              f"(removed at the end)", flush=True)
     try:
-        record = pipeline.train_and_evaluate(config, output)
+        with strategy.scope():
+            record = pipeline.train_and_evaluate(config, output)
     except BaseException:
-        if output.is_dir() and not any(output.iterdir()):
+        if chief and output.is_dir() and not any(output.iterdir()):
             output.rmdir()  # a run that failed before writing anything leaves no empty folder behind
         raise
-    _print_summary(record, output, pipeline)
+    finally:
+        if not chief:
+            distribute.remove_worker_output(output)
+    if chief:
+        _print_summary(record, output, pipeline)
+    else:
+        print(f"{distribute.task_name()} done; the chief wrote the run.")
     return 0
 
 
@@ -260,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_info)
 
-    from applications.domains import built  # no TensorFlow: `zoo list` must stay instant
+    from applications.common.distribute import STRATEGIES  # neither imports TensorFlow: `zoo list` must stay instant
+    from applications.domains import built
 
     p = sub.add_parser("train", help="train and evaluate a model on a domain's data")
     p.add_argument("domain", choices=registry.DOMAINS)
@@ -279,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freeze-backbone", action="store_true", help="with --pretrained: train the head only")
     p.add_argument("--output", help="the run's folder (default: a new folder under runs/)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--strategy", choices=STRATEGIES, default="default",
+                   help="tf.distribute: default (one device), mirrored (every local GPU; without one, "
+                        "--cpu-replicas logical CPUs), multi-worker (the machines of TF_CONFIG; run the same "
+                        "command on each, the chief writes the run). --batch-size is then per replica: each "
+                        "step trains on it times the replicas (the learning rate is not scaled)")
+    p.add_argument("--cpu-replicas", type=int, metavar="N", help="--strategy mirrored on a machine without a "
+                   "GPU: split the CPU into N logical devices, one replica each (default 2)")
     p.add_argument("--augment", choices=("auto", "light", "none", "full"), default="auto",
                    help="training augmentation: auto (what measured best for the data), light, none; speech "
                         "also full (adds speed perturbation and SpecAugment to light's time shift and noise)")

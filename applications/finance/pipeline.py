@@ -295,7 +295,8 @@ def qlike_of_log_ratio(y_true, y_pred):
 
     y = keras.ops.maximum(keras.ops.reshape(y_true, (-1,)), 1e-12)
     s = keras.ops.clip(keras.ops.reshape(y_pred, (-1,)), -10.0, 10.0)
-    return keras.ops.mean(y * keras.ops.exp(-s) - keras.ops.log(y) + s - 1.0)
+    # One value per example: Keras averages them (over every replica's examples under a strategy).
+    return y * keras.ops.exp(-s) - keras.ops.log(y) + s - 1.0
 
 
 def _register_loss():

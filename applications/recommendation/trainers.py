@@ -208,8 +208,8 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
         batch = max(int(config.train.resolve_batch_size(n)), IN_BATCH_SIZE)
         train_ds = in_batch_batches(users, items, batch_size=batch, seed=config.train.seed)
         val_ds = in_batch_batches(split.val_users, split.val_items, batch_size=batch, seed=None) if has_val else None
-        fit = training.fit(trainer, train_ds, val_ds, config.train, output_dir, loss=_softmax_loss(), metrics=[],
-                           steps_per_epoch=math.ceil(n / batch), n_train=n, verbose=verbose, **watch)
+        fit = training.fit(trainer, train_ds, val_ds, config.train, output_dir, loss=_diagonal_softmax_loss,
+                           metrics=[], steps_per_epoch=math.ceil(n / batch), n_train=n, verbose=verbose, **watch)
         return net, fit
     batch = config.train.resolve_batch_size(n)
     keys = users.astype(np.int64) * inter.n_items + items
@@ -298,6 +298,20 @@ def _softmax_loss():
     import keras
 
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def _diagonal_softmax_loss(y_true, logits):
+    """In-batch softmax cross-entropy, each row's positive on the diagonal of its own `(b, b)` logits.
+
+    The labels are taken from the logits' shape, not from `y_true`: under a distribution strategy
+    each replica scores its share of the batch against itself, and the batch's labels `range(B)`
+    would not fit its `(B / replicas)` rows.
+    """
+    import keras
+
+    rows = keras.ops.shape(logits)[0]
+    labels = keras.ops.arange(rows)
+    return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
 
 
 def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
