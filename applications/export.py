@@ -41,6 +41,10 @@ import shutil
 import tempfile
 import time
 import uuid
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing this module must not load numpy or TensorFlow
+    import numpy as np
 import warnings
 from pathlib import Path
 
