@@ -41,12 +41,12 @@ import shutil
 import tempfile
 import time
 import uuid
+import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: importing this module must not load numpy or TensorFlow
     import numpy as np
-import warnings
-from pathlib import Path
 
 FORMATS = ("saved_model", "tflite", "keras")
 MODEL_FILE = "model.keras"  # as applications.common.runs.MODEL_FILE
