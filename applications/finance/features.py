@@ -27,7 +27,7 @@ Windows become a `tf.data.Dataset` with `keras.utils.timeseries_dataset_from_arr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -215,7 +215,6 @@ class Split:
     val_start: np.datetime64
     test_start: np.datetime64
     purged: int = 0
-    notes: dict = field(default_factory=dict)
 
     def count(self, split: str) -> int:
         return int(sum(len(e) for e in self.ends[split]))

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from applications.common.training import TrainConfig
+from applications.common import runs
 from applications.finance import features as F
 
 DOMAIN = "finance"
@@ -399,14 +400,14 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
                                 f"{ANCHORS[target]} forecasts.")
         verdict.extend(sentences)
         fits[target], nets[target] = run, net
-        series_info[target] = {"scale": run["scale"], "model": "model.keras" if target == first else f"{target}/model.keras",
+        series_info[target] = {"scale": run["scale"], "model": runs.MODEL_FILE if target == first else f"{target}/{runs.MODEL_FILE}",
                                "scaler": run["scaler"].to_json()}
         say(f"{target}: {net.name} {_line(ours)}; " + "; ".join(
             f"{b} {_line(v)}" if "skipped" not in v else f"{b} skipped" for b, v in base.items()))
 
     # ## The backtest: long when the forecast return is positive (or P(up) > 0.5), flat otherwise
     trade_target = next((t for t in ("return", "direction") if t in config.targets), None)
-    backtest = None
+    backtest, first_backtest = None, None
     if trade_target is not None:
         split, run = splits[trade_target], fits[trade_target]
         forecasts = run["forecasts"][nets[trade_target].name]
@@ -419,6 +420,7 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
             per_series[frame.name] = M.backtest(frame.returns[ends + 1], signal, cost_bps=config.cost_bps,
                                                 periods_per_year=ppy)
         backtest = _summarise_backtests(per_series, config.cost_bps)
+        first_backtest = per_series.get(frames[0].name)  # its equity curves are drawn
         verdict.append(_backtest_sentence(backtest))
 
     # ## Files
@@ -433,7 +435,7 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
     })
     report.write_history_csv(output_dir, fits[first]["fit"].history)
     plots.append(plotting.plot_history(fits[first]["fit"].history, output_dir))
-    plots.extend(_plots(config, frames, splits, fits, nets, backtest, ppy, output_dir))
+    plots.extend(_plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir))
 
     record = {
         "domain": DOMAIN,
@@ -477,7 +479,7 @@ def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Pat
         sub.ends["test"] = keep
         block_dir = folder / "walk_forward" / f"block_{b + 1}"
         block_dir.mkdir(parents=True, exist_ok=True)
-        run = fit_target(target, sub, config, block_dir, verbose=0 if verbose < 2 else 0)
+        run = fit_target(target, sub, config, block_dir, verbose=0)  # the block lines below say enough
         for method, per in run["forecasts"].items():
             if isinstance(per, str):
                 forecasts[method] = per
@@ -545,9 +547,9 @@ def _save_checkpoints(config, nets, output_dir, results) -> None:
             "metrics": results[target]["metrics"], "target": target})
 
 
-def _plots(config, frames, splits, fits, nets, backtest, ppy, output_dir) -> list[Path]:
+def _plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir) -> list[Path]:
+    """The pictures of the first series; `first_backtest` is its backtest (or None), whose equity is drawn."""
     from applications.common import plotting
-    from applications.finance import metrics as M
     from applications.finance import plots as P
 
     paths = []
@@ -571,15 +573,12 @@ def _plots(config, frames, splits, fits, nets, backtest, ppy, output_dir) -> lis
         paths.append(plotting.save_figure(P.volatility_figure(frame.dates[ends + 1], realised, shown,
                                                               periods_per_year=ppy, horizon=config.horizon),
                                           output_dir, "volatility"))
-    if backtest is not None:
+    if first_backtest is not None:
         target = "return" if "return" in config.targets else "direction"
-        split, run = splits[target], fits[target]
-        ends = split.ends["test"][k]
-        signal = run["forecasts"][nets[target].name][k] - (0.5 if target == "direction" else 0.0)
-        bt = M.backtest(frame.returns[ends + 1], signal, cost_bps=config.cost_bps, periods_per_year=ppy)
+        ends = splits[target].ends["test"][k]
         paths.append(plotting.save_figure(P.equity_figure(frame.dates[ends + 1], {
-            f"{config.model} long/flat": bt["strategy"]["equity"], "buy-and-hold": bt["buy_and_hold"]["equity"]},
-            cost_bps=config.cost_bps), output_dir, "equity"))
+            f"{config.model} long/flat": first_backtest["strategy"]["equity"],
+            "buy-and-hold": first_backtest["buy_and_hold"]["equity"]}, cost_bps=config.cost_bps), output_dir, "equity"))
     return paths
 
 
@@ -629,11 +628,13 @@ def load_run(model_dir: str | Path):
     return load(model_dir, DOMAIN)
 
 
-def _networks(model_dir: Path, record: dict):
+def _networks(model_dir: Path, first):
+    """`(series.json, {target: network})`; `first` is the run's `model.keras`, already loaded by `load_run`."""
     import zoo
 
     info = json.loads((model_dir / SERIES_FILE).read_text())
-    nets = {t: zoo.load_model(model_dir / p["model"]) for t, p in info["per_target"].items()}
+    nets = {t: first if p["model"] == runs.MODEL_FILE else zoo.load_model(model_dir / p["model"])
+            for t, p in info["per_target"].items()}
     return info, nets
 
 
@@ -656,8 +657,8 @@ def predict(model_dir: str | Path, data: str) -> list[str]:
     """The forecast for the period after `data`'s last row, from its latest window, as printable lines."""
 
     model_dir = Path(model_dir)
-    _, record = load_run(model_dir)
-    info, nets = _networks(model_dir, record)
+    first, record = load_run(model_dir)
+    info, nets = _networks(model_dir, first)
     frame = _single_frame(data, info, "--data")
     window, last = int(info["window"]), len(frame) - 1
     if last < F.WARMUP + window - 1:
@@ -688,8 +689,8 @@ def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
     """The run's networks on every window of `data` (one series), against the baselines that need no fitting."""
 
     model_dir = Path(model_dir)
-    _, record = load_run(model_dir)
-    info, nets = _networks(model_dir, record)
+    first, record = load_run(model_dir)
+    info, nets = _networks(model_dir, first)
     frame = _single_frame(data, info, "--data")
     window, horizon = int(info["window"]), int(info["horizon"])
     result = {}

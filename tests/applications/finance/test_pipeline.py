@@ -107,6 +107,8 @@ def test_direction_target_and_walk_forward_refits(tmp_path):
     assert record["per_target"]["direction"]["test"] == record["data"]["test"]  # every test period forecast once
     assert record["per_target"]["direction"]["epochs_run"] == -(-record["data"]["test"] // 60)  # one epoch per refit
     assert "backtest" in record["metrics"] and not (out / "walk_forward").exists()
+    lines = pipeline.predict(out, str(write_goog(tmp_path / "goog.csv")))
+    assert lines[1].startswith("  direction: P(up) = ") and 0 <= float(lines[1].split("= ")[1]) <= 1
 
 
 def test_pretrain_on_a_folder_of_series_then_fine_tune_one(tmp_path):
