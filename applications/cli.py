@@ -126,6 +126,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # possible only before TensorFlow has run anything.
     strategy = distribute.make_strategy(args.strategy, cpu_replicas=args.cpu_replicas)
     from applications import domains
+    from applications.common import report
     from applications.common.report import BACKUP_DIR, prepare_output_dir
 
     pipeline = domains.pipeline(args.domain)
@@ -143,6 +144,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"Strategy {args.strategy}: {distribute.describe(strategy)}; batch {batch}", flush=True)
     config = pipeline.config_from_args(args, train)
     chief = distribute.is_chief() if args.strategy == "multi-worker" else True
+    resuming = args.output is not None and report.is_interrupted(os.path.expanduser(args.output))
     if chief:
         output = prepare_output_dir(args.output, args.domain)
         if args.strategy == "multi-worker" and (output / BACKUP_DIR).is_dir():
@@ -150,7 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             # again from epoch 1 while the chief resumes, and the collectives would no longer match.
             raise ValueError(f"{output} holds an interrupted run; a multi-worker run cannot resume, as the other "
                              f"workers kept no backup. Start it again with a new --output.")
-        print(f"Writing to {output}", flush=True)
+        print(f"{'Resuming the interrupted run in' if resuming else 'Writing to'} {output}", flush=True)
     else:  # the chief writes the run; this worker's files go to a folder of its own, removed at the end
         output = distribute.worker_output_dir(args.domain)
         print(f"{distribute.task_name()}: the chief writes the run; this worker writes to {output} "
@@ -159,8 +161,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         with strategy.scope():
             record = pipeline.train_and_evaluate(config, output)
     except BaseException:
-        if chief and output.is_dir() and not any(output.iterdir()):
-            output.rmdir()  # a run that failed before writing anything leaves no empty folder behind
+        # A failed first attempt leaves nothing behind, unless a completed epoch lets the same
+        # command resume it; an interrupted run found on disk is never touched.
+        if chief and not resuming and not report.discard_failed_run(output) and output.is_dir():
+            print(f"The run in {output} stopped; its completed epochs are kept: run the same command "
+                  f"again to resume it.", file=sys.stderr, flush=True)
         raise
     finally:
         if not chief:
@@ -221,7 +226,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from applications.common.report import prepare_output_dir
 
     names = domains.built() if args.domain == "all" else [args.domain]
-    root = Path(args.output) if args.output else prepare_output_dir(None, "demo")
+    root = Path(args.output) if args.output else prepare_output_dir(None, "demo", run=False)
     for domain in names:
         pipeline = domains.pipeline(domain)
         output = prepare_output_dir(root / domain, domain)
@@ -416,6 +421,35 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # a user's mistake (UnknownModelError too): one clear line, no traceback
         print(f"zoo {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        if not _is_nan_loss(err):
+            raise
+        print(f"zoo {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk, a folder made read-only mid-run, a failing device
+        print(f"zoo {args.command}: error: {_describe_os_error(err)}", file=sys.stderr)
+        return 2
+
+
+def _is_nan_loss(err: BaseException) -> bool:
+    # Only training raises it, and `list`/`info` never import the training loop (nor TensorFlow).
+    training = sys.modules.get("applications.common.training")
+    return training is not None and isinstance(err, training.NaNLossError)
+
+
+def _describe_os_error(err: OSError) -> str:
+    """One line for a file-system failure: what failed, on which file, and what to do."""
+    import errno
+
+    where = f" ({err.filename})" if err.filename else ""
+    what = err.strerror or str(err)
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        advice = "Free some space (or raise the file-size limit) or choose another --output, then run the command again."
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = "Choose a folder you can write to (--output), or fix its permissions."
+    else:
+        advice = "Check the disk and the paths given, then run the command again."
+    return f"Could not read or write a file{where}: {what}. {advice}"
 
 
 if __name__ == "__main__":

@@ -406,7 +406,7 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
 
     objective = keras_tuner.Objective("val_accuracy", "max") if prepared.classification else \
         keras_tuner.Objective("val_loss", "min")
-    out = report.prepare_output_dir(output, f"tune-{domain}")
+    out = report.prepare_output_dir(output, f"tune-{domain}", run=False)
     say(f"Writing to {out}")
     try:
         tuner_obj = _make_tuner(tuner, hypermodel, objective=objective, max_trials=max_trials, epochs=epochs,

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import glob
 import hashlib
 import json
 import os
@@ -140,6 +141,8 @@ def resolve(model: str, pretrained: str | os.PathLike) -> Path:
         OfflineError: a file would have to be downloaded while `ZOO_OFFLINE=1`.
     """
     text = os.fspath(pretrained)
+    if not _is_url(text):
+        _finish_interrupted_swap(Path(text).expanduser())
     if _is_url(text):
         folder = _download_checkpoint(text)
     elif Path(text).expanduser().is_dir():
@@ -152,6 +155,25 @@ def resolve(model: str, pretrained: str | os.PathLike) -> Path:
     return folder
 
 
+_OLD_PREFIX = ".{}.old-"  # where save_checkpoint(overwrite=True) moves the folder it replaces
+
+
+def _finish_interrupted_swap(folder: Path) -> None:
+    """Put back the old checkpoint if a process replacing it was killed between its two renames.
+
+    Without this, such a kill would leave neither the old folder nor the new one under its name.
+    Old folders left by a kill after the second rename are deleted.
+    """
+    olds = sorted(folder.parent.glob(_OLD_PREFIX.format(glob.escape(folder.name)) + "*"),
+                  key=lambda p: p.stat().st_mtime) if folder.parent.is_dir() else []
+    if olds and not folder.exists():
+        with contextlib.suppress(OSError):
+            os.replace(olds.pop(), folder)
+    if folder.exists():
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _is_url(text: str) -> bool:
     return urllib.parse.urlparse(text).scheme in ("http", "https", "file")
 
@@ -160,6 +182,7 @@ def _find_tag(model: str, tag: str) -> Path:
     if tag.startswith(f"{model}.") and len(tag) > len(model) + 1:  # the whole name, as `zoo list --pretrained` shows it
         tag = tag[len(model) + 1:]
     for root in (shipped_dir(), cache_dir()):
+        _finish_interrupted_swap(root / f"{model}.{tag}")
         if read(root / f"{model}.{tag}") is not None:
             return root / f"{model}.{tag}"
     tags = sorted(c.tag for c in available() if c.model == model)
@@ -349,6 +372,7 @@ def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = Non
         raise ValueError(
             f"A checkpoint folder is named '<model>.<tag>', here '{spec.model}.<tag>'. Received: folder={str(folder)!r}"
         )
+    _finish_interrupted_swap(folder)
     if folder.exists() and not overwrite:
         raise FileExistsError(f"{folder} already exists; pass overwrite=True to replace it.")
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -372,8 +396,8 @@ def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = Non
             "keras_version": keras.__version__,
         }
         (tmp / CARD_FILE).write_text(json.dumps(record, indent=2) + "\n")
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+        if folder.exists():  # two renames: one killed between them is undone by _finish_interrupted_swap
+            old = folder.with_name(f"{_OLD_PREFIX.format(folder.name)}{uuid.uuid4().hex[:8]}")
             os.replace(folder, old)
             os.replace(tmp, folder)
             shutil.rmtree(old, ignore_errors=True)

@@ -15,8 +15,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     The rename is atomic on one file system, so readers see the old file or the new one, never a
     half-written one; if the block raises (or the process dies), the temporary file is removed (or
-    left under a dotted name that nothing reads). The temporary name keeps `path`'s suffix, for
-    writers that check it (`model.save` wants `.keras`).
+    left under a dotted name that nothing reads). The temporary name keeps `path`'s suffixes, for
+    writers that check them (`model.save` wants `.keras`, `save_weights` `.weights.h5`).
 
     Example:
         >>> with atomic_path("runs/x/model.keras") as tmp:
@@ -24,7 +24,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    suffix = "".join(path.suffixes)
+    stem = path.name[:-len(suffix)] if suffix else path.name
+    tmp = path.with_name(f".{stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import reprlib
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -143,8 +145,31 @@ class ModelSpec:
 
     @classmethod
     def from_json(cls, data: dict) -> "ModelSpec":
-        config = resolve_config(data["model"], data.get("config", {}))
-        return cls(data["model"], config, tuple(data["input_shape"]), int(data["num_classes"]))
+        """The spec that `to_json` wrote (a checkpoint's config.json), every field checked.
+
+        Raises:
+            ValueError: `data` is not an object with the keys model, input_shape, num_classes (and
+                optionally config); the model is not registered (`UnknownModelError`); the config
+                has a key or value the model refuses; the input shape is not one the model takes;
+                num_classes is not a positive int.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"A model spec is an object with the keys {', '.join(SPEC_KEYS)}. "
+                f"Received: spec={reprlib.repr(data)}"
+            )
+        missing = [k for k in SPEC_KEYS if k not in data and k != "config"]
+        if missing:
+            raise ValueError(
+                f"A model spec needs the keys {', '.join(SPEC_KEYS)} (config may be left out); this one lacks "
+                f"{', '.join(missing)}. Received: spec={reprlib.repr(data)}"
+            )
+        entry = get_entry(data["model"])
+        config = apply_overrides(entry.name, entry.config, data.get("config", {}))
+        num_classes = data["num_classes"]
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
+        return cls(entry.name, config, check_input_shape(entry, config, data["input_shape"]), num_classes)
 
     def without_builtin_weights(self) -> "ModelSpec":
         """The same architecture, minus weights its builder would load itself (`weights="imagenet"`).
@@ -165,6 +190,7 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
+SPEC_KEYS = ("model", "config", "input_shape", "num_classes")  # what `ModelSpec.to_json` writes
 
 
 def register_model(
@@ -269,6 +295,11 @@ def list_models(
 
 def get_entry(name: str) -> ModelEntry:
     """The registry entry for `name`, or an `UnknownModelError` suggesting the closest names."""
+    if not isinstance(name, str):  # e.g. a config.json's "model": null
+        raise UnknownModelError(
+            f"A model name is a string, e.g. 'resnet20'. `zoo list` (or zoo.list_models()) shows all "
+            f"{len(_REGISTRY)} models. Received: name={reprlib.repr(name)}"
+        )
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -315,9 +346,19 @@ def resolve_config(name: str, overrides: dict) -> Any:
 
 
 def apply_overrides(name: str, config: Any, overrides: dict) -> Any:
-    """`config` (of model `name`) with `overrides` applied, each key checked and each value validated."""
+    """`config` (of model `name`) with `overrides` applied, each key checked and each value validated.
+
+    Raises:
+        ValueError: `overrides` is not a mapping; a key that is not a field of the config (the
+            message lists the valid ones); a value the config refuses.
+    """
     valid = [f.name for f in dataclasses.fields(config)]
-    unknown = sorted(set(overrides) - set(valid))
+    if not isinstance(overrides, Mapping):  # e.g. a config.json's "config": [...]
+        raise ValueError(
+            f"Config overrides for model {name!r} are a mapping of config keys to values; valid keys: "
+            f"{', '.join(valid)}. Received: overrides={reprlib.repr(overrides)}"
+        )
+    unknown = sorted(set(overrides) - set(valid), key=str)  # key=str: keys of any type, from Python callers
     if unknown:
         received = ", ".join(f"{k}={overrides[k]!r}" for k in unknown)
         raise ValueError(
@@ -382,7 +423,7 @@ def create_model(
         >>> model = zoo.create_model("resnet20", num_classes=10, input_shape=(32, 32, 3))
         >>> model = zoo.create_model("mlp_small", hidden_units=(64, 32), activation="gelu")
     """
-    if name not in _REGISTRY and "." in name:
+    if isinstance(name, str) and name not in _REGISTRY and "." in name:
         name, tag = name.split(".", 1)
         if pretrained is not None and pretrained != tag:
             raise ValueError(f"Both a checkpoint name and pretrained={pretrained!r} were given; pass one.")

@@ -5,8 +5,9 @@ the same folder, then renamed into place with `os.replace`, so a reader never se
 a run killed mid-write leaves the previous version (or nothing), never a truncated one.
 
 An output folder is never silently overwritten: a folder holding a finished run (`metrics.json`) or
-unrelated files is refused; a folder holding `backup/` (a run that was interrupted) is reused, so
-that training resumes where it stopped.
+unrelated files is refused. From the moment a run takes a folder until `write_metrics` finishes
+it, the folder holds an `INCOMPLETE` marker; a folder holding the marker or `backup/` (a run that
+was interrupted) is reused, so that training resumes where it stopped.
 
 This module does not import TensorFlow.
 
@@ -20,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime
@@ -39,6 +41,9 @@ from zoo.files import atomic_path
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 BACKUP_DIR = "backup"
+INCOMPLETE_FILE = "INCOMPLETE"  # present from prepare_output_dir until write_metrics finishes the run
+_INCOMPLETE_TEXT = ("This run has not finished: it is running, or it was interrupted. Run the same `zoo train` "
+                    "command with this --output again to resume it; metrics.json appears when it ends.\n")
 DATA_KEYS = ("source", "train", "val", "test", "classes")
 TIMING_KEYS = ("train_s", "train_examples_per_s")
 _CORE_KEYS = ("domain", "model", "pretrained", "data", "metrics", "baselines", "timing", "run")
@@ -63,7 +68,8 @@ class MissingMetricsError(FileNotFoundError, ValueError):
 # The output folder
 
 
-def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: Path = Path("runs")) -> Path:
+def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: Path = Path("runs"),
+                       run: bool = True) -> Path:
     """The folder a run writes into, created if needed and checked writable.
 
     Args:
@@ -71,9 +77,12 @@ def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: P
             (with `-2`, `-3`... appended if that name is taken).
         domain: the application (`"vision"`, `"nlp"`...), names the default folder.
         root: where default folders are made.
+        run: the folder is a run's, which `write_metrics` finishes: mark it `INCOMPLETE` until then.
+            False for a folder that holds runs (the demo's) or a tuner's trials.
 
     Returns:
-        The folder. One holding `backup/` (an interrupted run) is returned as is: training resumes.
+        The folder, holding the `INCOMPLETE` marker. One holding the marker or `backup/` (an
+        interrupted run) is returned as is: training resumes.
 
     Raises:
         ValueError: `output` is a file.
@@ -81,8 +90,9 @@ def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: P
             or is not empty and holds no interrupted run.
         OutputNotWritableError (a PermissionError): the folder cannot be created or written to.
     """
+    mark = _mark_incomplete if run else (lambda folder: folder)
     if output is None:
-        return _new_default_dir(Path(root), domain)
+        return mark(_new_default_dir(Path(root), domain))
     path = Path(output).expanduser()
     if path.exists() and not path.is_dir():
         raise ValueError(f"The output {path} is a file, not a folder. Received: output={os.fspath(output)!r}")
@@ -92,18 +102,55 @@ def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: P
                 f"{path} already holds a finished run ({METRICS_FILE}); runs are never silently "
                 f"overwritten: choose another --output or delete it."
             )
-        if (path / BACKUP_DIR).is_dir():  # an interrupted run: resume it
+        if is_interrupted(path):  # resume it
             _check_writable(path)
-            return path
+            return mark(path)
         if any(path.iterdir()):
             raise OutputExistsError(
-                f"{path} is not empty and holds no interrupted run ({BACKUP_DIR}/); runs are never "
-                f"silently overwritten: choose another --output or delete it."
+                f"{path} is not empty and holds no interrupted run ({INCOMPLETE_FILE} or {BACKUP_DIR}/); runs "
+                f"are never silently overwritten: choose another --output or delete it."
             )
         _check_writable(path)
-        return path
+        return mark(path)
     _mkdir(path, parents=True, exist_ok=False)
     _check_writable(path)
+    return mark(path)
+
+
+def is_interrupted(path: str | os.PathLike) -> bool:
+    """Whether `path` holds a run that started and has not finished (resumable by the same command)."""
+    path = Path(path)
+    return path.is_dir() and not (path / METRICS_FILE).exists() and (
+        (path / INCOMPLETE_FILE).is_file() or (path / BACKUP_DIR).is_dir())
+
+
+def has_completed_epochs(path: str | os.PathLike) -> bool:
+    """Whether a training backup in `path` (or a sub-folder's, for runs that train several models) holds an epoch."""
+    return any(Path(path).rglob(f"{BACKUP_DIR}/training_metadata.json"))
+
+
+def discard_failed_run(path: str | os.PathLike) -> bool:
+    """After a failed first attempt at a run: delete its folder unless a completed epoch could resume.
+
+    Returns whether the folder was deleted. Call it only for a folder the failed attempt made (or
+    found empty): an interrupted run's folder from before is never touched.
+    """
+    import shutil
+
+    path = Path(path)
+    if not path.is_dir() or has_completed_epochs(path):
+        return False
+    shutil.rmtree(path, ignore_errors=True)
+    return not path.exists()
+
+
+def _mark_incomplete(path: Path) -> Path:
+    try:
+        _atomic_write_text(path / INCOMPLETE_FILE, _INCOMPLETE_TEXT)
+    except OSError as err:
+        raise OutputNotWritableError(
+            f"Cannot write to the output folder {path}: {err.strerror or err}. Choose another --output."
+        ) from err
     return path
 
 
@@ -204,7 +251,10 @@ def write_metrics(
         **extra,
         "run": run_record(seed=_seed_of(extra)),
     }
-    return write_json(Path(output_dir) / METRICS_FILE, record)
+    path = write_json(Path(output_dir) / METRICS_FILE, record)
+    with contextlib.suppress(FileNotFoundError):  # the run is finished: it no longer resumes
+        (Path(output_dir) / INCOMPLETE_FILE).unlink()
+    return path
 
 
 def read_metrics(output_dir: str | os.PathLike) -> dict:

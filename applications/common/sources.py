@@ -56,8 +56,9 @@ def parse_source(text: str) -> Source:
     """Parse a data-source string (`sample`, `tfds:NAME[/CONFIG]`, a folder, a `.csv` file).
 
     Raises:
-        ValueError: an empty string, `tfds:` without a name, a path that does not exist, a file
-            that is not a `.csv`. The message names what was received and the accepted forms.
+        ValueError: an empty string, `tfds:` without a name, a path that does not exist (or cannot
+            be looked at: a name too long, `~user` for no such user), a file that is not a `.csv`.
+            The message names what was received and the accepted forms.
 
     Example:
         >>> parse_source("sample").kind
@@ -86,16 +87,27 @@ def parse_source(text: str) -> Source:
             )
         return Source(kind="tfds", text=stripped, name=name)
 
-    path = Path(stripped).expanduser()
-    if path.is_dir():
+    try:
+        path = Path(stripped).expanduser()
+    except RuntimeError:  # `~name` for a user that does not exist, or no home directory to expand `~` to
+        raise ValueError(
+            f"Cannot expand {stripped}: no such user or home directory. Accepted: {ACCEPTED}. Received: source={text!r}"
+        ) from None
+    try:
+        is_dir, is_file, exists = path.is_dir(), path.is_file(), path.exists()
+    except OSError as error:  # a name too long for the file system, a folder that may not be read
+        raise ValueError(
+            f"Cannot look at {stripped}: {error.strerror or error}. Accepted: {ACCEPTED}. Received: source={text!r}"
+        ) from None
+    if is_dir:
         return Source(kind="folder", text=stripped, path=path.resolve())
-    if path.is_file():
+    if is_file:
         if path.suffix.lower() != ".csv":
             raise ValueError(
                 f"{stripped} is a file but not a .csv file. Accepted: {ACCEPTED}. Received: source={text!r}"
             )
         return Source(kind="csv", text=stripped, path=path.resolve())
-    if path.exists():  # a socket, a device...
+    if exists:  # a socket, a device...
         raise ValueError(f"{stripped} is neither a folder nor a .csv file. Accepted: {ACCEPTED}. Received: source={text!r}")
     hint = ""
     if "/" not in stripped and "\\" not in stripped and "." not in stripped:

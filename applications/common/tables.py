@@ -5,6 +5,7 @@ No TensorFlow here; pandas is imported when a file is read.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 
@@ -18,7 +19,8 @@ def read_csv_frame(path: Path, what: str, max_rows: int | None = None):
 
     Raises:
         ValueError: no such file; not UTF-8 (the byte and its position, and how to convert);
-            empty; not well-formed; a header but no rows.
+            empty; not well-formed; two columns of the same name (case and surrounding spaces
+            ignored); a header but no rows.
     """
     import pandas as pd
 
@@ -41,6 +43,11 @@ def read_csv_frame(path: Path, what: str, max_rows: int | None = None):
         raise ValueError(f"The {what} file {path.name} is not a well-formed CSV file: {error}. "
                          f"Received: {what}={str(path)!r}") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    # "Close" and "close " are one name here: two such columns would make frame[name] a frame, not a column.
+    repeated = sorted(name for name, count in Counter(frame.columns).items() if count > 1)
+    if repeated:
+        raise ValueError(f"The {what} file {path.name} has more than one column named {', '.join(repeated)} "
+                         f"(names are compared ignoring case and surrounding spaces). Received: {what}={str(path)!r}")
     if len(frame) == 0:
         raise ValueError(f"The {what} file {path.name} has a header ({', '.join(frame.columns)}) but no rows. "
                          f"Received: {what}={str(path)!r}")

@@ -7,9 +7,10 @@
   None turns it off);
 - `output_dir/checkpoints/best.keras`: the best model by the monitored value (or the last epoch's
   without validation data), written atomically;
-- `keras.callbacks.BackupAndRestore(output_dir/backup)`: a run killed and started again with the
-  same output folder resumes after its last completed epoch, the history and timing of the epochs
-  already run included (kept in `backup/progress.json`); the folder is deleted when training ends;
+- a backup in `output_dir/backup` (Keras' `BackupAndRestore`, with every file written atomically):
+  a run killed and started again with the same output folder resumes after its last completed
+  epoch, the history and timing of the epochs already run included (kept in
+  `backup/progress.json`); the folder is deleted when training ends;
 - a NaN/inf loss stops training at once with `NaNLossError` naming the epoch and batch.
 
 Epochs and batches are counted from 1 in messages, `best_epoch` and `history.csv`, as Keras' own
@@ -289,6 +290,43 @@ class _EarlyStopping(keras.callbacks.EarlyStopping):
                 warnings.warn(f"Could not read the best weights from {self.best_path} ({err}).", stacklevel=2)
 
 
+class _AtomicBackup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` whose backup is always whole: a kill mid-write leaves the previous epoch's.
+
+    Keras overwrites `latest.weights.h5` in place, then `training_metadata.json`: a kill during the
+    first leaves a truncated file that no restart can load, and one between the two pairs the new
+    weights with the old epoch count, so a restart trains that epoch twice. Here each epoch's
+    weights (model and optimizer) go to a file of their own, renamed into place when whole; then
+    the metadata naming them is replaced atomically, and only then are older weights deleted.
+    """
+
+    def _save_model(self):
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"epoch-{self._current_epoch}.weights.h5"
+        with atomic_path(folder / name) as tmp:
+            self.model.save_weights(tmp)
+        write_json(self._training_metadata_path,
+                   {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name})
+        for old in folder.glob("*.weights.h5"):  # earlier epochs', and temporary files of killed writers
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+    def _load_model(self):
+        metadata = Path(self._training_metadata_path)
+        if not metadata.is_file():  # killed before its first epoch ended: start from the beginning
+            return
+        record = json.loads(metadata.read_text())
+        name = record.get("weights", "latest.weights.h5")  # Keras' own name, in backups made before
+        if not isinstance(name, str) or Path(name).name != name or not name.endswith(".weights.h5"):
+            raise ValueError(f"{metadata} names weights outside its folder: {name!r}. Delete "
+                             f"{self.backup_dir} to start the run again.")
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)  # its slots are in the weights file
+        self.model.load_weights(Path(self.backup_dir) / name)
+        self.model._initial_epoch = int(record["epoch"])
+
+
 class _Progress(keras.callbacks.Callback):
     """Keep the history and the training time at the end of every epoch in `backup/progress.json`.
 
@@ -425,7 +463,7 @@ def fit(
                                   patience=config.patience, restore_best_weights=True))
     cbs.append(_BestCheckpoint(best_path, monitor if has_val else None, best_so_far, mode=mode))
     cbs.append(_Progress(backup_dir / PROGRESS_FILE, state))
-    cbs.append(keras.callbacks.BackupAndRestore(backup_dir))  # after _Progress: see its docstring
+    cbs.append(_AtomicBackup(str(backup_dir)))  # after _Progress: see its docstring
     cbs.extend(callbacks)
 
     if isinstance(train_ds, (tuple, list)):

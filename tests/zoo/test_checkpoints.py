@@ -1,6 +1,7 @@
 """Checkpoints: the format, resolution order, downloads from a real local server, integrity, offline."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -303,3 +304,15 @@ def test_learned_positions_cannot_change_size():
         zoo.transfer.resize_input(vit, (64, 64, 3))
     with pytest.raises(ValueError, match="multiples of patch_size"):
         zoo.transfer.resize_input(vit, (40, 40, 3))
+
+
+def test_a_replacement_killed_between_its_two_renames_leaves_the_old_checkpoint(tmp_path):
+    # save_checkpoint(overwrite=True) moves the old folder aside, then renames the new one in; a
+    # kill between the two leaves only the moved-aside folder, which the next reader puts back.
+    model = zoo.create_model("mlp_small", num_classes=3, input_shape=(4,))
+    folder = zoo.save_checkpoint(model, tmp_path / "mlp_small.old", card={"metrics": {"accuracy": 0.5}})
+    os.replace(folder, tmp_path / ".mlp_small.old.old-1234abcd")
+    loaded = zoo.create_model("mlp_small", pretrained=folder)
+    assert folder.is_dir() and not (tmp_path / ".mlp_small.old.old-1234abcd").exists()
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
