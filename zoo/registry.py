@@ -26,6 +26,8 @@ from typing import Any, Callable
 
 DOMAINS = ("vision", "nlp", "speech", "recommendation", "finance")
 
+MAX_DIM = 2**63 - 1  # the largest dimension of an input shape (TensorFlow's shapes are int64)
+
 # What a model takes in, and the rank of one example of it (batch axis excluded).
 INPUT_KINDS = {
     "image": 3,  # (height, width, channels)
@@ -371,13 +373,22 @@ def apply_overrides(name: str, config: Any, overrides: dict) -> Any:
 
 
 def check_input_shape(entry: ModelEntry, config: Any, input_shape: Any) -> tuple[int, ...]:
-    """Validate an input shape for a model before anything is built; return it as a tuple."""
+    """Validate an input shape for a model before anything is built; return it as a tuple.
+
+    Raises:
+        ValueError: not a non-empty sequence of positive ints; not the rank the model's input kind
+            takes; a shape the family's `check_input` refuses (e.g. too small for its downsampling).
+    """
     try:
         shape = tuple(input_shape)
     except TypeError:
         raise ValueError(f"input_shape must be a tuple of positive ints. Received: input_shape={input_shape!r}") from None
-    if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"input_shape must be a non-empty tuple of positive ints. Received: input_shape={input_shape!r}")
+    # The bound: TensorFlow's dimensions are int64, and a family's check may compute with floats.
+    if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_DIM for d in shape):
+        raise ValueError(
+            f"input_shape must be a non-empty tuple of positive ints (each at most 2**63 - 1). "
+            f"Received: input_shape={reprlib.repr(input_shape)}"
+        )
     rank = INPUT_KINDS[entry.input_kind]
     if rank is not None and len(shape) != rank:
         expected = {
