@@ -197,7 +197,20 @@ def _find_tag(model: str, tag: str) -> Path:
 
 def _ensure_weights(folder: Path) -> None:
     """Make sure `folder` has weights matching its card, downloading them if the card says where."""
-    card = json.loads((folder / CARD_FILE).read_text())
+    for name in (CONFIG_FILE, CARD_FILE, WEIGHTS_FILE):  # a checkpoint folder is untrusted input
+        if (folder / name).is_symlink() and not _inside(folder / name, folder):
+            raise CheckpointError(f"{folder / name} links outside its checkpoint folder (to "
+                                  f"{(folder / name).resolve()}): refusing to read it.")
+    try:
+        card = json.loads((folder / CARD_FILE).read_text())
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"{folder / CARD_FILE} is not readable JSON ({err}): not a checkpoint folder.") from err
+    if not isinstance(card, dict):
+        raise CheckpointError(f"{folder / CARD_FILE} holds a {type(card).__name__}, not a JSON object.")
+    url = card.get("weights_url")
+    if url is not None and (not isinstance(url, str) or urllib.parse.urlparse(url).scheme not in ("http", "https")):
+        raise CheckpointError(f"{folder / CARD_FILE} gives weights_url={url!r}: only http(s) URLs are followed, "
+                              f"never a local path or file: URL outside the folder.")
     expected = card.get("sha256")
     if not expected:
         raise CheckpointError(f"{folder / CARD_FILE} records no sha256 of the weights: refusing to load them.")
@@ -323,7 +336,10 @@ def load(name: str, pretrained: str, *, num_classes: int | None = None, input_sh
     if str(pretrained) in entry.family.builtin_weights:
         return create_model(name, num_classes=num_classes, input_shape=input_shape, weights=str(pretrained), **overrides)
     folder = resolve(name, pretrained)
-    spec = ModelSpec.from_json(json.loads((folder / CONFIG_FILE).read_text()))
+    try:
+        spec = ModelSpec.from_json(json.loads((folder / CONFIG_FILE).read_text()))
+    except ValueError as err:  # bad JSON, an unknown model, a config field the model does not have
+        raise CheckpointError(f"{folder / CONFIG_FILE} does not describe a zoo model: {err}") from err
     if spec.model != name:
         raise CheckpointError(
             f"{folder} is a checkpoint of {spec.model}, not {name}: use create_model({spec.model!r}, pretrained=...)."

@@ -14,9 +14,29 @@ def load_model(path: str | os.PathLike):
     Example:
         >>> zoo.create_model("resnet20").save("resnet20.keras")
         >>> model = zoo.load_model("resnet20.keras")
+
+    Raises:
+        ValueError: no such file; not a `.keras` zip file; a file that safe mode refuses (a Python
+            `Lambda`, which would run code from the file) or that names a class neither Keras nor
+            the zoo defines. The message is one line and names the file.
     """
+    import zipfile
+
     import keras
 
     import zoo.layers  # noqa: F401  (registers the custom layers under package "zoo")
 
-    return keras.saving.load_model(path, safe_mode=True)
+    if not os.path.isfile(path):
+        raise ValueError(f"No such model file: {os.fspath(path)}. Give a .keras file saved by Keras or the zoo.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{os.fspath(path)} is not a .keras file (a zip archive of config.json and weights); "
+                         f"it may be truncated or another format.")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (TypeError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        # Keras' messages run over many lines and may quote the whole config: keep the first sentence.
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if isinstance(err, TypeError) and "could not be deserialized" in first:
+            first = ("its config.json names a class that neither Keras nor the zoo defines (only those are "
+                     "loaded; nothing in the file is run)")
+        raise ValueError(f"Refused to load {os.fspath(path)}: {first[:400]}") from err
