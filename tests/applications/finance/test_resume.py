@@ -1,4 +1,10 @@
-"""A `zoo train` run killed with SIGKILL resumes where it stopped and ends exactly where an uninterrupted run ends."""
+"""A `zoo train` run killed with SIGKILL resumes where it stopped and ends exactly where an uninterrupted run ends.
+
+The run trains two targets, one after the other (direction, then volatility in `OUTPUT/volatility/`).
+It is killed twice: during the first target's third epoch, and after a restart, during the second
+target's third epoch. Each restart resumes the target it interrupted from its last completed epoch
+(the first, already finished, is trained again from its seed, to the same weights).
+"""
 
 import json
 import os
@@ -9,36 +15,60 @@ import time
 from pathlib import Path
 
 ZOO = Path(sys.executable).parent / "zoo"
-ARGS = ["train", "finance", "--model", "mlp_small", "--target", "direction", "--epochs", "6", "--patience", "0",
-        "--window", "16"]
+ARGS = ["train", "finance", "--model", "mlp_small", "--target", "direction", "volatility", "--epochs", "6",
+        "--patience", "0", "--window", "16"]
 
 
-def test_killed_mid_training_then_started_again_ends_with_the_same_metrics(tmp_path):
+def _kill_when(out: Path, log: Path, ready) -> None:
+    """Start the run writing to `out`; SIGKILL it as soon as `ready(log text)` holds."""
+    with open(log, "w") as f:
+        process = subprocess.Popen([str(ZOO), *ARGS, "--output", str(out)], stdout=f, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    try:
+        while not ready(log.read_text()):
+            assert process.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "the run never reached the point to kill it at"
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+
+
+def _epochs_done(backup: Path) -> int:
+    return json.loads((backup / "training_metadata.json").read_text())["epoch"]
+
+
+def test_killed_twice_mid_training_then_started_again_ends_with_the_same_metrics(tmp_path):
     whole = subprocess.run([str(ZOO), *ARGS, "--output", str(tmp_path / "whole")], capture_output=True, text=True,
                            timeout=300)
     assert whole.returncode == 0, whole.stderr[-2000:]
 
     out = tmp_path / "killed"
-    log = tmp_path / "killed.log"
-    with open(log, "w") as f:
-        process = subprocess.Popen([str(ZOO), *ARGS, "--output", str(out)], stdout=f, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    try:
-        while "Epoch 3/6" not in log.read_text():  # two epochs done, the third under way
-            assert process.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < deadline, "the run never reached its third epoch"
-            time.sleep(0.05)
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
-    assert (out / "backup").is_dir() and not (out / "metrics.json").exists()
-    done = json.loads((out / "backup" / "training_metadata.json").read_text())["epoch"]
+    # 1. During the first target's third epoch (two epochs done).
+    _kill_when(out, tmp_path / "first.log", lambda text: "Epoch 3/6" in text)
+    assert (out / "INCOMPLETE").is_file() and not (out / "metrics.json").exists()
+    done = _epochs_done(out / "backup")
     assert 1 <= done < 6
 
+    # 2. Started again: it resumes, finishes the first target, and is killed in the second's third epoch.
+    log = tmp_path / "second.log"
+    _kill_when(out, log, lambda text: "direction: " in text and "Epoch 3/6" in text.split("direction: ", 1)[1])
+    text = log.read_text()
+    assert "Resuming the interrupted run" in text and f"Epoch {done + 1}/6" in text and "Epoch 1/6" not in text.split(
+        "direction: ")[0]  # resumed, not restarted
+    assert not (out / "backup").exists()  # the first target's training ended
+    done = _epochs_done(out / "volatility" / "backup")
+    assert 1 <= done < 6
+
+    # 3. Started again: the first target is trained again from its seed; the second resumes.
     again = subprocess.run([str(ZOO), *ARGS, "--output", str(out)], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert f"Epoch {done + 2}/6" in again.stdout and "Epoch 1/6" not in again.stdout  # resumed, not restarted
+    assert f"Epoch {done + 1}/6" in again.stdout.split("direction: ")[1]
+    assert "Epoch 1/6" not in again.stdout.split("direction: ")[1]
     first, second = (json.loads((d / "metrics.json").read_text()) for d in (tmp_path / "whole", out))
     assert second["metrics"] == first["metrics"] and second["baselines"] == first["baselines"]
+    for target, record in first["per_target"].items():  # all but the timings
+        untimed = {k: v for k, v in record.items() if not k.endswith("_s")}
+        assert {k: v for k, v in second["per_target"][target].items() if not k.endswith("_s")} == untimed
     assert (out / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
-    assert not (out / "backup").exists()
+    assert not (out / "INCOMPLETE").exists() and not list(out.rglob("backup"))
