@@ -17,7 +17,6 @@ cross-validation (seed 0), printing each model's mean and standard deviation ove
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -76,6 +75,8 @@ def cross_validate(data: str, test_data: str | None, models: list[str], folds: i
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
+    from zoo.files import atomic_path
+
     rows = []
     for path in filter(None, (data, test_data)):
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -89,7 +90,7 @@ def cross_validate(data: str, test_data: str | None, models: list[str], folds: i
         for name, index in (("train", train), ("test", test)):
             path = output / "folds" / f"{name}{k}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "w", newline="", encoding="utf-8") as f:
+            with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
                 writer = csv.writer(f)
                 writer.writerow(["text", "label"])
                 writer.writerows(rows[i] for i in index)

@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(runs))
     output.mkdir(parents=True, exist_ok=True)
-    (output / "results.json").write_text(json.dumps(runs, indent=2, default=str) + "\n")
+    from zoo.files import atomic_path
+
+    with atomic_path(output / "results.json") as tmp:
+        tmp.write_text(json.dumps(runs, indent=2, default=str) + "\n")
     return 0
 
 

@@ -124,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nTest accuracy in %, mean ± standard deviation over seeds {args.seeds}; "
           f"{time.perf_counter() - start:.0f} s in all.")
     if args.json:
-        args.json.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+        from zoo.files import atomic_path
+
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
     return 0
 
 
