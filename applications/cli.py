@@ -160,12 +160,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         with strategy.scope():
             record = pipeline.train_and_evaluate(config, output)
-    except BaseException:
+    except BaseException as err:
         # A failed first attempt leaves nothing behind, unless a completed epoch lets the same
         # command resume it; an interrupted run found on disk is never touched.
-        if chief and not resuming and not report.discard_failed_run(output) and output.is_dir():
-            print(f"The run in {output} stopped; its completed epochs are kept: run the same command "
-                  f"again to resume it.", file=sys.stderr, flush=True)
+        kept = chief and not resuming and not report.discard_failed_run(output) and output.is_dir()
+        if kept and not _is_nan_loss(err):  # (that message says what to do with the folder)
+            err.add_note(f"The completed epochs are kept in {output}: run the same command again to resume.")
         raise
     finally:
         if not chief:
@@ -419,16 +419,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ValueError as err:  # a user's mistake (UnknownModelError too): one clear line, no traceback
-        print(f"zoo {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return _error_line(args.command, str(err), err)
     except RuntimeError as err:
         if not _is_nan_loss(err):
             raise
-        print(f"zoo {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return _error_line(args.command, str(err), err)
     except OSError as err:  # a full disk, a folder made read-only mid-run, a failing device
-        print(f"zoo {args.command}: error: {_describe_os_error(err)}", file=sys.stderr)
-        return 2
+        return _error_line(args.command, _describe_os_error(err), err)
+
+
+def _error_line(command: str, message: str, err: BaseException) -> int:
+    """Print `zoo COMMAND: error: MESSAGE` (with the error's notes) on one line; the exit status, 2."""
+    line = " ".join([message, *getattr(err, "__notes__", ())]).replace("\n", " ")
+    print(f"zoo {command}: error: {line}", file=sys.stderr)
+    return 2
 
 
 def _is_nan_loss(err: BaseException) -> bool:

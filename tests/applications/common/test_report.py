@@ -13,6 +13,8 @@ import pytest
 from applications.common.report import (
     OutputExistsError,
     OutputNotWritableError,
+    discard_failed_run,
+    is_interrupted,
     prepare_output_dir,
     read_metrics,
     write_history_csv,
@@ -88,6 +90,32 @@ def test_an_interrupted_run_is_resumed(tmp_path):
     (tmp_path / "backup").mkdir()
     (tmp_path / "checkpoints").mkdir()
     assert prepare_output_dir(tmp_path, "vision") == tmp_path
+
+
+def test_a_run_is_marked_incomplete_until_its_metrics_are_written(tmp_path):
+    out = prepare_output_dir(tmp_path / "run", "vision")
+    assert (out / "INCOMPLETE").is_file() and is_interrupted(out)
+    (out / "history.csv").write_text("epoch\n1\n")  # killed after writing something, before any backup
+    assert prepare_output_dir(out, "vision") == out  # the same command takes it up again
+    write_metrics(out, **metrics_kwargs())
+    assert not (out / "INCOMPLETE").exists() and not is_interrupted(out)
+    with pytest.raises(OutputExistsError, match="finished run"):
+        prepare_output_dir(out, "vision")
+
+
+def test_folders_of_runs_are_not_marked(tmp_path):
+    assert not (prepare_output_dir(tmp_path / "demo", "demo", run=False) / "INCOMPLETE").exists()
+
+
+def test_a_failed_run_is_discarded_unless_an_epoch_completed(tmp_path):
+    early = prepare_output_dir(tmp_path / "early", "vision")
+    (early / "backup").mkdir()
+    (early / "backup" / "progress.json").write_text("{}")
+    assert discard_failed_run(early) and not early.exists()
+    later = prepare_output_dir(tmp_path / "later", "finance")
+    (later / "volatility" / "backup").mkdir(parents=True)  # a second model's training, one epoch done
+    (later / "volatility" / "backup" / "training_metadata.json").write_text('{"epoch": 1}')
+    assert not discard_failed_run(later) and is_interrupted(later)
 
 
 def test_a_folder_with_other_files_is_refused(tmp_path):
