@@ -20,6 +20,7 @@
     zoo export --model-dir DIR --format saved_model|tflite|keras [--output PATH] [--overwrite]
     zoo benchmark [PATTERN...] [--input-shape N...] [--batch-size N] [--steps N] [--repeats N]
                   [--xla on|off|both] [--reference] [--csv PATH]
+    zoo benchmark --pipeline vision|speech|nlp [--data SRC] [--model NAME] [--batch-size N] [--steps N]
 
 `list` and `info` never import TensorFlow, so they answer at once.
 """
@@ -146,12 +147,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     chief = distribute.is_chief() if args.strategy == "multi-worker" else True
     resuming = args.output is not None and report.is_interrupted(os.path.expanduser(args.output))
     if chief:
-        output = prepare_output_dir(args.output, args.domain)
-        if args.strategy == "multi-worker" and (output / BACKUP_DIR).is_dir():
+        if args.strategy == "multi-worker" and args.output and os.path.isdir(os.path.join(
+                os.path.expanduser(args.output), BACKUP_DIR)):
             # The other workers' backups were in folders removed at their end: they would start
             # again from epoch 1 while the chief resumes, and the collectives would no longer match.
-            raise ValueError(f"{output} holds an interrupted run; a multi-worker run cannot resume, as the other "
-                             f"workers kept no backup. Start it again with a new --output.")
+            raise ValueError(f"{args.output} holds an interrupted run; a multi-worker run cannot resume, as the "
+                             f"other workers kept no backup. Start it again with a new --output.")
+        output = prepare_output_dir(args.output, args.domain)
         print(f"{'Resuming the interrupted run in' if resuming else 'Writing to'} {output}", flush=True)
     else:  # the chief writes the run; this worker's files go to a folder of its own, removed at the end
         output = distribute.worker_output_dir(args.domain)
@@ -237,6 +239,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
+    if args.pipeline:
+        return _benchmark_pipeline(args)
+    for flag, value in (("--data", args.data), ("--model", args.model)):
+        if value is not None:
+            raise ValueError(f"{flag} is for `zoo benchmark --pipeline DOMAIN`. Received: {flag} {value}")
     names = sorted({n for pattern in args.patterns for n in registry.list_models(pattern)})
     if not names:
         raise ValueError(f"No registry model matches {' '.join(args.patterns)}; `zoo list` shows them all.")
@@ -250,6 +257,21 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     print(benchmark.format_table(rows))
     if args.csv:
         print(f"\nWrote {benchmark.write_csv(rows, args.csv)}")
+    return 0
+
+
+def _benchmark_pipeline(args: argparse.Namespace) -> int:
+    from applications import input_benchmark
+
+    if args.patterns != ["resnet20"]:
+        raise ValueError(f"--pipeline measures the domain's own model (--model NAME), not PATTERNs. "
+                         f"Received: {' '.join(args.patterns)}")
+    row = input_benchmark.measure(args.pipeline, model=args.model, data=args.data or "sample",
+                                  batch_size=args.batch_size, steps=args.steps, repeats=args.repeats)
+    print()
+    print(input_benchmark.format_table([row]))
+    if args.csv:
+        print(f"\nWrote {input_benchmark.write_csv([row], args.csv)}")
     return 0
 
 
@@ -395,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", action="store_true", help="also run keras.applications' twin, same settings, "
                    "and print the zoo/reference throughput ratio")
     p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")
+    p.add_argument("--pipeline", choices=("vision", "speech", "nlp"),
+                   help="instead: the domain's real training input pipeline against the same batches from memory")
+    p.add_argument("--data", help="with --pipeline: the data source, as zoo train takes it (default sample)")
+    p.add_argument("--model", help="with --pipeline: the model (default the domain's)")
     p.set_defaults(func=cmd_benchmark)
 
     from applications import export, tune
