@@ -1,0 +1,167 @@
+"""Does the input pipeline keep up? A domain's real training pipeline against the same batches from memory.
+
+`zoo benchmark --pipeline DOMAIN [--data SRC] [--model NAME]` builds the domain's model and its
+training `tf.data` pipeline as `zoo train` does (reading, decoding, shuffling, augmentation or
+vectorising, batching, prefetching), takes the first `steps` batches it produces and keeps them
+in memory, then trains the model on each feed in turns: epochs of `steps` batches from the
+pipeline, then from memory, twice over, each fit's first epoch a warm-up. Each epoch is timed by
+a callback; the medians are reported, with their ratio. A ratio near 1 says the pipeline never
+starves the model; well below 1, the model waits for data.
+
+Example:
+    >>> row = measure("speech", data="sample", steps=20, repeats=5)
+    >>> print(format_table([row]))
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+DOMAINS = ("vision", "speech", "nlp")
+
+
+@dataclass
+class PipelineRow:
+    domain: str
+    model: str
+    data: str
+    batch_size: int
+    steps: int
+    pipeline_examples_per_s: float  # median over the timed epochs
+    memory_examples_per_s: float
+    ratio: float  # pipeline / memory: 1.0 means the pipeline costs the model nothing
+
+
+def _vision(model: str | None, data: str, batch_size: int, seed: int):
+    from applications.common.training import TrainConfig
+    from applications.vision import pipeline
+    from applications.vision.data import make_batches
+
+    config = pipeline.VisionConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
+                                   **({"model": model} if model else {}))
+    pipeline.check_image_model(config.model)
+    images = pipeline.load_data(config)
+    keras_model, _ = pipeline.build_model(config, images.image_shape, len(images.class_names))
+    return config.model, keras_model, make_batches(images.train, batch_size, training=True, seed=seed)
+
+
+def _speech(model: str | None, data: str, batch_size: int, seed: int):
+    from applications.common.training import TrainConfig
+    from applications.speech import pipeline
+
+    config = pipeline.SpeechConfig(data=data, augment="light", train=TrainConfig(batch_size=batch_size, seed=seed),
+                                   **({"model": model} if model else {}))
+    pipeline.check_speech_model(config.model)
+    clips = pipeline.load_data(config)
+    keras_model, _ = pipeline.build_model(config, len(clips.class_names))
+    ds = pipeline.batches(clips.train, batch_size, training=True, seed=seed,
+                          augment=pipeline.augmenter(config, clips.noise), n=clips.counts["train"])
+    return config.model, keras_model, ds
+
+
+def _nlp(model: str | None, data: str, batch_size: int, seed: int):
+    from applications.common.training import TrainConfig
+    from applications.nlp import pipeline as P
+
+    config = P.NLPConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
+                         **({"model": model} if model else {}))
+    P.check_text_model(config.model)
+    texts = P.load_data(config)
+    train_texts, y_train = P.split_arrays(texts.train)
+    bags = P.reads_bags(config.model)  # as train_and_evaluate prepares its input
+    vectorizer, stats = P.make_vectorizer(
+        train_texts, max_tokens=config.max_tokens or P.MAX_TOKENS["vector" if bags else "tokens"],
+        sequence_length=config.sequence_length,
+        min_length=1 if bags else P.shortest_input(config.model, config.overrides), bag_of_ngrams=bags)
+    weights = P.term_weights(vectorizer, train_texts, y_train, len(texts.class_names)) if bags else None
+
+    def featurize(t):
+        return vectorizer(t) if weights is None else weights(vectorizer(t))
+
+    net, _ = P.build_network(config, stats["sequence_length"], vectorizer.get_vocabulary(), len(texts.class_names))
+    return config.model, net, P.batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed)
+
+
+SOURCES = {"vision": _vision, "speech": _speech, "nlp": _nlp}
+
+
+def measure(domain: str, *, model: str | None = None, data: str = "sample", batch_size: int = 32, steps: int = 20,
+            repeats: int = 5, seed: int = 0) -> PipelineRow:
+    """Train `domain`'s model from its real pipeline and from memory, in turns; the medians and their ratio.
+
+    Raises:
+        ValueError: a domain without a measured pipeline; steps or repeats below 1.
+    """
+    if domain not in SOURCES:
+        raise ValueError(f"--pipeline measures {', '.join(SOURCES)}. Received: --pipeline {domain}")
+    for flag, value in (("--steps", steps), ("--repeats", repeats), ("--batch-size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value!r}")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from applications.common.training import set_seed
+
+    set_seed(seed)
+    name, net, ds = SOURCES[domain](model, data, batch_size, seed)
+    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    stream = ds.repeat()
+    held = list(stream.take(steps).as_numpy_iterator())  # what the pipeline made, now in memory
+    examples = sum(len(y) for _, y in held)
+    memory = tf.data.Dataset.from_tensor_slices(
+        (np.concatenate([x for x, _ in held]), np.concatenate([y for _, y in held]))
+    ).batch(batch_size).cache().repeat()
+
+    class _EpochTimes(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+
+    seconds = {"pipeline": [], "memory": []}
+    # Two rounds of one fit per feed: a fit keeps its iterator for all its epochs, so its first
+    # epoch (filling the shuffle buffer, tracing) is a warm-up and the later ones are steady state.
+    for _ in range(2):
+        for feed, source in (("pipeline", stream), ("memory", memory)):
+            times = _EpochTimes()
+            net.fit(source, steps_per_epoch=steps, epochs=1 + -(-repeats // 2), verbose=0, callbacks=[times])
+            seconds[feed] += times.seconds[1:]
+    rates = {feed: examples / statistics.median(times) for feed, times in seconds.items()}
+    return PipelineRow(domain=domain, model=name, data=data, batch_size=batch_size, steps=steps,
+                       pipeline_examples_per_s=rates["pipeline"], memory_examples_per_s=rates["memory"],
+                       ratio=rates["pipeline"] / rates["memory"])
+
+
+def format_table(rows: list[PipelineRow]) -> str:
+    header = "| domain | model | data | batch | steps | pipeline ex/s | memory ex/s | pipeline/memory |"
+    lines = [header, "|" + "---|" * 8]
+    for r in rows:
+        lines.append(f"| {r.domain} | {r.model} | {r.data} | {r.batch_size} | {r.steps} | "
+                     f"{r.pipeline_examples_per_s:.1f} | {r.memory_examples_per_s:.1f} | {r.ratio:.3f} |")
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[PipelineRow], path) -> Path:
+    """Every row as CSV, written atomically."""
+    import csv
+    import io
+
+    from zoo.files import atomic_path
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(asdict(rows[0])), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(asdict(r) for r in rows)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(buffer.getvalue())
+    return path
