@@ -22,6 +22,7 @@ from zoo.registry import (
 )
 from zoo.checkpoints import save_checkpoint
 from zoo.saving import load_model
+from zoo.serving import fold_batchnorm
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,7 @@ __all__ = [
     "ModelCard",
     "UnknownModelError",
     "create_model",
+    "fold_batchnorm",
     "list_models",
     "load_model",
     "model_info",

@@ -8,7 +8,9 @@
   3x the forward pass (forward, and a backward pass of about twice its cost);
 - `train_per_s` and `infer_per_s`: examples a second, the median of `repeats` timed runs of
   `steps` batches each, after one untimed run (tracing, XLA compilation); training is `fit` on
-  data already in memory, inference is `predict`. A model and its reference take turns run by run
+  data already in memory, inference is `predict`. The zoo's inference runs its serving form
+  (`serving`): the model with its batch normalisations folded into the layers before them
+  (`zoo.fold_batchnorm`), as a zoo user serves or exports it; the reference runs as shipped. A model and its reference take turns run by run
   (`time_interleaved`), so that the machine's slow spells fall on both;
 - `latency_ms`: one example through a compiled `tf.function` of the model (the serving path,
   `serving_function`), and `predict_latency_ms`: the same example through `Model.predict`, whose
@@ -74,6 +76,7 @@ class Row:
     ratio_train: float | None = None  # zoo / reference, training throughput
     ratio_infer: float | None = None  # zoo / reference, inference throughput
     device: str = ""
+    serving: str = "as built"  # what inference ran: "as built", or "BN folded" (zoo.fold_batchnorm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ class Prepared:
     """
 
     def __init__(self, model, *, name: str, implementation: str, input_shape: tuple[int, ...], num_classes: int,
-                 batch_size: int, steps: int, xla: bool, input_dtype: str = "float32"):
+                 batch_size: int, steps: int, xla: bool, input_dtype: str = "float32", fold: bool = False):
         import keras
         import tensorflow as tf
 
@@ -214,25 +217,32 @@ class Prepared:
         # model a process trains shows what it needs; later ones report None ("-").
         self.peak_mb = memory.peak_mb if memory.gpu or not _MEMORY_MEASURED else None
         _MEMORY_MEASURED = True
+        self.served, self.serving = model, "as built"
+        if fold:  # inference on the zoo's serving form, when it has batch normalisations to fold
+            from zoo.serving import fold_batchnorm, foldable_pairs
+
+            if foldable_pairs(model):
+                self.served, self.serving = fold_batchnorm(model), "BN folded"
+                self.served.compile(jit_compile=xla)
         self.infer()
         self.one = x[:1]
-        self.serve = serving_function(model, jit_compile=xla)
+        self.serve = serving_function(self.served, jit_compile=xla)
         self.serve(self.one)
-        self.model.predict(self.one, verbose=0)
+        self.served.predict(self.one, verbose=0)
         self.times = {"train": [], "infer": [], "latency": [], "predict_latency": []}
 
     def train(self) -> float:
         return _seconds(lambda: self.model.fit(self.data, epochs=1, verbose=0, shuffle=False))
 
     def infer(self) -> float:
-        return _seconds(lambda: self.model.predict(self.x, batch_size=self.batch_size, verbose=0))
+        return _seconds(lambda: self.served.predict(self.x, batch_size=self.batch_size, verbose=0))
 
     def time_once(self, latency_calls: int) -> None:
         """One timed run of each measurement, added to `times`."""
         self.times["train"].append(self.train())
         self.times["infer"].append(self.infer())
         self.times["latency"].extend(_seconds(lambda: np.asarray(self.serve(self.one))) for _ in range(latency_calls))
-        self.times["predict_latency"].append(_seconds(lambda: self.model.predict(self.one, verbose=0)))
+        self.times["predict_latency"].append(_seconds(lambda: self.served.predict(self.one, verbose=0)))
 
     def row(self, peak_flops: float | None) -> Row:
         import tensorflow as tf
@@ -245,7 +255,7 @@ class Prepared:
                    input_shape="x".join(map(str, self.input_shape)), params=int(self.model.count_params()),
                    flops=self.flops, train_per_s=train_per_s, infer_per_s=self.n / med["infer"],
                    latency_ms=med["latency"] * 1e3, predict_latency_ms=med["predict_latency"] * 1e3,
-                   peak_mb=self.peak_mb, efficiency=efficiency, device=device)
+                   peak_mb=self.peak_mb, efficiency=efficiency, device=device, serving=self.serving)
 
 
 def time_interleaved(prepared: list[Prepared], repeats: int, latency_calls: int = 5) -> None:
@@ -294,7 +304,7 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
                                                               **kwargs)
                 sides.append(Prepared(model, name=name, implementation=implementation, input_shape=shape,
                                       num_classes=classes, batch_size=batch_size, steps=steps, xla=jit,
-                                      input_dtype=dtype))
+                                      input_dtype=dtype, fold=implementation == "zoo"))
             time_interleaved(sides, repeats)
             measured = [side.row(peak) for side in sides]
             if len(measured) == 2:
@@ -317,7 +327,7 @@ def _line(row: Row) -> str:
 
 
 COLUMNS = (("model", "model", "{}"), ("implementation", "implementation", "{}"), ("xla", "XLA", "{}"),
-           ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None), ("train_per_s", "train ex/s", "{:.1f}"),
+           ("serving", "inference", "{}"), ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None), ("train_per_s", "train ex/s", "{:.1f}"),
            ("infer_per_s", "infer ex/s", "{:.1f}"), ("latency_ms", "latency ms", "{:.2f}"),
            ("predict_latency_ms", "predict() ms", "{:.1f}"), ("peak_mb", "peak MB", "{:.0f}"),
            ("efficiency", "efficiency", "{:.1%}"), ("ratio_train", "zoo/ref train", "{:.3f}"),

@@ -25,7 +25,7 @@ def test_a_benchmark_row_has_every_column_and_the_csv_holds_it(tmp_path, monkeyp
     assert row.flops and row.train_per_s > 0 and row.infer_per_s > 0 and row.latency_ms > 0
     assert row.predict_latency_ms > 0 and row.efficiency > 0 and row.peak_mb is not None
     table = benchmark.format_table(rows)
-    assert table.splitlines()[0].startswith("| model | implementation | XLA | params | GFLOPs/example |")
+    assert table.splitlines()[0].startswith("| model | implementation | XLA | inference | params | GFLOPs/example |")
     path = benchmark.write_csv(rows, tmp_path / "bench" / "rows.csv")
     with open(path) as f:
         (saved,) = list(csv.DictReader(f))

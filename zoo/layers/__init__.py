@@ -6,6 +6,7 @@ Importing it also registers the custom layers (package "zoo") that saved models 
 from zoo.layers.audio import MFCC, LogMelSpectrogram, SpecAugment, UtteranceNormalization, frame_count
 from zoo.layers.catalogue import ItemRange
 from zoo.layers.class_token import ClassToken, ExtractClassToken
+from zoo.layers.folded import FoldedNormalization
 from zoo.layers.head import classification_head
 from zoo.layers.patches import patch_embedding
 from zoo.layers.pooling import MaskedMean
@@ -20,6 +21,7 @@ __all__ = [
     "ClassToken",
     "ExtractClassToken",
     "FeatureScale",
+    "FoldedNormalization",
     "ItemRange",
     "LogMelSpectrogram",
     "MFCC",
