@@ -25,7 +25,7 @@ def test_the_registry_holds_every_family():
 def test_wildcards_and_filters():
     assert zoo.list_models("resnet5?") == ["resnet50", "resnet56"]
     assert zoo.list_models("vit_*") == ["vit_small", "vit_tiny"]
-    assert set(zoo.list_models(family="mlp")) == {"mlp_small", "mlp_base", "mlp_text"}
+    assert set(zoo.list_models(family="mlp")) == {"mlp_small", "mlp_base", "mlp_text", "linear_text"}
     nlp = zoo.list_models(domain="nlp")
     assert {"lstm_text", "cnn_text", "mlp_text"} <= set(nlp) and "resnet50" not in nlp
     assert zoo.list_models(family="textcnn") == ["cnn_text"]

@@ -289,7 +289,7 @@ def test_cli_train_predict_evaluate(tmp_path):
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--embeddings", "nope.txt", "--model", "cnn_text"],
          "nope.txt"),
         (lambda p: write_glove(p / "g.txt", sample_words(), dim=12) and write_csv(p / "d.csv", corpus_rows(50, 0)),
-         ["--embeddings", "g.txt"], "mlp_text reads a bag of n-grams"),
+         ["--embeddings", "g.txt"], "linear_text reads a bag of n-grams"),  # the default model
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--max-tokens", "0"], "max_tokens"),
         (lambda p: write_glove(p / "g.txt", sample_words(), dim=12) and write_csv(p / "d.csv", corpus_rows(50, 0)),
          ["--embeddings", "g.txt", "--model", "transformer_text_tiny"], "12-wide but transformer_text_tiny's"),
