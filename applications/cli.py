@@ -244,7 +244,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     for flag, value in (("--data", args.data), ("--model", args.model)):
         if value is not None:
             raise ValueError(f"{flag} is for `zoo benchmark --pipeline DOMAIN`. Received: {flag} {value}")
-    names = sorted({n for pattern in args.patterns for n in registry.list_models(pattern)})
+    names = sorted({n for pattern in args.patterns or ["resnet20"] for n in registry.list_models(pattern)})
     if not names:
         raise ValueError(f"No registry model matches {' '.join(args.patterns)}; `zoo list` shows them all.")
     from zoo import benchmark
@@ -263,7 +263,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 def _benchmark_pipeline(args: argparse.Namespace) -> int:
     from applications import input_benchmark
 
-    if args.patterns != ["resnet20"]:
+    if args.patterns:
         raise ValueError(f"--pipeline measures the domain's own model (--model NAME), not PATTERNs. "
                          f"Received: {' '.join(args.patterns)}")
     row = input_benchmark.measure(args.pipeline, model=args.model, data=args.data or "sample",
@@ -271,7 +271,9 @@ def _benchmark_pipeline(args: argparse.Namespace) -> int:
     print()
     print(input_benchmark.format_table([row]))
     if args.csv:
-        print(f"\nWrote {input_benchmark.write_csv([row], args.csv)}")
+        from zoo import benchmark
+
+        print(f"\nWrote {benchmark.write_csv([row], args.csv)}")
     return 0
 
 
@@ -406,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("benchmark", help="measure models' speed, FLOPs and memory here (tools/benchmark.py)")
-    p.add_argument("patterns", nargs="*", default=["resnet20"], metavar="PATTERN",
+    p.add_argument("patterns", nargs="*", default=[], metavar="PATTERN",
                    help="registry names or shell-style patterns (default resnet20)")
     p.add_argument("--input-shape", type=int, nargs="+", metavar="N", help="default: each model's own")
     p.add_argument("--num-classes", type=int, help="default: each model's own")

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 DOMAINS = ("vision", "speech", "nlp")
 
@@ -71,17 +70,9 @@ def _nlp(model: str | None, data: str, batch_size: int, seed: int):
     P.check_text_model(config.model)
     texts = P.load_data(config)
     train_texts, y_train = P.split_arrays(texts.train)
-    bags = P.reads_bags(config.model)  # as train_and_evaluate prepares its input
-    vectorizer, stats = P.make_vectorizer(
-        train_texts, max_tokens=config.max_tokens or P.MAX_TOKENS["vector" if bags else "tokens"],
-        sequence_length=config.sequence_length,
-        min_length=1 if bags else P.shortest_input(config.model, config.overrides), bag_of_ngrams=bags)
-    weights = P.term_weights(vectorizer, train_texts, y_train, len(texts.class_names)) if bags else None
-
-    def featurize(t):
-        return vectorizer(t) if weights is None else weights(vectorizer(t))
-
-    net, _ = P.build_network(config, stats["sequence_length"], vectorizer.get_vocabulary(), len(texts.class_names))
+    featurize = P.make_featurizer(config, train_texts, y_train, len(texts.class_names))  # as zoo train does
+    net, _ = P.build_network(config, featurize.stats["sequence_length"], featurize.vectorizer.get_vocabulary(),
+                             len(texts.class_names))
     return config.model, net, P.batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed)
 
 
@@ -148,20 +139,3 @@ def format_table(rows: list[PipelineRow]) -> str:
         lines.append(f"| {r.domain} | {r.model} | {r.data} | {r.batch_size} | {r.steps} | "
                      f"{r.pipeline_examples_per_s:.1f} | {r.memory_examples_per_s:.1f} | {r.ratio:.3f} |")
     return "\n".join(lines)
-
-
-def write_csv(rows: list[PipelineRow], path) -> Path:
-    """Every row as CSV, written atomically."""
-    import csv
-    import io
-
-    from zoo.files import atomic_path
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(asdict(rows[0])), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(asdict(r) for r in rows)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(buffer.getvalue())
-    return path

@@ -10,8 +10,9 @@
   `steps` batches each, after one untimed run (tracing, XLA compilation); training is `fit` on
   data already in memory, inference is `predict`. The zoo's inference runs its serving form
   (`serving`): the model with its batch normalisations folded into the layers before them
-  (`zoo.fold_batchnorm`), as a zoo user serves or exports it; the reference runs as shipped. A model and its reference take turns run by run
-  (`time_interleaved`), so that the machine's slow spells fall on both;
+  (`zoo.fold_batchnorm`), as a zoo user serves or exports it; the reference runs as shipped. A
+  model and its reference take turns run by run (`time_interleaved`), so that the machine's slow
+  spells fall on both;
 - `latency_ms`: one example through a compiled `tf.function` of the model (the serving path,
   `serving_function`), and `predict_latency_ms`: the same example through `Model.predict`, whose
   per-call set-up dominates at batch 1; medians of many calls;
@@ -327,7 +328,8 @@ def _line(row: Row) -> str:
 
 
 COLUMNS = (("model", "model", "{}"), ("implementation", "implementation", "{}"), ("xla", "XLA", "{}"),
-           ("serving", "inference", "{}"), ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None), ("train_per_s", "train ex/s", "{:.1f}"),
+           ("serving", "inference", "{}"), ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None),
+           ("train_per_s", "train ex/s", "{:.1f}"),
            ("infer_per_s", "infer ex/s", "{:.1f}"), ("latency_ms", "latency ms", "{:.2f}"),
            ("predict_latency_ms", "predict() ms", "{:.1f}"), ("peak_mb", "peak MB", "{:.0f}"),
            ("efficiency", "efficiency", "{:.1%}"), ("ratio_train", "zoo/ref train", "{:.3f}"),
@@ -354,12 +356,15 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_csv(rows: list[Row], path: str | os.PathLike) -> Path:
-    """Every field of every row, one line each, written atomically."""
+def write_csv(rows: list, path: str | os.PathLike) -> Path:
+    """Every field of every row, one line each, written atomically.
+
+    `rows` are dataclasses of one type: `Row`s, or `applications.input_benchmark.PipelineRow`s.
+    """
     from zoo.files import atomic_path
 
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[f.name for f in fields(Row)], lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=[f.name for f in fields(rows[0] if rows else Row)], lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(asdict(row))

@@ -141,14 +141,13 @@ def resolve(model: str, pretrained: str | os.PathLike) -> Path:
         OfflineError: a file would have to be downloaded while `ZOO_OFFLINE=1`.
     """
     text = os.fspath(pretrained)
-    if not _is_url(text):
-        _finish_interrupted_swap(Path(text).expanduser())
     if _is_url(text):
         folder = _download_checkpoint(text)
-    elif Path(text).expanduser().is_dir():
+    elif os.sep in text or text.startswith(".") or Path(text).expanduser().is_dir():  # a folder
         folder = Path(text).expanduser()
-    elif os.sep in text or text.startswith("."):
-        raise CheckpointError(f"No checkpoint folder at {text!r}. Received: pretrained={text!r}")
+        _finish_interrupted_swap(folder)
+        if not folder.is_dir():
+            raise CheckpointError(f"No checkpoint folder at {text!r}. Received: pretrained={text!r}")
     else:
         folder = _find_tag(model, text)
     _ensure_weights(folder)

@@ -168,10 +168,8 @@ class ModelSpec:
             )
         entry = get_entry(data["model"])
         config = apply_overrides(entry.name, entry.config, data.get("config", {}))
-        num_classes = data["num_classes"]
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
-        return cls(entry.name, config, check_input_shape(entry, config, data["input_shape"]), num_classes)
+        return cls(entry.name, config, check_input_shape(entry, config, data["input_shape"]),
+                   _check_num_classes(data["num_classes"]))
 
     def without_builtin_weights(self) -> "ModelSpec":
         """The same architecture, minus weights its builder would load itself (`weights="imagenet"`).
@@ -445,10 +443,7 @@ def create_model(
 
         return checkpoints.load(name, pretrained, num_classes=num_classes, input_shape=input_shape, **overrides)
     config = resolve_config(name, overrides)
-    if num_classes is None:
-        num_classes = entry.num_classes
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
+    num_classes = _check_num_classes(entry.num_classes if num_classes is None else num_classes)
     if num_classes == 1 and getattr(config, "classifier_activation", None) == "softmax":
         raise ValueError(
             "A softmax over one output is always 1.0: pass classifier_activation='sigmoid' for a binary "
@@ -457,6 +452,12 @@ def create_model(
         )
     shape = check_input_shape(entry, config, entry.input_shape if input_shape is None else input_shape)
     return ModelSpec(entry.name, config, shape, num_classes).build()
+
+
+def _check_num_classes(num_classes: Any) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
+    return num_classes
 
 
 def _coerce(value: Any, hint: Any) -> Any:

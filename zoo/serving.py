@@ -14,7 +14,10 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # `import zoo` imports this module: numpy and Keras load only when a model is folded
+    import numpy as np
 
 
 def _producer(layer):
@@ -86,6 +89,8 @@ def fold_batchnorm(model):
 
 
 def _folded(layer, bn) -> list[np.ndarray]:
+    import numpy as np
+
     kernel = np.asarray(layer.kernel)
     bias = np.asarray(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], kernel.dtype)
     gamma = np.asarray(bn.gamma) if bn.scale else np.ones_like(bias)

@@ -31,6 +31,7 @@ import math
 import os
 import platform
 import shlex
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +42,7 @@ from zoo.files import atomic_path
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 BACKUP_DIR = "backup"
+BACKUP_METADATA = "training_metadata.json"  # Keras' record of the last epoch a backup holds
 INCOMPLETE_FILE = "INCOMPLETE"  # present from prepare_output_dir until write_metrics finishes the run
 _INCOMPLETE_TEXT = ("This run has not finished: it is running, or it was interrupted. Run the same `zoo train` "
                     "command with this --output again to resume it; metrics.json appears when it ends.\n")
@@ -126,7 +128,7 @@ def is_interrupted(path: str | os.PathLike) -> bool:
 
 def has_completed_epochs(path: str | os.PathLike) -> bool:
     """Whether a training backup in `path` (or a sub-folder's, for runs that train several models) holds an epoch."""
-    return any(Path(path).rglob(f"{BACKUP_DIR}/training_metadata.json"))
+    return any(Path(path).rglob(f"{BACKUP_DIR}/{BACKUP_METADATA}"))
 
 
 def discard_failed_run(path: str | os.PathLike) -> bool:
@@ -135,8 +137,6 @@ def discard_failed_run(path: str | os.PathLike) -> bool:
     Returns whether the folder was deleted. Call it only for a folder the failed attempt made (or
     found empty): an interrupted run's folder from before is never touched.
     """
-    import shutil
-
     path = Path(path)
     if not path.is_dir() or has_completed_epochs(path):
         return False

@@ -39,7 +39,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from applications.common.report import BACKUP_DIR, to_jsonable, write_json
+from applications.common.report import BACKUP_DIR, BACKUP_METADATA, to_jsonable, write_json
 from zoo.files import atomic_path
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -498,7 +498,7 @@ def fit(
 def _load_progress(backup_dir: Path, config: TrainConfig, steps_per_epoch: int) -> dict:
     """The progress of an interrupted run in `backup_dir`, cut to the epochs its backup holds."""
     state = {"config": to_jsonable(config), "steps_per_epoch": int(steps_per_epoch), "history": {}, "elapsed_s": []}
-    metadata = backup_dir / "training_metadata.json"  # BackupAndRestore's record of the last epoch saved
+    metadata = backup_dir / BACKUP_METADATA  # BackupAndRestore's record of the last epoch saved
     done = int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
     path = backup_dir / PROGRESS_FILE
     if not path.is_file():

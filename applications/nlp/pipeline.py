@@ -19,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -191,6 +191,37 @@ def term_weights(vectorizer, texts: Sequence[str], labels, num_classes: int, *, 
     return scale
 
 
+@dataclass
+class Featurizer:
+    """Texts to the network's input: the vectoriser, then (for a bag of n-grams) the term weights."""
+
+    vectorizer: Any  # keras.layers.TextVectorization, adapted on the training split
+    weights: Any  # a FeatureScale of naive Bayes term weights, or None for a sequence model
+    stats: dict  # what the vectoriser was sized by (`make_vectorizer`)
+
+    def __call__(self, texts):
+        return self.vectorizer(texts) if self.weights is None else self.weights(self.vectorizer(texts))
+
+
+def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_classes: int) -> Featurizer:
+    """The `Featurizer` for `config.model`, fitted on the training texts only.
+
+    Raises:
+        ValueError: `sequence_length` given for a model that reads a bag of n-grams.
+    """
+    bags = reads_bags(config.model)
+    if bags and config.sequence_length is not None:
+        raise ValueError(f"{config.model} reads a bag of n-grams: --sequence-length is for the sequence models.")
+    vectorizer, stats = make_vectorizer(
+        train_texts, max_tokens=config.max_tokens or MAX_TOKENS["vector" if bags else "tokens"],
+        sequence_length=config.sequence_length,
+        min_length=1 if bags else shortest_input(config.model, config.overrides), bag_of_ngrams=bags,
+    )
+    # A bag's n-grams are weighted by how well each separates the classes of the training split.
+    weights = term_weights(vectorizer, train_texts, labels, num_classes) if bags else None
+    return Featurizer(vectorizer, weights, stats)
+
+
 def batches(vectorizer, texts: Sequence[str], labels, batch_size: int, *, shuffle: bool = False, seed: int = 0):
     """A `tf.data` pipeline of vectorised batches `(x, y)`; texts are vectorised batch by batch.
 
@@ -320,27 +351,16 @@ def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = T
     test_texts, y_test = split_arrays(data.test)
     n_classes = len(data.class_names)
 
-    bags = reads_bags(config.model)
-    if bags and config.sequence_length is not None:
-        raise ValueError(f"{config.model} reads a bag of n-grams: --sequence-length is for the sequence models.")
-    max_tokens = config.max_tokens or MAX_TOKENS["vector" if bags else "tokens"]
-    vectorizer, text_stats = make_vectorizer(
-        train_texts, max_tokens=max_tokens, sequence_length=config.sequence_length,
-        min_length=1 if bags else shortest_input(config.model, config.overrides), bag_of_ngrams=bags,
-    )
+    featurize = make_featurizer(config, train_texts, y_train, n_classes)
+    text_stats, bags = featurize.stats, featurize.weights is not None
     say(f"Data {data.source}: {len(train_texts)} train, {len(val_texts)} validation, {len(test_texts)} test texts, "
         f"{n_classes} classes" + (f"; {data.skipped} empty texts skipped" if data.skipped else "")
         + (f". {text_stats['vocabulary_size']:,} word uni- and bigrams (from the training split)" if bags else
            f". Vocabulary {text_stats['vocabulary_size']:,} words (from the training split), "
            f"{text_stats['sequence_length']} tokens per text ({100 * text_stats['truncated']:.1f}% truncated)"))
 
-    # A bag's n-grams are weighted by how well each separates the classes of the training split.
-    weights = term_weights(vectorizer, train_texts, y_train, n_classes) if bags else None
-
-    def featurize(t):
-        return vectorizer(t) if weights is None else weights(vectorizer(t))
-
-    net, vectors = build_network(config, text_stats["sequence_length"], vectorizer.get_vocabulary(), n_classes)
+    net, vectors = build_network(config, text_stats["sequence_length"], featurize.vectorizer.get_vocabulary(),
+                                 n_classes)
     say(f"Model {config.model}: {net.count_params():,} parameters"
         + (f"; word vectors from {config.embeddings}: {vectors.found:,} of {vectors.total:,} words "
            f"({100 * vectors.coverage:.1f}%), {'frozen' if config.freeze_embeddings else 'fine-tuned'}"
@@ -362,7 +382,7 @@ def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = T
     baseline_results = baselines.run_baselines(train_texts, y_train, test_texts, y_test, subsets=masks)
 
     # ## Files
-    model = end_to_end(vectorizer, net, config.model, weights=weights)
+    model = end_to_end(featurize.vectorizer, net, config.model, weights=featurize.weights)
     save_model(model, output_dir)
     report.write_history_csv(output_dir, fit.history)
     compared = {config.model: metrics, **baseline_results}

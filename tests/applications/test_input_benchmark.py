@@ -12,7 +12,7 @@ from applications import input_benchmark
 from tests.cli_checks import run_zoo
 
 
-@pytest.mark.parametrize("domain,model", [("vision", "mlp_small"), ("nlp", "mlp_text")])
+@pytest.mark.parametrize("domain,model", [("vision", "mlp_small"), ("nlp", "mlp_text"), ("speech", "ds_cnn_small")])
 def test_a_pipeline_row_measures_both_feeds(domain, model):
     row = input_benchmark.measure(domain, model=model, batch_size=16, steps=3, repeats=2)
     assert row.domain == domain and row.model == model and row.steps == 3 and row.batch_size == 16
@@ -21,7 +21,7 @@ def test_a_pipeline_row_measures_both_feeds(domain, model):
 
 
 def test_the_command_prints_the_table_and_writes_the_csv(tmp_path, capsys):
-    status, _ = run_zoo(["benchmark", "--pipeline", "vision", "--model", "mlp_small", "--batch-size", "16",
+    status, _ = run_zoo(["benchmark", "--pipeline", "vision", "--data", "sample", "--model", "mlp_small", "--batch-size", "16",
                          "--steps", "2", "--repeats", "1", "--csv", str(tmp_path / "pipe.csv")], capsys)
     assert status == 0
     with open(tmp_path / "pipe.csv") as f:

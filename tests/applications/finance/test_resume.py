@@ -72,3 +72,34 @@ def test_killed_twice_mid_training_then_started_again_ends_with_the_same_metrics
         assert {k: v for k, v in second["per_target"][target].items() if not k.endswith("_s")} == untimed
     assert (out / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
     assert not (out / "INCOMPLETE").exists() and not list(out.rglob("backup"))
+
+
+def test_a_run_that_fails_after_an_epoch_keeps_it_and_the_same_command_resumes(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from applications.common import training
+    from tests.cli_checks import run_zoo
+
+    write_json = training.write_json
+
+    def disk_full_in_epoch_2(path, data):  # the progress record of the second epoch cannot be written
+        if Path(path).name == "progress.json" and len(data["elapsed_s"]) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_json(path, data)
+
+    out = tmp_path / "run"
+    args = ["train", "finance", "--model", "mlp_small", "--target", "direction", "--epochs", "3", "--patience", "0",
+            "--window", "16", "--output", str(out)]
+    monkeypatch.setattr(training, "write_json", disk_full_in_epoch_2)
+    status, stderr = run_zoo(args, capsys)
+    lines = stderr.strip().splitlines()
+    assert status == 2 and len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert "No space left on device" in lines[0] and "run the same command again to resume" in lines[0]
+    assert _epochs_done(out / "backup") == 1 and (out / "INCOMPLETE").is_file()
+
+    monkeypatch.setattr(training, "write_json", write_json)  # space again
+    status, stderr = run_zoo(args, capsys)
+    assert status == 0, stderr[-2000:]
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["per_target"]["direction"]["epochs_run"] == 3 and not (out / "INCOMPLETE").exists()
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 1 + 3  # header, then epochs 1-3
