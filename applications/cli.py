@@ -414,7 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-classes", type=int, help="default: each model's own")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--steps", type=int, default=5, help="batches in each timed run (default 5)")
-    p.add_argument("--repeats", type=int, default=3, help="timed runs; the median is reported (default 3)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="timed runs (default 3): throughput is the batch over the median time of their steps "
+                   "(with --pipeline: the median epoch)")
     p.add_argument("--xla", choices=("off", "on", "both"), default="both", help="jit_compile (default both)")
     p.add_argument("--reference", action="store_true", help="also run keras.applications' twin, same settings, "
                    "and print the zoo/reference throughput ratio")

@@ -6,13 +6,17 @@
 - `params`, and `flops` per example: the forward pass's floating-point operations counted by
   TensorFlow's profiler on the frozen graph (a multiply-add is 2); a training step is counted as
   3x the forward pass (forward, and a backward pass of about twice its cost);
-- `train_per_s` and `infer_per_s`: examples a second, the median of `repeats` timed runs of
-  `steps` batches each, after one untimed run (tracing, XLA compilation); training is `fit` on
-  data already in memory, inference is `predict`. The zoo's inference runs its serving form
-  (`serving`): the model with its batch normalisations folded into the layers before them
-  (`zoo.fold_batchnorm`), as a zoo user serves or exports it; the reference runs as shipped. A
-  model and its reference take turns run by run (`time_interleaved`), so that the machine's slow
-  spells fall on both;
+- `train_per_s` and `infer_per_s`: examples a second, the batch size over the median time of one
+  batch, over `repeats` timed runs of `steps` batches each, after one untimed run (tracing, XLA
+  compilation). Training is `fit` on data already in memory, each step timed by a callback;
+  inference is the compiled forward pass (`serving_function`) on batches already in memory.
+  Timing steps, not whole runs, keeps out what is not the model's: `fit`'s per-epoch set-up and
+  the stalls of a shared machine between steps (on this project's 2-core machine whole runs fell
+  into a fast and a slow mode while the steps inside them varied by a few percent). The zoo's inference
+  runs its serving form (`serving`): the model with its batch normalisations folded into the
+  layers before them (`zoo.fold_batchnorm`), as a zoo user serves or exports it; the reference
+  runs as shipped. A model and its reference take turns run by run (`time_interleaved`), so that
+  the machine's slow spells fall on both;
 - `latency_ms`: one example through a compiled `tf.function` of the model (the serving path,
   `serving_function`), and `predict_latency_ms`: the same example through `Model.predict`, whose
   per-call set-up dominates at batch 1; medians of many calls;
@@ -180,6 +184,24 @@ def serving_function(model, *, jit_compile: bool = False):
     return tf.function(lambda x: model(x, training=False), jit_compile=jit_compile, reduce_retracing=True)
 
 
+def _step_timer():
+    """A Keras callback that keeps the seconds of each training step (batch) of a `fit` in `.seconds`."""
+    import keras
+
+    class StepTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds, self._start = [], 0.0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return StepTimer()
+
+
 def _seconds(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -225,36 +247,41 @@ class Prepared:
             if foldable_pairs(model):
                 self.served, self.serving = fold_batchnorm(model), "BN folded"
                 self.served.compile(jit_compile=xla)
-        self.infer()
-        self.one = x[:1]
         self.serve = serving_function(self.served, jit_compile=xla)
+        self.batches = [tf.constant(x[i:i + batch_size]) for i in range(0, self.n, batch_size)]
+        self.one = tf.constant(x[:1])
+        self.infer()  # traces (and compiles) the batch and single-example forward passes
         self.serve(self.one)
-        self.served.predict(self.one, verbose=0)
+        self.served.predict(x[:1], verbose=0)
         self.times = {"train": [], "infer": [], "latency": [], "predict_latency": []}
 
-    def train(self) -> float:
-        return _seconds(lambda: self.model.fit(self.data, epochs=1, verbose=0, shuffle=False))
+    def train(self) -> list[float]:
+        """One epoch of `steps` batches; the seconds of each training step."""
+        timer = _step_timer()
+        self.model.fit(self.data, epochs=1, verbose=0, shuffle=False, callbacks=[timer])
+        return timer.seconds
 
-    def infer(self) -> float:
-        return _seconds(lambda: self.served.predict(self.x, batch_size=self.batch_size, verbose=0))
+    def infer(self) -> list[float]:
+        """The seconds of each batch's forward pass, its result brought to the host."""
+        return [_seconds(lambda: np.asarray(self.serve(batch))) for batch in self.batches]
 
     def time_once(self, latency_calls: int) -> None:
         """One timed run of each measurement, added to `times`."""
-        self.times["train"].append(self.train())
-        self.times["infer"].append(self.infer())
+        self.times["train"].extend(self.train())
+        self.times["infer"].extend(self.infer())
         self.times["latency"].extend(_seconds(lambda: np.asarray(self.serve(self.one))) for _ in range(latency_calls))
-        self.times["predict_latency"].append(_seconds(lambda: self.served.predict(self.one, verbose=0)))
+        self.times["predict_latency"].append(_seconds(lambda: self.served.predict(self.x[:1], verbose=0)))
 
     def row(self, peak_flops: float | None) -> Row:
         import tensorflow as tf
 
         med = {k: statistics.median(v) for k, v in self.times.items()}
-        train_per_s = self.n / med["train"]
+        train_per_s = self.batch_size / med["train"]
         efficiency = 3.0 * self.flops * train_per_s / peak_flops if self.flops and peak_flops else None
         device = "GPU" if tf.config.list_logical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
         return Row(model=self.name, implementation=self.implementation, xla=self.xla, batch_size=self.batch_size,
                    input_shape="x".join(map(str, self.input_shape)), params=int(self.model.count_params()),
-                   flops=self.flops, train_per_s=train_per_s, infer_per_s=self.n / med["infer"],
+                   flops=self.flops, train_per_s=train_per_s, infer_per_s=self.batch_size / med["infer"],
                    latency_ms=med["latency"] * 1e3, predict_latency_ms=med["predict_latency"] * 1e3,
                    peak_mb=self.peak_mb, efficiency=efficiency, device=device, serving=self.serving)
 

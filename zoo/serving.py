@@ -32,9 +32,14 @@ def foldable_pairs(model) -> dict[str, str]:
     """`{batchnorm name: layer name}` for each normalisation that can be folded into the layer before it."""
     import keras
 
+    from zoo.layers import BatchNormalization
+
+    # Exactly these classes: at inference each is one per-channel affine map. A subclass may
+    # normalise otherwise (SubSpectralNorm keeps statistics per frequency band and channel).
+    plain = (keras.layers.BatchNormalization, BatchNormalization)
     pairs = {}
     for layer in model.layers:
-        if not isinstance(layer, keras.layers.BatchNormalization):
+        if type(layer) not in plain:
             continue
         rank = len(layer.input.shape)
         if layer.axis not in (-1, rank - 1) or len(layer._inbound_nodes) != 1:

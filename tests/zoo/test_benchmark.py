@@ -55,3 +55,17 @@ def test_command_line(tmp_path, capsys):
 @pytest.mark.parametrize("name", sorted(benchmark.REFERENCES))
 def test_every_reference_is_a_keras_application(name):
     assert hasattr(keras.applications, benchmark.REFERENCES[name][0])
+
+
+def test_every_training_step_and_every_inference_batch_is_timed():
+    """Throughput is the batch over the median step: each of `steps` batches of each run is one sample."""
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.Softmax()])
+    prepared = benchmark.Prepared(model, name="tiny", implementation="zoo", input_shape=(6,), num_classes=4,
+                                  batch_size=5, steps=3, xla=False)
+    benchmark.time_interleaved([prepared], repeats=2, latency_calls=4)
+    assert [len(prepared.times[k]) for k in ("train", "infer", "latency", "predict_latency")] == [6, 6, 8, 2]
+    row = prepared.row(peak_flops=None)
+    assert row.train_per_s == 5 / float(np.median(prepared.times["train"]))
+    assert row.infer_per_s == 5 / float(np.median(prepared.times["infer"]))

@@ -51,3 +51,13 @@ def test_a_batch_norm_after_an_activation_or_a_shared_layer_is_left_alone():
 def test_only_functional_models_fold():
     with pytest.raises(ValueError, match="takes a functional Keras model"):
         zoo.fold_batchnorm(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
+
+
+def test_a_sub_band_normalisation_is_not_folded():
+    """SubSpectralNorm is a BatchNormalization subclass with per-band statistics: no per-channel map to fold."""
+    inputs = keras.Input((10, 6, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same")(inputs)
+    model = _with_running_statistics(keras.Model(inputs, zoo.layers.SubSpectralNorm(5)(x)))
+    assert foldable_pairs(model) == {}
+    x = np.random.default_rng(0).standard_normal((2, 10, 6, 3)).astype("float32")
+    np.testing.assert_allclose(zoo.fold_batchnorm(model)(x).numpy(), model(x).numpy(), rtol=1e-6)

@@ -7,6 +7,7 @@ from zoo.layers.audio import MFCC, LogMelSpectrogram, SpecAugment, UtteranceNorm
 from zoo.layers.catalogue import ItemRange
 from zoo.layers.class_token import ClassToken, ExtractClassToken
 from zoo.layers.folded import FoldedNormalization
+from zoo.layers.fused_norm import BatchNormalization
 from zoo.layers.head import classification_head
 from zoo.layers.patches import patch_embedding
 from zoo.layers.pooling import MaskedMean
@@ -18,6 +19,7 @@ from zoo.layers.subspectral_norm import SubSpectralNorm
 from zoo.layers.transformer_encoder import transformer_encoder_block
 
 __all__ = [
+    "BatchNormalization",
     "ClassToken",
     "ExtractClassToken",
     "FeatureScale",

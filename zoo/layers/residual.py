@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import keras
 
+from zoo.layers.fused_norm import BatchNormalization
 from zoo.layers.shortcut import ZeroPadShortcut
 
 BN_EPSILON = 1.001e-5  # as keras.applications' ResNets, so their weights carry over unchanged
@@ -147,7 +148,7 @@ def conv(x, filters: int, kernel_size: int, *, strides: int = 1, use_bias: bool 
 
 
 def batch_norm(x, *, name: str):
-    return keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=name)(x)
+    return BatchNormalization(epsilon=BN_EPSILON, name=name)(x)
 
 
 def _conv_bn(x, filters, kernel_size, *, strides=1, use_bias, name, index, relu=True):

@@ -55,7 +55,7 @@ def check_cnn_input(config: CNNConfig, input_shape: tuple[int, ...]) -> None:
 def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import classification_head
+    from zoo.layers import BatchNormalization, classification_head
 
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = inputs
@@ -66,7 +66,7 @@ def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: i
                 width, config.kernel_size, padding="same", use_bias=not config.batch_norm, name=prefix
             )(x)
             if config.batch_norm:
-                x = keras.layers.BatchNormalization(name=f"{prefix}_bn")(x)
+                x = BatchNormalization(name=f"{prefix}_bn")(x)
             x = keras.layers.Activation(config.activation, name=f"{prefix}_{config.activation}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
         if config.dropout:
