@@ -252,7 +252,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     xla = {"off": (False,), "on": (True,), "both": (False, True)}[args.xla]
     rows = benchmark.benchmark(names, input_shape=tuple(args.input_shape) if args.input_shape else None,
                                num_classes=args.num_classes, batch_size=args.batch_size, steps=args.steps,
-                               repeats=args.repeats, xla=xla, reference=args.reference)
+                               repeats=args.repeats, xla=xla, precisions=args.precision,
+                               reference=args.reference)
     print()
     print(benchmark.format_table(rows))
     if args.csv:
@@ -266,6 +267,9 @@ def _benchmark_pipeline(args: argparse.Namespace) -> int:
     if args.patterns:
         raise ValueError(f"--pipeline measures the domain's own model (--model NAME), not PATTERNs. "
                          f"Received: {' '.join(args.patterns)}")
+    if args.precision:
+        raise ValueError(f"--precision is for model benchmarks (zoo benchmark PATTERN); --pipeline trains in "
+                         f"float32. Received: --precision {' '.join(args.precision)}")
     row = input_benchmark.measure(args.pipeline, model=args.model, data=args.data or "sample",
                                   batch_size=args.batch_size, steps=args.steps, repeats=args.repeats)
     print()
@@ -418,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="timed runs (default 3): throughput is the batch over the median time of their steps "
                    "(with --pipeline: the median epoch)")
     p.add_argument("--xla", choices=("off", "on", "both"), default="both", help="jit_compile (default both)")
+    p.add_argument("--precision", nargs="+", choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                   help="Keras dtype policies to build the models with (default float32; on a GPU also "
+                   "mixed_float16)")
     p.add_argument("--reference", action="store_true", help="also run keras.applications' twin, same settings, "
                    "and print the zoo/reference throughput ratio")
     p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")

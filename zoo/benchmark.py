@@ -1,7 +1,8 @@
 """How fast the registry's models run here: throughput, latency, FLOPs, memory, against a reference.
 
-`benchmark(names, ...)` measures each model, with and without XLA (`jit_compile`), and returns one
-`Row` per (model, implementation, XLA) with:
+`benchmark(names, ...)` measures each model, with and without XLA (`jit_compile`), in each
+precision (a Keras dtype policy: float32, and on a GPU also mixed_float16; mixed_bfloat16 on
+request), and returns one `Row` per (model, implementation, XLA, precision) with:
 
 - `params`, and `flops` per example: the forward pass's floating-point operations counted by
   TensorFlow's profiler on the frozen graph (a multiply-add is 2); a training step is counted as
@@ -24,8 +25,9 @@
   and compilation included; sampled every 5 ms; on a GPU the device's peak instead). On a CPU
   only the first model a process trains gets a number: later ones reuse memory the earlier freed,
   so measure one model per command to compare memory;
-- `efficiency`: the training step's achieved FLOP/s over the FLOP/s of a large float32 matrix
-  multiply measured on the same device in the same run (`matmul_peak`).
+- `efficiency`: the training step's achieved FLOP/s over the FLOP/s of a large matrix multiply
+  in the precision's compute dtype (float32, float16 or bfloat16) measured on the same device in
+  the same run (`matmul_peak`).
 
 With `reference=True`, a model that has a keras.applications twin (`REFERENCES`) is measured
 beside it in the same process, with the same batch, input and settings, and `ratio` holds the
@@ -40,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -82,6 +85,7 @@ class Row:
     ratio_infer: float | None = None  # zoo / reference, inference throughput
     device: str = ""
     serving: str = "as built"  # what inference ran: "as built", or "BN folded" (zoo.fold_batchnorm)
+    precision: str = "float32"  # the Keras dtype policy the models were built with
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,12 +113,12 @@ def count_flops(model, input_shape: tuple[int, ...], dtype: str = "float32") -> 
         return None
 
 
-def matmul_peak(size: int = MATMUL_SIZE, repeats: int = 5) -> float:
-    """FLOP/s of a `size x size` float32 matrix multiply on the default device (median of `repeats`)."""
+def matmul_peak(size: int = MATMUL_SIZE, repeats: int = 5, dtype: str = "float32") -> float:
+    """FLOP/s of a `size x size` matrix multiply in `dtype` on the default device (median of `repeats`)."""
     import tensorflow as tf
 
-    a = tf.random.normal((size, size), seed=1)
-    b = tf.random.normal((size, size), seed=2)
+    a = tf.cast(tf.random.normal((size, size), seed=1), dtype)
+    b = tf.cast(tf.random.normal((size, size), seed=2), dtype)
     step = tf.function(lambda: tf.linalg.matmul(a, b))
     step().numpy()  # trace and warm up
     times = []
@@ -299,9 +303,13 @@ def time_interleaved(prepared: list[Prepared], repeats: int, latency_calls: int 
 
 
 def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None,
-              batch_size: int = 32, steps: int = 5, repeats: int = 3, xla=(False, True), reference: bool = False,
-              verbose: bool = True) -> list[Row]:
-    """Measure each registry model (and, with `reference`, its keras.applications twin); see the module docstring."""
+              batch_size: int = 32, steps: int = 5, repeats: int = 3, xla=(False, True), precisions=None,
+              reference: bool = False, verbose: bool = True) -> list[Row]:
+    """Measure each registry model (and, with `reference`, its keras.applications twin); see the module docstring.
+
+    `precisions` are Keras dtype policies (`PRECISIONS`) to build the models with; by default
+    float32, and on a GPU mixed_float16 too.
+    """
     import keras
 
     from zoo import registry
@@ -311,30 +319,41 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
     for value, what in ((batch_size, "batch_size"), (steps, "steps"), (repeats, "repeats")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{what} must be a positive integer. Received: {what}={value!r}")
-    peak = matmul_peak()
-    if verbose:
-        print(f"matrix multiply ({MATMUL_SIZE}x{MATMUL_SIZE}, float32): {peak / 1e9:.1f} GFLOP/s", flush=True)
+    precisions = tuple(precisions) if precisions else default_precisions()
+    unknown = [p for p in precisions if p not in PRECISIONS]
+    if unknown:
+        raise ValueError(f"Unknown precision {unknown[0]!r}: use {', '.join(PRECISIONS)}.")
+    peaks = {}  # per precision: the matrix multiply in the dtype its layers compute in
+    for precision in precisions:
+        dtype = MATMUL_DTYPES[precision]
+        peaks[precision] = matmul_peak(dtype=dtype)
+        if verbose:
+            print(f"matrix multiply ({MATMUL_SIZE}x{MATMUL_SIZE}, {dtype}): {peaks[precision] / 1e9:.1f} GFLOP/s",
+                  flush=True)
     rows = []
     for name in names:
         entry = registry.get_entry(name)
         shape = tuple(input_shape) if input_shape else tuple(entry.input_shape)
         classes = num_classes or entry.num_classes or 10
         dtype = "int32" if entry.input_kind in ("tokens", "ids") else "float32"
-        for jit in xla:
+        for jit, precision in ((j, p) for j in xla for p in precisions):
             sides = []
             for implementation in ("zoo", "keras.applications") if reference and name in REFERENCES else ("zoo",):
                 keras.utils.set_random_seed(0)
-                if implementation == "zoo":
-                    model = registry.create_model(name, input_shape=shape, num_classes=classes)
-                else:
-                    attr, kwargs = REFERENCES[name]
-                    model = getattr(keras.applications, attr)(weights=None, input_shape=shape, classes=classes,
-                                                              **kwargs)
+                with _dtype_policy(precision):
+                    if implementation == "zoo":
+                        model = registry.create_model(name, input_shape=shape, num_classes=classes)
+                    else:
+                        attr, kwargs = REFERENCES[name]
+                        model = getattr(keras.applications, attr)(weights=None, input_shape=shape,
+                                                                  classes=classes, **kwargs)
                 sides.append(Prepared(model, name=name, implementation=implementation, input_shape=shape,
                                       num_classes=classes, batch_size=batch_size, steps=steps, xla=jit,
                                       input_dtype=dtype, fold=implementation == "zoo"))
             time_interleaved(sides, repeats)
-            measured = [side.row(peak) for side in sides]
+            measured = [side.row(peaks[precision]) for side in sides]
+            for row in measured:
+                row.precision = precision
             if len(measured) == 2:
                 zoo_row, ref = measured
                 zoo_row.ratio_train = zoo_row.train_per_s / ref.train_per_s
@@ -349,13 +368,38 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
     return rows
 
 
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+MATMUL_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+
+
+def default_precisions() -> tuple[str, ...]:
+    """float32, and on a GPU mixed_float16 too (where float16 has fast kernels)."""
+    import tensorflow as tf
+
+    return ("float32", "mixed_float16") if tf.config.list_logical_devices("GPU") else ("float32",)
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str):
+    """Layers built inside take the dtype policy `name`; the global policy is put back after."""
+    import keras
+
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
 def _line(row: Row) -> str:
-    return (f"{row.model} ({row.implementation}, XLA {'on' if row.xla else 'off'}): train {row.train_per_s:.1f}/s, "
-            f"infer {row.infer_per_s:.1f}/s, latency {row.latency_ms:.2f} ms (predict {row.predict_latency_ms:.1f} ms)")
+    return (f"{row.model} ({row.implementation}, XLA {'on' if row.xla else 'off'}, {row.precision}): "
+            f"train {row.train_per_s:.1f}/s, infer {row.infer_per_s:.1f}/s, "
+            f"latency {row.latency_ms:.2f} ms (predict {row.predict_latency_ms:.1f} ms)")
 
 
 COLUMNS = (("model", "model", "{}"), ("implementation", "implementation", "{}"), ("xla", "XLA", "{}"),
-           ("serving", "inference", "{}"), ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None),
+           ("precision", "precision", "{}"), ("serving", "inference", "{}"), ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None),
            ("train_per_s", "train ex/s", "{:.1f}"),
            ("infer_per_s", "infer ex/s", "{:.1f}"), ("latency_ms", "latency ms", "{:.2f}"),
            ("predict_latency_ms", "predict() ms", "{:.1f}"), ("peak_mb", "peak MB", "{:.0f}"),

@@ -33,6 +33,7 @@ def test_the_command_prints_the_table_and_writes_the_csv(tmp_path, capsys):
     (["--pipeline", "vision", "--steps", "0"], "--steps takes a positive integer"),
     (["resnet20", "--data", "sample"], "--data is for `zoo benchmark --pipeline DOMAIN`"),
     (["mlp_small", "--pipeline", "vision"], "not PATTERNs"),
+    (["--pipeline", "vision", "--precision", "mixed_bfloat16"], "--precision is for model benchmarks"),
 ])
 def test_bad_pipeline_benchmarks_are_refused_in_one_line(args, words, capsys):
     status, stderr = run_zoo(["benchmark", *args], capsys)

@@ -25,7 +25,8 @@ def test_a_benchmark_row_has_every_column_and_the_csv_holds_it(tmp_path, monkeyp
     assert row.flops and row.train_per_s > 0 and row.infer_per_s > 0 and row.latency_ms > 0
     assert row.predict_latency_ms > 0 and row.efficiency > 0 and row.peak_mb is not None
     table = benchmark.format_table(rows)
-    assert table.splitlines()[0].startswith("| model | implementation | XLA | inference | params | GFLOPs/example |")
+    header = "| model | implementation | XLA | precision | inference | params | GFLOPs/example |"
+    assert table.splitlines()[0].startswith(header)
     path = benchmark.write_csv(rows, tmp_path / "bench" / "rows.csv")
     with open(path) as f:
         (saved,) = list(csv.DictReader(f))
@@ -69,3 +70,15 @@ def test_every_training_step_and_every_inference_batch_is_timed():
     row = prepared.row(peak_flops=None)
     assert row.train_per_s == 5 / float(np.median(prepared.times["train"]))
     assert row.infer_per_s == 5 / float(np.median(prepared.times["infer"]))
+
+
+def test_precisions_are_measured_and_the_global_policy_is_put_back():
+    before = keras.config.dtype_policy().name
+    rows = benchmark.benchmark(["mlp_small"], input_shape=(8,), num_classes=3, batch_size=4, steps=1, repeats=1,
+                               xla=(False,), precisions=("float32", "mixed_bfloat16"), verbose=False)
+    assert [row.precision for row in rows] == ["float32", "mixed_bfloat16"]
+    assert all(row.train_per_s > 0 and row.infer_per_s > 0 and row.efficiency > 0 for row in rows)
+    assert keras.config.dtype_policy().name == before
+    assert "| precision |" in benchmark.format_table(rows).splitlines()[0]
+    with pytest.raises(ValueError, match="Unknown precision 'float8'"):
+        benchmark.benchmark(["mlp_small"], precisions=("float8",), verbose=False)
