@@ -13,11 +13,11 @@ class BatchNormalization(keras.layers.BatchNormalization):
     moments, then the normalisation, then the same again differentiated), where Keras 2 called
     TensorFlow's `FusedBatchNormV3`, one kernel forward and one backward. With it the registry's
     ResNet-50 trains 1.34x as fast as keras.applications' in float32 on 2 CPU cores (README,
-    "Benchmark"). This layer takes the fused path whenever it computes the same thing: TensorFlow backend,
-    training mode, normalising the last axis, no mask, no renormalisation, no cross-replica
-    statistics, and not compiled by XLA (`jit_compile=True`: XLA made a slower ResNet-50 training
-    step of the fused kernel than of Keras' operations on a CPU). Otherwise, and always at
-    inference, it is Keras' `BatchNormalization` itself.
+    "Benchmark"). This layer takes the fused path whenever it computes the same thing: TensorFlow
+    backend, training mode, normalising the last axis, no mask, no renormalisation, no
+    cross-replica statistics, and not compiled by XLA (`jit_compile=True`: XLA made a slower
+    ResNet-50 training step of the fused kernel than of Keras' operations on a CPU). Otherwise, and
+    always at inference, it is Keras' `BatchNormalization` itself.
 
     It computes what `BatchNormalization` computes, to float32 rounding: the same outputs, the same
     gradients, and the same moving averages (the fused kernel reports the unbiased batch variance;
