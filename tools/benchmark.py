@@ -4,8 +4,9 @@
     python tools/benchmark.py 'resnet2*' 'mlp_*' --xla both
 
 Every number is measured in this run, on this machine: throughputs come from the median time of a
-step (training) or a batch (inference) over repeated timed runs after a warm-up, and the reference (keras.applications' twin of a model, `--reference`) runs
-in the same process with the same settings. See `zoo/benchmark.py` for what each column means.
+step (training) or a batch (inference) over repeated timed runs after a warm-up, and the
+reference (keras.applications' twin of a model, `--reference`) runs in the same process with the
+same settings. See `zoo/benchmark.py` for what each column means.
 """
 
 from __future__ import annotations

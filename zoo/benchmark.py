@@ -13,8 +13,8 @@ request), and returns one `Row` per (model, implementation, XLA, precision) with
   inference is the compiled forward pass (`serving_function`) on batches already in memory.
   Timing steps, not whole runs, keeps out what is not the model's: `fit`'s per-epoch set-up and
   the stalls of a shared machine between steps (on this project's 2-core machine whole runs fell
-  into a fast and a slow mode while the steps inside them varied by a few percent). The zoo's inference
-  runs its serving form (`serving`): the model with its batch normalisations folded into the
+  into a fast and a slow mode while the steps inside them varied by a few percent). The zoo's
+  inference runs its serving form (`serving`): the model with its batch normalisations folded into the
   layers before them (`zoo.fold_batchnorm`), as a zoo user serves or exports it; the reference
   runs as shipped. A model and its reference take turns run by run (`time_interleaved`), so that
   the machine's slow spells fall on both;
@@ -85,7 +85,7 @@ class Row:
     ratio_infer: float | None = None  # zoo / reference, inference throughput
     device: str = ""
     serving: str = "as built"  # what inference ran: "as built", or "BN folded" (zoo.fold_batchnorm)
-    precision: str = "float32"  # the Keras dtype policy the models were built with
+    precision: str = "float32"  # the Keras dtype policy the model was built with
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,7 +287,8 @@ class Prepared:
                    input_shape="x".join(map(str, self.input_shape)), params=int(self.model.count_params()),
                    flops=self.flops, train_per_s=train_per_s, infer_per_s=self.batch_size / med["infer"],
                    latency_ms=med["latency"] * 1e3, predict_latency_ms=med["predict_latency"] * 1e3,
-                   peak_mb=self.peak_mb, efficiency=efficiency, device=device, serving=self.serving)
+                   peak_mb=self.peak_mb, efficiency=efficiency, device=device, serving=self.serving,
+                   precision=self.model.dtype_policy.name)
 
 
 def time_interleaved(prepared: list[Prepared], repeats: int, latency_calls: int = 5) -> None:
@@ -325,7 +326,7 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
         raise ValueError(f"Unknown precision {unknown[0]!r}: use {', '.join(PRECISIONS)}.")
     peaks = {}  # per precision: the matrix multiply in the dtype its layers compute in
     for precision in precisions:
-        dtype = MATMUL_DTYPES[precision]
+        dtype = COMPUTE_DTYPES[precision]
         peaks[precision] = matmul_peak(dtype=dtype)
         if verbose:
             print(f"matrix multiply ({MATMUL_SIZE}x{MATMUL_SIZE}, {dtype}): {peaks[precision] / 1e9:.1f} GFLOP/s",
@@ -352,8 +353,6 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
                                       input_dtype=dtype, fold=implementation == "zoo"))
             time_interleaved(sides, repeats)
             measured = [side.row(peaks[precision]) for side in sides]
-            for row in measured:
-                row.precision = precision
             if len(measured) == 2:
                 zoo_row, ref = measured
                 zoo_row.ratio_train = zoo_row.train_per_s / ref.train_per_s
@@ -368,8 +367,8 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
     return rows
 
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-MATMUL_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+COMPUTE_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}  # policy: dtype
+PRECISIONS = tuple(COMPUTE_DTYPES)
 
 
 def default_precisions() -> tuple[str, ...]:
@@ -399,7 +398,8 @@ def _line(row: Row) -> str:
 
 
 COLUMNS = (("model", "model", "{}"), ("implementation", "implementation", "{}"), ("xla", "XLA", "{}"),
-           ("precision", "precision", "{}"), ("serving", "inference", "{}"), ("params", "params", "{:,}"), ("flops", "GFLOPs/example", None),
+           ("precision", "precision", "{}"), ("serving", "inference", "{}"), ("params", "params", "{:,}"),
+           ("flops", "GFLOPs/example", None),
            ("train_per_s", "train ex/s", "{:.1f}"),
            ("infer_per_s", "infer ex/s", "{:.1f}"), ("latency_ms", "latency ms", "{:.2f}"),
            ("predict_latency_ms", "predict() ms", "{:.1f}"), ("peak_mb", "peak MB", "{:.0f}"),

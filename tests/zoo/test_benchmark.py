@@ -82,3 +82,21 @@ def test_precisions_are_measured_and_the_global_policy_is_put_back():
     assert "| precision |" in benchmark.format_table(rows).splitlines()[0]
     with pytest.raises(ValueError, match="Unknown precision 'float8'"):
         benchmark.benchmark(["mlp_small"], precisions=("float8",), verbose=False)
+
+
+def test_precision_on_the_command_line_reaches_the_csv(tmp_path, capsys):
+    from applications import cli
+
+    (option,) = [a for a in cli.build_parser()._subparsers._group_actions[0].choices["benchmark"]._actions
+                 if "--precision" in a.option_strings]
+    assert tuple(option.choices) == benchmark.PRECISIONS  # the command offers what the module measures
+    import tensorflow as tf
+
+    gpu = bool(tf.config.list_logical_devices("GPU"))  # mixed_float16 is measured by default on a GPU only
+    assert benchmark.default_precisions() == (("float32", "mixed_float16") if gpu else ("float32",))
+    out = tmp_path / "rows.csv"
+    status, _ = run_zoo(["benchmark", "mlp_small", "--input-shape", "8", "--batch-size", "4", "--steps", "1",
+                         "--repeats", "1", "--xla", "off", "--precision", "mixed_bfloat16", "--csv", str(out)], capsys)
+    assert status == 0
+    with open(out) as f:
+        assert [row["precision"] for row in csv.DictReader(f)] == ["mixed_bfloat16"]

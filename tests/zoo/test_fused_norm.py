@@ -25,7 +25,10 @@ def _step(layer, x, graph):
     """One training-mode call: outputs and the gradients of a non-uniform loss to input and weights."""
     x = tf.constant(x)
     weights = tf.constant(np.random.default_rng(2).standard_normal(x.shape).astype("float32"))
-    call = lambda t: layer(t, training=True)  # noqa: E731
+
+    def call(t):
+        return layer(t, training=True)
+
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = tf.function(call)(x) if graph else call(x)
