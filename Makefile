@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test docs install clean
 
 demo: $(STAMP)
 	$(BIN)/zoo list
@@ -15,18 +15,25 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
+# The documentation site, into site/ (open site/index.html): offline, and strict, so that a broken
+# link, a missing reference or a docstring warning fails it. Its API pages are generated from the
+# installed package's docstrings, hence the install first.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 install: $(STAMP)
 
 # A regular (not editable) install, as users get it: the tests run the installed `zoo` command,
 # so reinstall whenever the package's files change.
-SOURCES := Makefile setup.cfg pyproject.toml $(shell find zoo applications pretrained -type f ! -name '*.pyc' 2>/dev/null)
+SOURCES := Makefile pyproject.toml $(shell find zoo applications pretrained -type f ! -name '*.pyc' 2>/dev/null)
 
 $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	rm -rf build  # setuptools reuses build/lib: files deleted from the source would still ship
 	$(BIN)/python -m pip install --quiet ".[dev]"
+	rm -rf build *.egg-info  # the build's leftovers; an egg-info here would shadow the installed metadata
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) build *.egg-info runs
+	rm -rf $(VENV) build *.egg-info runs site

@@ -31,7 +31,8 @@ import argparse
 import os
 import sys
 
-from zoo import registry
+from keras_zoo import registry
+from keras_zoo.applications import extras
 
 
 def _format_params(n: int | None) -> str:
@@ -50,7 +51,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     names = registry.list_models(args.pattern, family=args.family, domain=args.domain, pretrained=args.pretrained)
     if args.pretrained:
-        from zoo import checkpoints
+        from keras_zoo import checkpoints
 
         by_name = {c.name: c for c in checkpoints.available()}
         rows = [[n, by_name[n].model, _headline(by_name[n].metrics)] for n in names]
@@ -86,7 +87,7 @@ TRAIN_DEFAULTS = dict(epochs=20, batch_size=32, optimizer="adam", learning_rate=
 
 
 def _train_config(args: argparse.Namespace, domain_defaults: dict | None = None):
-    from applications.common.training import TrainConfig
+    from keras_zoo.applications.common.training import TrainConfig
 
     recipe = {**TRAIN_DEFAULTS, **(domain_defaults or {})}
     given = {k: getattr(args, k) for k in TRAIN_DEFAULTS if getattr(args, k, None) is not None}
@@ -121,14 +122,14 @@ FINANCE_FLAGS = {"--target": "target", "--window": "window", "--horizon": "horiz
 def cmd_train(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from applications.common import distribute
+    from keras_zoo.applications.common import distribute
 
     # First thing: splitting the CPU into logical devices and starting a worker's server are
     # possible only before TensorFlow has run anything.
     strategy = distribute.make_strategy(args.strategy, cpu_replicas=args.cpu_replicas)
-    from applications import domains
-    from applications.common import report
-    from applications.common.report import BACKUP_DIR, prepare_output_dir
+    from keras_zoo.applications import domains
+    from keras_zoo.applications.common import report
+    from keras_zoo.applications.common.report import BACKUP_DIR, prepare_output_dir
 
     pipeline = domains.pipeline(args.domain)
     for owner, flags in (("recommendation", RECOMMENDATION_FLAGS), ("finance", FINANCE_FLAGS)):
@@ -180,14 +181,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from applications import domains
+    from keras_zoo.applications import domains
 
     domains.pipeline(args.domain).evaluate(args.model_dir, args.data)
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from applications import domains
+    from keras_zoo.applications import domains
 
     pipeline = domains.pipeline(args.domain)
     if args.domain == "recommendation":
@@ -224,8 +225,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from applications import domains
-    from applications.common.report import prepare_output_dir
+    from keras_zoo.applications import domains
+    from keras_zoo.applications.common.report import prepare_output_dir
 
     names = domains.built() if args.domain == "all" else [args.domain]
     root = Path(args.output) if args.output else prepare_output_dir(None, "demo", run=False)
@@ -247,7 +248,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     names = sorted({n for pattern in args.patterns or ["resnet20"] for n in registry.list_models(pattern)})
     if not names:
         raise ValueError(f"No registry model matches {' '.join(args.patterns)}; `zoo list` shows them all.")
-    from zoo import benchmark
+    from keras_zoo import benchmark
 
     xla = {"off": (False,), "on": (True,), "both": (False, True)}[args.xla]
     rows = benchmark.benchmark(names, input_shape=tuple(args.input_shape) if args.input_shape else None,
@@ -262,7 +263,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def _benchmark_pipeline(args: argparse.Namespace) -> int:
-    from applications import input_benchmark
+    from keras_zoo.applications import input_benchmark
 
     if args.patterns:
         raise ValueError(f"--pipeline measures the domain's own model (--model NAME), not PATTERNs. "
@@ -275,7 +276,7 @@ def _benchmark_pipeline(args: argparse.Namespace) -> int:
     print()
     print(input_benchmark.format_table([row]))
     if args.csv:
-        from zoo import benchmark
+        from keras_zoo import benchmark
 
         print(f"\nWrote {benchmark.write_csv([row], args.csv)}")
     return 0
@@ -326,8 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_info)
 
-    from applications.common.distribute import STRATEGIES  # neither imports TensorFlow: `zoo list` must stay instant
-    from applications.domains import built
+    from keras_zoo.applications.common.distribute import STRATEGIES  # neither imports TensorFlow: `zoo list` must stay instant
+    from keras_zoo.applications.domains import built
 
     p = sub.add_parser("train", help="train and evaluate a model on a domain's data")
     p.add_argument("domain", choices=registry.DOMAINS)
@@ -434,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="with --pipeline: the model (default the domain's)")
     p.set_defaults(func=cmd_benchmark)
 
-    from applications import export, tune
+    from keras_zoo.applications import export, tune
 
     export.add_parser(sub)
     tune.add_parser(sub)
@@ -451,9 +452,10 @@ def main(argv: list[str] | None = None) -> int:
         args.inputs = [*args.inputs, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    import zoo  # noqa: F401  (registers the built-in families)
+    import keras_zoo as zoo  # noqa: F401  (registers the built-in families)
 
     try:
+        extras.require(args.command, pipeline=bool(getattr(args, "pipeline", None)))  # before TensorFlow loads
         return args.func(args)
     except ValueError as err:  # a user's mistake (UnknownModelError too): one clear line, no traceback
         return _error_line(args.command, str(err), err)
@@ -474,7 +476,7 @@ def _error_line(command: str, message: str, err: BaseException) -> int:
 
 def _is_nan_loss(err: BaseException) -> bool:
     # Only training raises it, and `list`/`info` never import the training loop (nor TensorFlow).
-    training = sys.modules.get("applications.common.training")
+    training = sys.modules.get("keras_zoo.applications.common.training")
     return training is not None and isinstance(err, training.NaNLossError)
 
 

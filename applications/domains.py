@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from zoo.registry import DOMAINS
+from keras_zoo.registry import DOMAINS
 
 PIPELINES = {
-    "vision": "applications.vision.pipeline",
-    "nlp": "applications.nlp.pipeline",
-    "speech": "applications.speech.pipeline",
-    "recommendation": "applications.recommendation.pipeline",
-    "finance": "applications.finance.pipeline",
+    "vision": "keras_zoo.applications.vision.pipeline",
+    "nlp": "keras_zoo.applications.nlp.pipeline",
+    "speech": "keras_zoo.applications.speech.pipeline",
+    "recommendation": "keras_zoo.applications.recommendation.pipeline",
+    "finance": "keras_zoo.applications.finance.pipeline",
 }
 
 

@@ -172,7 +172,7 @@ def parity_line(parity: dict) -> str:
 
 def _finished_run(model_dir: Path) -> tuple[str, dict]:
     """`(domain, metrics record)` of a finished run's folder; a clear ValueError for anything else."""
-    from applications import domains
+    from keras_zoo.applications import domains
 
     if not model_dir.is_dir():
         raise ValueError(f"{model_dir} is not a folder: --model-dir takes the folder of a finished `zoo train` run. "
@@ -229,18 +229,18 @@ def _load_model(model_dir: Path, domain: str, *, file: str = MODEL_FILE):
     them, so it is registered too (as `zoo predict finance` does). Compiled state does not change
     what the model computes, so the model is loaded as saved (compile=True), with its own file.
     """
-    from applications import domains
+    from keras_zoo.applications import domains
 
     pipeline = domains.pipeline(domain)
     register = getattr(pipeline, "_register_loss", None)  # finance: `qlike_of_log_ratio`
     if register is not None:
         register()
     if file == MODEL_FILE:
-        from applications.common.runs import load_run
+        from keras_zoo.applications.common.runs import load_run
 
         model, _ = load_run(model_dir, domain)
         return model
-    import zoo
+    import keras_zoo as zoo
 
     return zoo.load_model(model_dir / file)
 
@@ -259,7 +259,7 @@ def _size(path: Path) -> int:
 
 def _record_parity(path: Path, fmt: str, parity: dict) -> None:
     """`parity.json`: one entry per format, the latest export of each; written atomically."""
-    from applications.common import report
+    from keras_zoo.applications.common import report
 
     entries = {}
     if path.is_file():
@@ -278,7 +278,7 @@ def _record_parity(path: Path, fmt: str, parity: dict) -> None:
 @contextlib.contextmanager
 def _atomic_file(path: Path):
     """`zoo.files.atomic_path`: a temporary file beside `path`, renamed onto it when the block ends normally."""
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     with atomic_path(path) as tmp:
         yield tmp

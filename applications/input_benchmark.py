@@ -35,9 +35,9 @@ class PipelineRow:
 
 
 def _vision(model: str | None, data: str, batch_size: int, seed: int):
-    from applications.common.training import TrainConfig
-    from applications.vision import pipeline
-    from applications.vision.data import make_batches
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.vision import pipeline
+    from keras_zoo.applications.vision.data import make_batches
 
     config = pipeline.VisionConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
                                    **({"model": model} if model else {}))
@@ -48,8 +48,8 @@ def _vision(model: str | None, data: str, batch_size: int, seed: int):
 
 
 def _speech(model: str | None, data: str, batch_size: int, seed: int):
-    from applications.common.training import TrainConfig
-    from applications.speech import pipeline
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.speech import pipeline
 
     config = pipeline.SpeechConfig(data=data, augment="light", train=TrainConfig(batch_size=batch_size, seed=seed),
                                    **({"model": model} if model else {}))
@@ -62,8 +62,8 @@ def _speech(model: str | None, data: str, batch_size: int, seed: int):
 
 
 def _nlp(model: str | None, data: str, batch_size: int, seed: int):
-    from applications.common.training import TrainConfig
-    from applications.nlp import pipeline as P
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.nlp import pipeline as P
 
     config = P.NLPConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
                          **({"model": model} if model else {}))
@@ -95,7 +95,7 @@ def measure(domain: str, *, model: str | None = None, data: str = "sample", batc
     import numpy as np
     import tensorflow as tf
 
-    from applications.common.training import set_seed
+    from keras_zoo.applications.common.training import set_seed
 
     set_seed(seed)
     name, net, ds = SOURCES[domain](model, data, batch_size, seed)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from zoo import registry
+from keras_zoo import registry
 
 SUPPORTED = ("vision", "nlp", "speech", "finance")
 TUNERS = ("random", "hyperband", "bayesian")
@@ -116,19 +116,19 @@ def check_model(domain: str, model: str) -> None:
         raise ValueError(f"Give a model to tune: zoo tune {domain} --model NAME (`zoo list --domain {domain}`).")
     registry.get_entry(model)  # an unknown name: UnknownModelError, a ValueError with close matches
     if domain == "vision":
-        from applications.vision.pipeline import check_image_model
+        from keras_zoo.applications.vision.pipeline import check_image_model
 
         check_image_model(model)
     elif domain == "nlp":
-        from applications.nlp.pipeline import check_text_model
+        from keras_zoo.applications.nlp.pipeline import check_text_model
 
         check_text_model(model)
     elif domain == "speech":
-        from applications.speech.pipeline import check_speech_model
+        from keras_zoo.applications.speech.pipeline import check_speech_model
 
         check_speech_model(model)
     elif domain == "finance":
-        from applications.finance.pipeline import check_finance_model
+        from keras_zoo.applications.finance.pipeline import check_finance_model
 
         check_finance_model(model)
 
@@ -141,11 +141,11 @@ def vision_data(model: str, data: str, *, seed: int, batch_size: int, max_exampl
     """The images as `zoo train vision` splits them; the network behind the same resizing and augmentation."""
     import keras
 
-    from applications.vision import pipeline as P
-    from applications.vision.augment import AugmentConfig, augmentation_layers
-    from applications.vision.data import make_batches
+    from keras_zoo.applications.vision import pipeline as P
+    from keras_zoo.applications.vision.augment import AugmentConfig, augmentation_layers
+    from keras_zoo.applications.vision.data import make_batches
 
-    from applications.common.training import TrainConfig
+    from keras_zoo.applications.common.training import TrainConfig
 
     config = P.VisionConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
     loaded = P.load_data(config)
@@ -179,8 +179,8 @@ def vision_data(model: str, data: str, *, seed: int, batch_size: int, max_exampl
 
 def nlp_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None) -> TuneData:
     """The texts as `zoo train nlp` splits them, vectorised by a vocabulary of the training split only."""
-    from applications.common.training import TrainConfig
-    from applications.nlp import pipeline as P
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.nlp import pipeline as P
 
     config = P.NLPConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
     loaded = P.load_data(config)
@@ -215,10 +215,10 @@ def speech_data(model: str, data: str, *, seed: int, batch_size: int, max_exampl
     """The clips as `zoo train speech` splits them; the network behind the same log-mel features."""
     import keras
 
-    from applications.common.training import TrainConfig
-    from applications.speech import pipeline as P
-    from applications.speech.data import CLIP_SAMPLES
-    from zoo.layers.audio import UtteranceNormalization, frame_count
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.speech import pipeline as P
+    from keras_zoo.applications.speech.data import CLIP_SAMPLES
+    from keras_zoo.layers.audio import UtteranceNormalization, frame_count
 
     config = P.SpeechConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
     loaded = P.load_data(config)
@@ -250,9 +250,9 @@ def finance_data(model: str, data: str, *, seed: int, target: str, window: int, 
     """Windows of `applications.finance.features`, split by date and scaled as `zoo train finance` does."""
     import numpy as np
 
-    from applications.common.training import TrainConfig
-    from applications.finance import features as F
-    from applications.finance import pipeline as P
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.finance import features as F
+    from keras_zoo.applications.finance import pipeline as P
 
     config = P.FinanceConfig(model=model, data=data, targets=(target,), window=window, horizon=horizon,
                              train=TrainConfig(**{**P.DEFAULT_TRAIN, "seed": seed}))
@@ -287,7 +287,7 @@ def finance_data(model: str, data: str, *, seed: int, target: str, window: int, 
         """The return forecast's RMSE and directional accuracy in log-return units (`zoo train finance`'s metrics)."""
         if target != "return":
             return {}
-        from applications.finance import metrics as M
+        from keras_zoo.applications.finance import metrics as M
 
         realised = test[1].astype(np.float64) * scale
         forecast = net.predict(test[0], verbose=0, batch_size=1024)[:, 0].astype(np.float64) * scale
@@ -323,7 +323,7 @@ def _hypermodel(model: str, prepared: TuneData):
     import keras
     import keras_tuner
 
-    from zoo import tuning
+    from keras_zoo import tuning
 
     class DomainHyperModel(tuning.ZooHyperModel):
         """`zoo.tuning.ZooHyperModel`, its network wrapped and compiled as the domain trains it."""
@@ -383,7 +383,7 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
     """
     check_request(domain, model, max_trials=max_trials, epochs=epochs, tuner=tuner, batch_size=batch_size,
                   max_examples=max_examples, target=target, window=window, horizon=horizon)
-    from applications.common import report, training
+    from keras_zoo.applications.common import report, training
 
     def say(message):
         if verbose:
@@ -392,7 +392,7 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
     training.set_seed(seed)
     batch_size = batch_size or DEFAULT_BATCH[domain]
     if domain == "finance":
-        from applications.finance import features as F
+        from keras_zoo.applications.finance import features as F
 
         target = target or "return"
         prepared = finance_data(model, data, seed=seed, target=target, window=window or F.DEFAULT_WINDOW,
@@ -505,7 +505,7 @@ def _fmt(value) -> str:
 
 def format_trials(record: dict) -> str:
     """The trials as a table: id, each hyperparameter, the validation score; the best marked `*`."""
-    from applications.cli import _table
+    from keras_zoo.applications.cli import _table
 
     names: list[str] = []
     for t in record["trials"]:

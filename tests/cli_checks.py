@@ -5,7 +5,7 @@ new `zoo` process for each costs seconds of TensorFlow start-up. Each domain sti
 installed console script end to end in its `test_cli_*` / `test_command_line_*` test.
 """
 
-from applications import cli
+from keras_zoo.applications import cli
 
 
 def run_zoo(args: list[str], capsys) -> tuple[int, str]:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # versions 2, 3, ... until killed. Payloads are a few MB, so that a write lasts long enough to be caught.
 WRITERS = {
     "metrics.json": """
-        from applications.common import report
+        from keras_zoo.applications.common import report
         def write(v):
             report.write_metrics(out, domain="vision", model="m", pretrained=None,
                                  data={"source": "s", "train": v, "val": 0, "test": 0, "classes": []},
@@ -34,7 +34,7 @@ WRITERS = {
         """,
     "model.keras": """
         import keras, numpy as np
-        from applications.common.runs import save_model
+        from keras_zoo.applications.common.runs import save_model
         model = keras.Sequential([keras.Input((1000,)), keras.layers.Dense(1000)])
         def write(v):
             model.set_weights([np.full(w.shape, v, "float32") for w in model.get_weights()])
@@ -42,7 +42,7 @@ WRITERS = {
         """,
     "training backup": """
         import keras, numpy as np
-        from applications.common.training import _AtomicBackup
+        from keras_zoo.applications.common.training import _AtomicBackup
         model = keras.Sequential([keras.Input((1000,)), keras.layers.Dense(1000)])
         model.compile(optimizer="adam", loss="mse")
         model.optimizer.build(model.trainable_variables)
@@ -61,7 +61,7 @@ WRITERS = {
             zoo.save_checkpoint(model, out / "mlp_small.test", card={"metrics": {"version": v}}, overwrite=True)
         """,
     "download": """
-        from zoo import checkpoints
+        from keras_zoo import checkpoints
         source = out.parent / "source.bin"
         source.write_bytes(bytes(range(256)) * 40_000)
         sha = checkpoints.sha256_of(source)
@@ -70,7 +70,7 @@ WRITERS = {
         """,
     "plot": """
         import matplotlib.figure
-        from applications.common import plotting
+        from keras_zoo.applications.common import plotting
         def write(v):
             fig = matplotlib.figure.Figure(figsize=(12, 12))
             fig.add_subplot().imshow(__import__("numpy").random.default_rng(v).random((600, 600)))
@@ -144,7 +144,7 @@ def test_a_writer_killed_mid_write_leaves_a_whole_file(kind, tmp_path):
 
 
 def _metrics(out):
-    from applications.common import report
+    from keras_zoo.applications.common import report
 
     record = report.read_metrics(out)  # strict JSON: a truncated file would not parse
     v = record["metrics"]["version"]
@@ -159,7 +159,7 @@ def _constant_weights(weights) -> int:
 
 
 def _model(out):
-    import zoo
+    import keras_zoo as zoo
 
     return _constant_weights(zoo.load_model(out / "model.keras").get_weights())
 
@@ -167,7 +167,7 @@ def _model(out):
 def _backup(out):
     import keras
 
-    from applications.common.training import _AtomicBackup
+    from keras_zoo.applications.common.training import _AtomicBackup
 
     model = keras.Sequential([keras.Input((1000,)), keras.layers.Dense(1000)])
     model.compile(optimizer="adam", loss="mse")
@@ -180,7 +180,7 @@ def _backup(out):
 
 
 def _checkpoint(out):
-    import zoo
+    import keras_zoo as zoo
 
     model = zoo.create_model("mlp_small", pretrained=out / "mlp_small.test")  # verifies the sha256 first
     v = _constant_weights(model.get_weights())

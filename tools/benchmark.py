@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from applications import cli
+    from keras_zoo.applications import cli
 
     return cli.main(["benchmark", *(sys.argv[1:] if argv is None else argv)])
 

@@ -31,7 +31,7 @@ def write(series: str, output: Path, split: str) -> list[Path]:
 
     import pandas as pd
 
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     frame = importlib.import_module(f"arch.data.{series}").load()
     frame.index = pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d")

@@ -30,10 +30,10 @@ if str(ROOT) not in sys.path:
 def measure(data: str, models: list[str], seeds: list[int], output: Path, *, test_data: str | None = None,
             targets=("return", "volatility"), window: int | None = None, pretrained: str | None = None,
             **recipe) -> list[dict]:
-    from applications.common.report import prepare_output_dir
-    from applications.common.training import TrainConfig
-    from applications.finance import features as F
-    from applications.finance.pipeline import DEFAULT_TRAIN, FinanceConfig, train_and_evaluate
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.finance import features as F
+    from keras_zoo.applications.finance.pipeline import DEFAULT_TRAIN, FinanceConfig, train_and_evaluate
 
     runs = []
     for model in models:
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(runs))
     output.mkdir(parents=True, exist_ok=True)
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     with atomic_path(output / "results.json") as tmp:
         tmp.write_text(json.dumps(runs, indent=2, default=str) + "\n")

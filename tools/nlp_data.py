@@ -143,7 +143,7 @@ def write_split(rows: list[tuple[str, str]], output: Path, *, seed: int = 0, tes
     """`output/train.csv` and `output/test.csv`, stratified by label; returns their sizes."""
     from sklearn.model_selection import train_test_split
 
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     train, test = train_test_split(rows, test_size=test_fraction, stratify=[label for _, label in rows],
                                    random_state=seed)

@@ -27,9 +27,9 @@ if str(ROOT) not in sys.path:
 
 
 def measure(data: str, test_data: str | None, models: list[str], seeds: list[int], output: Path) -> list[dict]:
-    from applications.common.report import prepare_output_dir
-    from applications.common.training import TrainConfig
-    from applications.nlp.pipeline import DEFAULT_TRAIN, NLPConfig, train_and_evaluate
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.nlp.pipeline import DEFAULT_TRAIN, NLPConfig, train_and_evaluate
 
     runs = []
     for model in models:
@@ -75,7 +75,7 @@ def cross_validate(data: str, test_data: str | None, models: list[str], folds: i
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     rows = []
     for path in filter(None, (data, test_data)):
@@ -109,7 +109,7 @@ def cross_validate(data: str, test_data: str | None, models: list[str], folds: i
 
 
 def main(argv=None) -> int:
-    import zoo
+    import keras_zoo as zoo
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="training data: a CSV, a folder, tfds:NAME or sample")
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
         print(cross_validate(args.data, args.test_data, args.models, args.folds, output))
         return 0
     runs = measure(args.data, args.test_data, args.models, args.seeds, output)
-    from applications.common.report import write_json
+    from keras_zoo.applications.common.report import write_json
 
     write_json(output / "results.json", runs)
     first = runs[0]["data"]

@@ -34,9 +34,9 @@ COLUMNS = (("leave_one_out", "hr@10"), ("leave_one_out", "ndcg@10"), ("full_rank
 def measure(data: str, models: list[str], seeds: list[int], output: Path, *, items: str | None = None,
             loss: str = "auto", ratings: str = "auto", overrides: dict | None = None, pretrain_parts: bool = False,
             **recipe) -> list[dict]:
-    from applications.common.report import prepare_output_dir
-    from applications.common.training import TrainConfig
-    from applications.recommendation.pipeline import DEFAULT_TRAIN, RecommendationConfig, train_and_evaluate
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.recommendation.pipeline import DEFAULT_TRAIN, RecommendationConfig, train_and_evaluate
 
     runs = []
     for model in models:
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(runs))
     output.mkdir(parents=True, exist_ok=True)
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     with atomic_path(output / "results.json") as tmp:
         tmp.write_text(json.dumps(runs, indent=2, default=str) + "\n")

@@ -24,9 +24,9 @@ if str(ROOT) not in sys.path:
 
 def measure(data: str, test_data: str | None, models: list[str], seeds: list[int], output: Path, *,
             augment: str = "auto", features: str = "log_mel", pretrained: str | None = None, **recipe) -> list[dict]:
-    from applications.common.report import prepare_output_dir
-    from applications.common.training import TrainConfig
-    from applications.speech.pipeline import DEFAULT_TRAIN, SpeechConfig, train_and_evaluate
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.speech.pipeline import DEFAULT_TRAIN, SpeechConfig, train_and_evaluate
 
     runs = []
     for model in models:
@@ -64,7 +64,7 @@ def table(runs: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    import zoo
+    import keras_zoo as zoo
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="sample", help="sample, tfds:NAME or a folder of class subfolders")
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     output = Path(args.output)
     runs = measure(args.data, args.test_data, args.models, args.seeds, output, augment=args.augment,
                    features=args.features, pretrained=args.pretrained, **recipe)
-    from applications.common.report import write_json
+    from keras_zoo.applications.common.report import write_json
 
     write_json(output / "results.json", runs)
     first = runs[0]["data"]

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from applications.speech.sample import CLIP_SAMPLES, SAMPLE_RATE, WORDS, mu_law_encode  # noqa: E402
+from keras_zoo.applications.speech.sample import CLIP_SAMPLES, SAMPLE_RATE, WORDS, mu_law_encode  # noqa: E402
 
 # The English voices of espeak-ng's own synthesiser (`espeak-ng --voices=en`, folder gmw/); the
 # mbrola voices there need the mbrola program and its voice files, which Debian packages apart.
@@ -222,7 +222,7 @@ def main(argv=None) -> int:
         print("speech_sample.py: espeak-ng is not on the PATH; install the Debian package espeak-ng "
               "(apt-get install espeak-ng).", file=sys.stderr)
         return 2
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     command = f"python tools/speech_sample.py --output {args.output} --voices {args.voices} --seed {args.seed}"
     start = time.perf_counter()

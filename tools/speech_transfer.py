@@ -53,8 +53,8 @@ def unheard_voices(n: int, seed: int):
 def synthesise(words, voices):
     import numpy as np
 
-    from applications.speech.sample import mu_law_decode
-    from applications.speech.wav import fit_clip
+    from keras_zoo.applications.speech.sample import mu_law_decode
+    from keras_zoo.applications.speech.wav import fit_clip
     from tools.speech_sample import speak
 
     audio, labels, who = [], [], []
@@ -69,9 +69,9 @@ def synthesise(words, voices):
 
 def run(words, shots: int, seeds: list[int], output: Path, *, kinds=("pretrained", "scratch"),
         patience: int | None = -1) -> dict:
-    from applications.common.report import prepare_output_dir
-    from applications.common.training import TrainConfig
-    from applications.speech.pipeline import DEFAULT_TRAIN, SpeechConfig, train_and_evaluate
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.speech.pipeline import DEFAULT_TRAIN, SpeechConfig, train_and_evaluate
 
     voices = unheard_voices(TEST_VOICES + shots * len(seeds), seed=2)
     audio, labels, who = synthesise(words, voices)

@@ -85,11 +85,11 @@ def train_speech(name: str, recipe: SpeechRecipe):
     import numpy as np
     import tensorflow as tf
 
-    from applications.common import training
-    from applications.common.training import TrainConfig
-    from applications.speech import pipeline
-    from applications.speech.data import split_by_group
-    from applications.speech.sample import load_sample
+    from keras_zoo.applications.common import training
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.speech import pipeline
+    from keras_zoo.applications.speech.data import split_by_group
+    from keras_zoo.applications.speech.sample import load_sample
     from tools.speech_sample import make_sample
 
     if shutil.which("espeak-ng") is None:
@@ -153,8 +153,8 @@ def train(name: str, recipe: Recipe):
     import numpy as np
     import tensorflow as tf
 
-    import zoo
-    from applications.vision.data import DIGITS_LICENCE, digits_splits
+    import keras_zoo as zoo
+    from keras_zoo.applications.vision.data import DIGITS_LICENCE, digits_splits
 
     keras.utils.set_random_seed(recipe.seed)
     tf.config.experimental.enable_op_determinism()
@@ -188,7 +188,7 @@ def train(name: str, recipe: Recipe):
         "data": {
             "source": "sample: scikit-learn's bundled UCI handwritten digits, 8x8x1, pixels scaled to [0, 1]",
             "classes": list(data.class_names),
-            "split": "applications.vision.data.digits_splits(seed=0): stratified 64/16/20 train/val/test",
+            "split": "keras_zoo.applications.vision.data.digits_splits(seed=0): stratified 64/16/20 train/val/test",
             "train": len(data.x_train), "val": len(data.x_val), "test": len(data.x_test),
         },
         "licence": DIGITS_LICENCE,
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import zoo
+    import keras_zoo as zoo
 
     for name in [*RECIPES, *SPEECH_RECIPES] if args.name == "all" else [args.name]:
         model, card = train_speech(name, SPEECH_RECIPES[name]) if name in SPEECH_RECIPES else train(name, RECIPES[name])

@@ -53,8 +53,8 @@ def run(k: int, seed: int, *, head_epochs: int, fine_tune_epochs: int, unfreeze_
     import keras
     import numpy as np
 
-    import zoo
-    import zoo.transfer
+    import keras_zoo as zoo
+    import keras_zoo.transfer
 
     x, y = few_shot(data.x_train, data.y_train, k, seed)
     batch = min(32, len(x))
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import numpy as np
 
-    from applications.vision.data import digits_splits
+    from keras_zoo.applications.vision.data import digits_splits
 
     data = digits_splits(classes=TARGET_CLASSES, seed=0)
     print(f"Source: {SOURCE} (digits 0-4). Target: digits 5-9, {len(data.x_test)} held-out test images; "
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nTest accuracy in %, mean ± standard deviation over seeds {args.seeds}; "
           f"{time.perf_counter() - start:.0f} s in all.")
     if args.json:
-        from zoo.files import atomic_path
+        from keras_zoo.files import atomic_path
 
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))

@@ -1,16 +1,16 @@
 """keras-zoo: a Keras 3 model zoo. List, inspect and build models by name.
 
 Example:
-    >>> import zoo
+    >>> import keras_zoo as zoo
     >>> zoo.list_models("resnet*")
     >>> print(zoo.model_info("resnet20"))
     >>> model = zoo.create_model("resnet20", num_classes=10, input_shape=(32, 32, 3))
 
-Importing `zoo` does not import TensorFlow; building a model does.
+Importing `keras_zoo` does not import TensorFlow; building a model does.
 """
 
-from zoo import models as _models  # noqa: F401  (registers the built-in families)
-from zoo.registry import (
+from keras_zoo import models as _models  # noqa: F401  (registers the built-in families)
+from keras_zoo.registry import (
     DOMAINS,
     Family,
     ModelCard,
@@ -20,9 +20,9 @@ from zoo.registry import (
     model_info,
     register_model,
 )
-from zoo.checkpoints import save_checkpoint
-from zoo.saving import load_model
-from zoo.serving import fold_batchnorm
+from keras_zoo.checkpoints import save_checkpoint
+from keras_zoo.saving import load_model
+from keras_zoo.serving import fold_batchnorm
 
 __version__ = "0.1.0"
 

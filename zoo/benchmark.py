@@ -246,7 +246,7 @@ class Prepared:
         _MEMORY_MEASURED = True
         self.served, self.serving = model, "as built"
         if fold:  # inference on the zoo's serving form, when it has batch normalisations to fold
-            from zoo.serving import fold_batchnorm, foldable_pairs
+            from keras_zoo.serving import fold_batchnorm, foldable_pairs
 
             if foldable_pairs(model):
                 self.served, self.serving = fold_batchnorm(model), "BN folded"
@@ -313,7 +313,7 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
     """
     import keras
 
-    from zoo import registry
+    from keras_zoo import registry
 
     if not names:
         raise ValueError("No models to benchmark: give registry names or a pattern that matches some (`zoo list`).")
@@ -432,7 +432,7 @@ def write_csv(rows: list, path: str | os.PathLike) -> Path:
 
     `rows` are dataclasses of one type: `Row`s, or `applications.input_benchmark.PipelineRow`s.
     """
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[f.name for f in fields(rows[0] if rows else Row)], lineterminator="\n")

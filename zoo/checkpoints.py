@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.registry import ModelSpec, apply_overrides, create_model, get_entry
+from keras_zoo.registry import ModelSpec, apply_overrides, create_model, get_entry
 
 CONFIG_FILE = "config.json"
 CARD_FILE = "card.json"
@@ -80,10 +80,11 @@ class Checkpoint:
 
 
 def shipped_dir() -> Path:
-    """The `pretrained/` folder installed with the package."""
-    import pretrained
+    """The `pretrained/` folder installed with the package (`keras_zoo.pretrained`)."""
+    from importlib import resources
 
-    return Path(pretrained.__file__).resolve().parent
+    # A Traversable; a regular (unzipped) install, the only kind pip makes, gives a real folder.
+    return Path(os.fspath(resources.files("keras_zoo.pretrained")))
 
 
 def cache_dir() -> Path:
@@ -352,11 +353,11 @@ def load(name: str, pretrained: str, *, num_classes: int | None = None, input_sh
         raise CheckpointError(f"The weights in {folder} do not fit {name} with overrides {overrides}: {err}") from err
 
     if input_shape is not None and tuple(input_shape) != spec.input_shape:
-        from zoo import transfer
+        from keras_zoo import transfer
 
         model = transfer.resize_input(model, tuple(input_shape))
     if num_classes is not None and num_classes != spec.num_classes:
-        from zoo import transfer
+        from keras_zoo import transfer
 
         model = transfer.replace_head(model, num_classes)
     return model
@@ -369,7 +370,7 @@ def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = Non
     half-written. Put it in `$ZOO_HOME` to load it by tag, or pass its path as `pretrained`.
 
     Args:
-        model: a model made by `zoo.create_model` (it carries `model.zoo_spec`).
+        model (keras.Model): a model made by `zoo.create_model` (it carries `model.zoo_spec`).
         folder: the checkpoint folder; its name must be `<model>.<tag>`, e.g. `runs/resnet20.mydata`.
         card: what to record: `data`, `licence`, `recipe` (the command that reproduces it),
             `metrics` (measured on held-out data). The sha256 and date are added.

@@ -286,7 +286,7 @@ def list_models(
         if (family is None or e.family.name == family) and (domain is None or domain in e.domains)
     ]
     if pretrained:
-        from zoo import checkpoints
+        from keras_zoo import checkpoints
 
         allowed = set(names)
         names = [c.name for c in checkpoints.available() if c.model in allowed]
@@ -321,7 +321,7 @@ def model_info(name: str) -> ModelCard:
     params = entry.params
     if params is None:  # a user's model registered without a pinned count: build it once to count
         params = create_model(name).count_params()
-    from zoo import checkpoints
+    from keras_zoo import checkpoints
 
     return ModelCard(
         name=entry.name,
@@ -426,7 +426,7 @@ def create_model(
         **overrides: values for fields of the model's config dataclass (`zoo info NAME` lists them).
 
     Returns:
-        A `keras.Model`.
+        model (keras.Model): the model, named after its registry entry.
 
     Example:
         >>> model = zoo.create_model("resnet20", num_classes=10, input_shape=(32, 32, 3))
@@ -439,7 +439,7 @@ def create_model(
         pretrained = tag
     entry = get_entry(name)
     if pretrained is not None:
-        from zoo import checkpoints
+        from keras_zoo import checkpoints
 
         return checkpoints.load(name, pretrained, num_classes=num_classes, input_shape=input_shape, **overrides)
     config = resolve_config(name, overrides)

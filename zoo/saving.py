@@ -8,7 +8,7 @@ import os
 def load_model(path: str | os.PathLike):
     """Load a `.keras` file saved from a zoo model, in Keras safe mode (no code is deserialised).
 
-    Plain `keras.saving.load_model` works too once `zoo.layers` has been imported; `import zoo`
+    Plain `keras.saving.load_model` works too once `keras_zoo.layers` has been imported; `import keras_zoo`
     alone does not import Keras, so it cannot register the zoo's custom layers by itself.
 
     Example:
@@ -24,7 +24,7 @@ def load_model(path: str | os.PathLike):
 
     import keras
 
-    import zoo.layers  # noqa: F401  (registers the custom layers under package "zoo")
+    import keras_zoo.layers  # noqa: F401  (registers the custom layers under package "zoo")
 
     if not os.path.isfile(path):
         raise ValueError(f"No such model file: {os.fspath(path)}. Give a .keras file saved by Keras or the zoo.")

@@ -32,7 +32,7 @@ def foldable_pairs(model) -> dict[str, str]:
     """`{batchnorm name: layer name}` for each normalisation that can be folded into the layer before it."""
     import keras
 
-    from zoo.layers import BatchNormalization
+    from keras_zoo.layers import BatchNormalization
 
     # Exactly these classes: at inference each is one per-channel affine map. A subclass may
     # normalise otherwise (SubSpectralNorm keeps statistics per frequency band and channel).
@@ -62,7 +62,7 @@ def fold_batchnorm(model):
     """
     import keras
 
-    from zoo.layers import FoldedNormalization
+    from keras_zoo.layers import FoldedNormalization
 
     if not isinstance(model, keras.Model) or not hasattr(model, "_inbound_nodes") or not hasattr(model, "inputs") \
             or isinstance(model, keras.Sequential) or not model.inputs:

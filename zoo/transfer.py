@@ -11,7 +11,7 @@ The recipe is the Keras transfer-learning guide's (https://keras.io/guides/trans
 and timm's (`reset_classifier`, `adapt_input_conv`):
 
 Example:
-    >>> import zoo, zoo.transfer
+    >>> import keras_zoo as zoo, keras_zoo.transfer
     >>> model = zoo.create_model("resnet20", input_shape=(32, 32, 3))   # e.g. pretrained on CIFAR-10
     >>> model = zoo.transfer.replace_head(model, 5)                     # a new task with 5 classes
     >>> model = zoo.transfer.adapt_input_channels(model, 1)             # on grey images
@@ -27,9 +27,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from zoo.layers import classification_head
-from zoo.models.base import check_positive
-from zoo.registry import check_input_shape, get_entry
+from keras_zoo.layers import classification_head
+from keras_zoo.models.base import check_positive
+from keras_zoo.registry import check_input_shape, get_entry
 
 HEAD = "head"
 HEAD_DROPOUT = "head_dropout"
@@ -413,6 +413,17 @@ def unfreeze(model: keras.Model) -> None:
 # Fine-tuning
 
 
+def default_loss_and_metrics(classifier_activation: str | None, num_classes: int) -> tuple[Any, list]:
+    """The loss and metrics that fit a head: integer labels for softmax/logits, a value for regression."""
+    if classifier_activation == "softmax":
+        return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
+    if classifier_activation == "sigmoid":
+        return keras.losses.BinaryCrossentropy(), ["binary_accuracy"]
+    if num_classes == 1:  # no activation and one output: a regression value
+        return keras.losses.MeanSquaredError(), ["mae"]
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"]
+
+
 def fine_tune(
     model: keras.Model,
     train_data: Any,
@@ -449,7 +460,7 @@ def fine_tune(
         head_learning_rate: Adam's learning rate in phase 1.
         fine_tune_learning_rate: Adam's learning rate in phase 2, typically 10x lower.
         loss: a Keras loss; by default the one that fits the head
-            (`zoo.tuning.default_loss_and_metrics`): sparse cross-entropy for softmax or logits,
+            (`default_loss_and_metrics`): sparse cross-entropy for softmax or logits,
             binary cross-entropy for sigmoid, mean squared error for one unactivated output.
         metrics: Keras metrics; by default those that fit the head.
         callbacks: Keras callbacks, used in both phases.
@@ -480,8 +491,6 @@ def fine_tune(
                 f"Received: {name}={fit_kwargs[name]!r}"
             )
     if loss is None or metrics is None:
-        from zoo.tuning import default_loss_and_metrics  # imports keras_tuner: only when needed
-
         default_loss, default_metrics = default_loss_and_metrics(_classifier_activation(model), head.units)
         loss = default_loss if loss is None else loss
         metrics = default_metrics if metrics is None else metrics

@@ -6,7 +6,7 @@ into a `keras_tuner.HyperModel` that any tuner (RandomSearch, BayesianOptimizati
 can search, with the learning rate searched too.
 
 Example:
-    >>> import keras_tuner, zoo.tuning
+    >>> import keras_tuner, keras_zoo as zoo, keras_zoo.tuning
     >>> tuner = keras_tuner.RandomSearch(
     ...     zoo.tuning.hypermodel("cnn_small", num_classes=10, input_shape=(8, 8, 1)),
     ...     objective="val_accuracy", max_trials=5, directory="runs/tune")
@@ -20,18 +20,8 @@ from typing import Any
 import keras
 import keras_tuner
 
-from zoo.registry import check_input_shape, create_model, get_entry, resolve_config
-
-
-def default_loss_and_metrics(classifier_activation: str | None, num_classes: int) -> tuple[Any, list]:
-    """The loss and metrics that fit a head: integer labels for softmax/logits, a value for regression."""
-    if classifier_activation == "softmax":
-        return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
-    if classifier_activation == "sigmoid":
-        return keras.losses.BinaryCrossentropy(), ["binary_accuracy"]
-    if num_classes == 1:  # no activation and one output: a regression value
-        return keras.losses.MeanSquaredError(), ["mae"]
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"]
+from keras_zoo.registry import check_input_shape, create_model, get_entry, resolve_config
+from keras_zoo.transfer import default_loss_and_metrics  # in the core (transfer uses it): no keras_tuner needed
 
 
 class ZooHyperModel(keras_tuner.HyperModel):

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import importlib
 
-from applications.common.report import prepare_output_dir, read_metrics, write_history_csv, write_json, write_metrics
-from applications.common.sources import Source, parse_source
+from keras_zoo.applications.common.report import prepare_output_dir, read_metrics, write_history_csv, write_json, write_metrics
+from keras_zoo.applications.common.sources import Source, parse_source
 
 _LAZY = {
     "OPTIMIZERS": "training",
@@ -46,6 +46,6 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in _LAZY:
-        module = importlib.import_module(f"applications.common.{_LAZY[name]}")
+        module = importlib.import_module(f"keras_zoo.applications.common.{_LAZY[name]}")
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

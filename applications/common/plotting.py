@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from zoo.files import atomic_path
+from keras_zoo.files import atomic_path
 
 PLOTS_DIR = "plots"
 DPI = 120

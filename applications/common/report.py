@@ -37,7 +37,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from zoo.files import atomic_path
+from keras_zoo.files import atomic_path
 
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
@@ -376,7 +376,7 @@ def _version(package: str) -> str | None:
 
 def _zoo_version() -> str | None:
     try:
-        import zoo
+        import keras_zoo as zoo
 
         return zoo.__version__
     except Exception:  # noqa: BLE001  (a report is still written without it)

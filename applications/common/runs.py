@@ -9,7 +9,7 @@ MODEL_FILE = "model.keras"
 
 def save_model(model, output_dir: str | Path) -> Path:
     """`output_dir/model.keras`, written under a temporary name and renamed: never half-written."""
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     path = Path(output_dir) / MODEL_FILE
     with atomic_path(path) as tmp:
@@ -23,8 +23,8 @@ def load_run(model_dir: str | Path, domain: str):
     Raises:
         ValueError: the folder lacks `model.keras` or `metrics.json`, or holds another domain's run.
     """
-    import zoo
-    from applications.common import report
+    import keras_zoo as zoo
+    from keras_zoo.applications.common import report
 
     model_dir = Path(model_dir)
     if not (model_dir / MODEL_FILE).is_file() or not (model_dir / "metrics.json").is_file():

@@ -39,8 +39,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from applications.common.report import BACKUP_DIR, BACKUP_METADATA, to_jsonable, write_json
-from zoo.files import atomic_path
+from keras_zoo.applications.common.report import BACKUP_DIR, BACKUP_METADATA, to_jsonable, write_json
+from keras_zoo.files import atomic_path
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine")

@@ -458,7 +458,7 @@ def _har_features(r: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _check_returns(values, name: str) -> np.ndarray:
-    from applications.finance.metrics import finite_series
+    from keras_zoo.applications.finance.metrics import finite_series
 
     return finite_series(name, values)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from applications.finance.prices import Series
+from keras_zoo.applications.finance.prices import Series
 
 FEATURES = ("log_return", "volatility_5", "volatility_22", "range", "volume_change")
 VOL_WINDOWS = (5, 22)

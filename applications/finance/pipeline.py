@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from applications.common.training import TrainConfig
-from applications.common import runs
-from applications.finance import features as F
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.common import runs
+from keras_zoo.applications.finance import features as F
 
 DOMAIN = "finance"
 TEST_UNIT = "periods"  # what `zoo train`'s summary counts
@@ -90,7 +90,7 @@ class FinanceConfig:
 
 def check_finance_model(name: str) -> None:
     """A registry model that reads a window of feature rows (`zoo list --domain finance`)."""
-    import zoo
+    import keras_zoo as zoo
 
     entry = zoo.registry.get_entry(name)
     if entry.input_kind not in ("sequence", "vector"):
@@ -101,8 +101,8 @@ def check_finance_model(name: str) -> None:
 
 def load_frames(config: FinanceConfig):
     """`(frames, test_starts)`: the series as feature frames, and where given test data starts."""
-    from applications.common.sources import parse_source
-    from applications.finance.prices import load_series
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.finance.prices import load_series
 
     series = load_series(parse_source(config.data))
     test_starts = None
@@ -118,7 +118,7 @@ def load_frames(config: FinanceConfig):
 
 
 def build_network(config: FinanceConfig, target: str, n_features: int):
-    import zoo
+    import keras_zoo as zoo
 
     kwargs = dict(input_shape=(config.window, n_features), num_classes=2 if target == "direction" else 1,
                   classifier_activation="softmax" if target == "direction" else None,
@@ -126,7 +126,7 @@ def build_network(config: FinanceConfig, target: str, n_features: int):
     if config.pretrained:
         net = zoo.create_model(config.model, pretrained=_checkpoint_of(config, target), **kwargs)
         if config.freeze_backbone:
-            import zoo.transfer
+            import keras_zoo.transfer
 
             zoo.transfer.freeze_backbone(net)
         return net
@@ -160,7 +160,7 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     Returns `{"net", "fit", "scaler", "forecasts": {method: [per-frame arrays]}, "scale"}`; forecasts
     are in the target's units: a log return, P(up), or a per-period variance.
     """
-    from applications.common import training
+    from keras_zoo.applications.common import training
 
     horizon, window = config.horizon, config.window
     scaler = F.Scaler.fit(split)
@@ -239,7 +239,7 @@ def _validation_loss(target: str, net, val) -> float:
 
 def baseline_forecasts(target: str, split: F.Split, fit_until: list[int], horizon: int) -> dict:
     """`{method: [per-frame forecasts of the test samples]}`, or `{method: str}` for a baseline skipped (and why)."""
-    from applications.finance import baselines as B
+    from keras_zoo.applications.finance import baselines as B
 
     out: dict = {}
     frames, ends = split.frames, split.ends["test"]
@@ -273,7 +273,7 @@ def ewma_anchor(returns: np.ndarray, fit_until: int, horizon: int) -> np.ndarray
 
     Started from the first training returns (`returns[:fit_until]`); it is the volatility network's anchor.
     """
-    from applications.finance import baselines as B
+    from keras_zoo.applications.finance import baselines as B
 
     return B.ewma(returns[:fit_until], horizon=horizon).forecast(returns, np.arange(1, len(returns) + 1))
 
@@ -312,7 +312,7 @@ def _register_loss():
 
 def score(target: str, realised: np.ndarray, forecasts: dict, model: str, horizon: int) -> tuple[dict, dict, list]:
     """`(model metrics, {baseline: metrics}, verdicts)` on the test samples, with Diebold-Mariano against each baseline."""
-    from applications.finance import metrics as M
+    from keras_zoo.applications.finance import metrics as M
 
     def losses(f):
         if target == "volatility":
@@ -352,9 +352,9 @@ def score(target: str, realised: np.ndarray, forecasts: dict, model: str, horizo
 
 def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool = True) -> dict:
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-    from applications.common import plotting, report, training
-    from applications.common.runs import save_model
-    from applications.finance import metrics as M
+    from keras_zoo.applications.common import plotting, report, training
+    from keras_zoo.applications.common.runs import save_model
+    from keras_zoo.applications.finance import metrics as M
 
     def say(message):
         if verbose:
@@ -537,7 +537,7 @@ def _baselines_by_method(results: dict) -> dict:
 
 def _save_checkpoints(config, nets, output_dir, results) -> None:
     """`pretrained/<model>.<target>`: each network as a zoo checkpoint, for `--pretrained RUN` (fine-tuning)."""
-    import zoo
+    import keras_zoo as zoo
 
     for target, net in nets.items():
         if getattr(net, "zoo_spec", None) is None:
@@ -549,8 +549,8 @@ def _save_checkpoints(config, nets, output_dir, results) -> None:
 
 def _plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir) -> list[Path]:
     """The pictures of the first series; `first_backtest` is its backtest (or None), whose equity is drawn."""
-    from applications.common import plotting
-    from applications.finance import plots as P
+    from keras_zoo.applications.common import plotting
+    from keras_zoo.applications.finance import plots as P
 
     paths = []
     k = 0  # the first series
@@ -622,7 +622,7 @@ def _cells(m: dict) -> list[str]:
 
 
 def load_run(model_dir: str | Path):
-    from applications.common.runs import load_run as load
+    from keras_zoo.applications.common.runs import load_run as load
 
     _register_loss()
     return load(model_dir, DOMAIN)
@@ -630,7 +630,7 @@ def load_run(model_dir: str | Path):
 
 def _networks(model_dir: Path, first):
     """`(series.json, {target: network})`; `first` is the run's `model.keras`, already loaded by `load_run`."""
-    import zoo
+    import keras_zoo as zoo
 
     info = json.loads((model_dir / SERIES_FILE).read_text())
     nets = {t: first if p["model"] == runs.MODEL_FILE else zoo.load_model(model_dir / p["model"])
@@ -639,8 +639,8 @@ def _networks(model_dir: Path, first):
 
 
 def _single_frame(data: str, info: dict, what: str) -> F.Frame:
-    from applications.common.sources import parse_source
-    from applications.finance.prices import load_series
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.finance.prices import load_series
 
     series = load_series(parse_source(data), what=what)
     if len(series) != 1:

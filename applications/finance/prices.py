@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from applications.common.sources import Source
-from applications.common.tables import read_csv_frame
+from keras_zoo.applications.common.sources import Source
+from keras_zoo.applications.common.tables import read_csv_frame
 
 ACCEPTED = ("a CSV file of Date,Open,High,Low,Close[,Adj Close][,Volume] rows (Yahoo Finance's format), a folder "
             "of such files (one series each), or sample")

@@ -50,7 +50,7 @@ def run_baselines(
     """
     from sklearn.metrics import f1_score
 
-    from applications.common.evaluation import subset_accuracies
+    from keras_zoo.applications.common.evaluation import subset_accuracies
 
     y_train, y_test = np.asarray(train_labels), np.asarray(test_labels)
     results = {}

@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from applications.common.datasets import (
+from keras_zoo.applications.common.datasets import (
     check_fraction,
     check_max_examples,
     check_split_fractions,
     prepare_tfds,
     tfds_builder,
 )
-from applications.nlp.corpus import CORPUS_CLASSES, generate_corpus
+from keras_zoo.applications.nlp.corpus import CORPUS_CLASSES, generate_corpus
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def load_texts(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
             each split read from TFDS.
 
     Example:
-        >>> from applications.common.sources import parse_source
+        >>> from keras_zoo.applications.common.sources import parse_source
         >>> src = parse_source("reviews.csv")
         >>> data = load_texts(src.kind, name=src.name, path=src.path, text=src.text)
     """

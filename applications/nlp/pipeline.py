@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from applications.common.training import TrainConfig
+from keras_zoo.applications.common.training import TrainConfig
 
 DOMAIN = "nlp"
 # Chosen by measurement on held-out real text (README, "NLP"): tools/nlp_models.py.
@@ -82,7 +82,7 @@ class NLPConfig:
 
 
 def check_text_model(name: str) -> None:
-    import zoo
+    import keras_zoo as zoo
 
     entry = zoo.registry.get_entry(name)
     if entry.input_kind not in TEXT_KINDS:
@@ -93,14 +93,14 @@ def check_text_model(name: str) -> None:
 
 def reads_bags(name: str) -> bool:
     """Whether the model takes a bag of n-grams (an MLP) rather than a sequence of token ids."""
-    import zoo
+    import keras_zoo as zoo
 
     return zoo.registry.get_entry(name).input_kind == "vector"
 
 
 def load_data(config: NLPConfig):
-    from applications.common.sources import parse_source
-    from applications.nlp import data as text_data
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.nlp import data as text_data
 
     source = parse_source(config.data)
     test = parse_source(config.test_data) if config.test_data else None
@@ -174,7 +174,7 @@ def term_weights(vectorizer, texts: Sequence[str], labels, num_classes: int, *, 
     """
     import tensorflow as tf
 
-    from zoo.layers import FeatureScale
+    from keras_zoo.layers import FeatureScale
 
     labels = np.asarray(labels)
     counts = np.zeros((num_classes, vectorizer.vocabulary_size()), dtype="float64")
@@ -241,7 +241,7 @@ def batches(vectorizer, texts: Sequence[str], labels, batch_size: int, *, shuffl
 
 def shortest_input(name: str, overrides: dict) -> int:
     """The fewest tokens the model takes (a text CNN's widest convolution)."""
-    import zoo
+    import keras_zoo as zoo
 
     entry = zoo.registry.get_entry(name)
     config = zoo.registry.resolve_config(name, overrides)
@@ -264,7 +264,7 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
     With `embeddings`, a model whose embedding width is a free hyperparameter (`embedding_dim`)
     takes the file's width unless an override says otherwise; a mismatch is a clear error.
     """
-    import zoo
+    import keras_zoo as zoo
 
     check_text_model(config.model)
     if reads_bags(config.model):
@@ -279,7 +279,7 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
     overrides = dict(config.overrides)
     vectors = None
     if config.embeddings:
-        from applications.nlp import embeddings
+        from keras_zoo.applications.nlp import embeddings
 
         entry = zoo.registry.get_entry(config.model)
         if hasattr(entry.config, "embedding_dim") and "embedding_dim" not in overrides:
@@ -288,7 +288,7 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
     net = zoo.create_model(config.model, input_shape=(sequence_length,), num_classes=num_classes,
                            vocab_size=len(vocabulary), **overrides)
     if vectors is not None:
-        from applications.nlp import embeddings
+        from keras_zoo.applications.nlp import embeddings
 
         embeddings.load_into(net, vectors, trainable=not config.freeze_embeddings, model_name=config.model)
     return net, vectors
@@ -322,7 +322,7 @@ def subset_masks(texts: Sequence[str], kinds: Sequence[str] | None = None) -> di
 
 
 def _scores(y_true, probs, class_names, masks) -> tuple[dict, dict, list]:
-    from applications.common.evaluation import classification_metrics, subset_accuracies
+    from keras_zoo.applications.common.evaluation import classification_metrics, subset_accuracies
 
     metrics, per_class, matrix = classification_metrics(y_true, probs, class_names)
     metrics.update(subset_accuracies(y_true, np.argmax(probs, axis=-1), masks))
@@ -335,9 +335,9 @@ def _scores(y_true, probs, class_names, masks) -> tuple[dict, dict, list]:
 
 def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = True) -> dict:
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-    from applications.common import plotting, report, training
-    from applications.common.runs import save_model
-    from applications.nlp import baselines, plots
+    from keras_zoo.applications.common import plotting, report, training
+    from keras_zoo.applications.common.runs import save_model
+    from keras_zoo.applications.nlp import baselines, plots
 
     def say(message):
         if verbose:
@@ -428,7 +428,7 @@ def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = T
 
 def load_run(model_dir: str | Path):
     """A finished NLP run's model (raw strings in) and metrics record."""
-    from applications.common.runs import load_run as load
+    from keras_zoo.applications.common.runs import load_run as load
 
     return load(model_dir, DOMAIN)
 
@@ -444,8 +444,8 @@ def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool =
 
     For `sample` and `tfds:` sources that is their test split; a CSV file or folder is used whole.
     """
-    from applications.common.sources import parse_source
-    from applications.nlp import data as text_data
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.nlp import data as text_data
 
     model, record = load_run(model_dir)
     class_names = tuple(record["data"]["classes"])

@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from applications.common.datasets import check_max_examples, prepare_tfds, tfds_builder
-from applications.common.sources import Source, parse_source
-from applications.common.tables import read_csv_frame
-from applications.recommendation.interactions import Interactions
+from keras_zoo.applications.common.datasets import check_max_examples, prepare_tfds, tfds_builder
+from keras_zoo.applications.common.sources import Source, parse_source
+from keras_zoo.applications.common.tables import read_csv_frame
+from keras_zoo.applications.recommendation.interactions import Interactions
 
 # Accepted column names (compared case-insensitively, surrounding spaces ignored), in priority order.
 USER_COLUMNS = ("user_id", "userid", "user")
@@ -415,7 +415,7 @@ def load_interactions(source, *, items=None, max_examples: int | None = None, da
         source = parse_source(source)
     check_max_examples(max_examples)
     if source.kind == "sample":
-        from applications.recommendation.simulator import simulate
+        from keras_zoo.applications.recommendation.simulator import simulate
 
         data = simulate(seed=0)
         if max_examples is not None and max_examples < len(data):

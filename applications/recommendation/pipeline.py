@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from applications.common.training import TrainConfig
-from applications.recommendation.trainers import (
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.recommendation.trainers import (
     EVAL_NEGATIVES,
     LOSSES,
     MONITOR_K,
@@ -96,7 +96,7 @@ class RecommendationConfig:
 
 def check_recommendation_model(name: str) -> None:
     """A registry model that scores (user, item) pairs or reads item histories (`zoo list --domain recommendation`)."""
-    import zoo
+    import keras_zoo as zoo
 
     entry = zoo.registry.get_entry(name)
     if entry.input_kind != "ids" and entry.family.name not in SEQUENTIAL:
@@ -106,8 +106,8 @@ def check_recommendation_model(name: str) -> None:
 
 
 def load_data(config: RecommendationConfig):
-    from applications.common.sources import parse_source
-    from applications.recommendation.data import load_interactions
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.recommendation.data import load_interactions
 
     return load_interactions(parse_source(config.data), items=config.items, max_examples=config.max_examples)
 
@@ -118,7 +118,7 @@ def load_data(config: RecommendationConfig):
 
 def measure(scorer, split, seen_eval, negatives) -> tuple[dict, dict]:
     """`(metrics, curves)` of a scorer on both protocols; curves are HR@1..CURVE_K for the plots."""
-    from applications.recommendation import metrics as m
+    from keras_zoo.applications.recommendation import metrics as m
 
     loo_ranks = m.leave_one_out_ranks(scorer, split.test_users, split.test_items, negatives)
     full_ranks = m.full_ranking_ranks(scorer, split.test_users, split.test_items, seen_eval)
@@ -135,12 +135,12 @@ def measure(scorer, split, seen_eval, negatives) -> tuple[dict, dict]:
 
 def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbose: bool = True) -> dict:
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-    from applications.common import plotting, report, training
-    from applications.common.runs import save_model
-    from applications.recommendation import baselines, plots
-    from applications.recommendation.metrics import rating_errors, sample_negatives
-    from applications.recommendation.serving import CATALOG_FILE, Catalog
-    from applications.recommendation.splits import leave_one_out, rating_split
+    from keras_zoo.applications.common import plotting, report, training
+    from keras_zoo.applications.common.runs import save_model
+    from keras_zoo.applications.recommendation import baselines, plots
+    from keras_zoo.applications.recommendation.metrics import rating_errors, sample_negatives
+    from keras_zoo.applications.recommendation.serving import CATALOG_FILE, Catalog
+    from keras_zoo.applications.recommendation.splits import leave_one_out, rating_split
 
     def say(message):
         if verbose:
@@ -220,7 +220,7 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     save_model(main_net, output_dir)
     catalog = Catalog.from_interactions(inter, train_rows)
     if is_sequential(config.model):  # what `zoo predict` ranks a user's next item from: everything they did
-        from applications.recommendation.sequences import histories
+        from keras_zoo.applications.recommendation.sequences import histories
 
         catalog.histories = histories(inter, None, main_net.input_shape[1])
     catalog.save(output_dir / CATALOG_FILE)
@@ -277,7 +277,7 @@ BASELINE_GRIDS = {"item_knn": ("k", (20, 50, 100, 200)), "pure_svd": ("factors",
 
 def fit_baselines(train_matrix, split, seen_all, *, seed: int = 0):
     """`[(fitted baseline, {hyperparameter: value, "val_ndcg@10": score}), ...]`: popularity, item-kNN, PureSVD."""
-    from applications.recommendation import baselines, metrics
+    from keras_zoo.applications.recommendation import baselines, metrics
 
     result = [(baselines.popularity(train_matrix), {})]
     if len(split.val_users):
@@ -304,8 +304,8 @@ def fit_baselines(train_matrix, split, seen_all, *, seed: int = 0):
 def make_scorer(net, inter, split):
     """The scorer of a trained network on `split`: a sequence model reads each user's training and
     validation items (everything before the test item); the others score (user, item) pairs."""
-    from applications.recommendation.sequences import SequenceScorer, histories
-    from applications.recommendation.serving import Scorer
+    from keras_zoo.applications.recommendation.sequences import SequenceScorer, histories
+    from keras_zoo.applications.recommendation.serving import Scorer
 
     if is_sequential_net(net):
         rows = np.concatenate([split.train, split.val_rows]) if split.val_rows is not None else split.train
@@ -356,18 +356,18 @@ def summary_table(record: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def load_run(model_dir: str | Path):
-    from applications.common.runs import load_run as load
+    from keras_zoo.applications.common.runs import load_run as load
 
     return load(model_dir, DOMAIN)
 
 
 def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
     """Both protocols on `data`'s leave-one-out test items, for the users and items the run knows."""
-    from applications.common.sources import parse_source
-    from applications.recommendation.data import load_interactions
-    from applications.recommendation.metrics import sample_negatives
-    from applications.recommendation.serving import CATALOG_FILE, Catalog
-    from applications.recommendation.splits import leave_one_out
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.recommendation.data import load_interactions
+    from keras_zoo.applications.recommendation.metrics import sample_negatives
+    from keras_zoo.applications.recommendation.serving import CATALOG_FILE, Catalog
+    from keras_zoo.applications.recommendation.splits import leave_one_out
 
     net, record = load_run(model_dir)
     catalog = Catalog.load(Path(model_dir) / CATALOG_FILE)
@@ -406,7 +406,7 @@ def _renumber(ids, known_ids) -> np.ndarray:
 
 def predict(model_dir: str | Path, users: list[str], *, top: int = TOP) -> list[dict]:
     """The `top` recommendations for each user id (most popular items for users the run never saw)."""
-    from applications.recommendation.serving import Recommender
+    from keras_zoo.applications.recommendation.serving import Recommender
 
     if not users:
         raise ValueError("Give at least one user id, as in: zoo predict recommendation --model-dir D --user 196")

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from applications.recommendation.interactions import Interactions
-from applications.recommendation.serving import OFFSET
+from keras_zoo.applications.recommendation.interactions import Interactions
+from keras_zoo.applications.recommendation.serving import OFFSET
 
 
 def histories(inter: Interactions, rows: np.ndarray | None, max_len: int) -> np.ndarray:

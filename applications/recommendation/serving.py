@@ -55,7 +55,7 @@ class Catalog:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the catalogue as `.npz` (plain arrays, no pickle), atomically."""
-        from zoo.files import atomic_path
+        from keras_zoo.files import atomic_path
 
         path = Path(path)
         arrays = dict(user_ids=self.user_ids.astype(str), item_ids=self.item_ids.astype(str),
@@ -145,7 +145,7 @@ class Scorer:
     """
 
     def __init__(self, net, n_items: int, *, batch_size: int = 65536):
-        from zoo.models.recommender import towers
+        from keras_zoo.models.recommender import towers
 
         self.net, self.n_items, self.batch_size = net, n_items, batch_size
         self.name = net.name
@@ -197,7 +197,7 @@ class Recommender:
     def __init__(self, net, catalog: Catalog):
         self.catalog = catalog
         if catalog.histories is not None:  # a sequence model: it ranks what follows each user's history
-            from applications.recommendation.sequences import SequenceScorer
+            from keras_zoo.applications.recommendation.sequences import SequenceScorer
 
             self.scorer = SequenceScorer(net, catalog.histories, len(catalog.item_ids))
         else:
@@ -205,7 +205,7 @@ class Recommender:
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike) -> "Recommender":
-        from applications.common.runs import load_run
+        from keras_zoo.applications.common.runs import load_run
 
         model_dir = Path(model_dir)
         net, _ = load_run(model_dir, "recommendation")

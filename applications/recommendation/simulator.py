@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from applications.recommendation.interactions import Interactions
+from keras_zoo.applications.recommendation.interactions import Interactions
 
 GENRES = ("Action", "Comedy", "Drama", "Sci-Fi", "Romance", "Horror", "Documentary", "Animation")
 START = 1_609_459_200  # 2021-01-01T00:00:00Z

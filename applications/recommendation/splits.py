@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from applications.common.datasets import check_split_fractions
-from applications.recommendation.interactions import Interactions
+from keras_zoo.applications.common.datasets import check_split_fractions
+from keras_zoo.applications.recommendation.interactions import Interactions
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from applications.recommendation.pipeline import RecommendationConfig
+    from keras_zoo.applications.recommendation.pipeline import RecommendationConfig
 
 # How a model learns from implicit feedback (--loss):
 # - bce: each positive against `negatives` sampled unseen items, binary cross-entropy (NCF's recipe);
@@ -44,7 +44,7 @@ MONITOR = f"val_ndcg@{MONITOR_K}"  # what early stopping follows (see `ranking_m
 
 def resolve_loss(name: str, loss: str = "auto") -> str:
     """"bce", "softmax" or "in_batch": how model `name` trains on implicit feedback (see LOSSES)."""
-    import zoo
+    import keras_zoo as zoo
 
     family = zoo.registry.get_entry(name).family.name
     if family in SEQUENTIAL:
@@ -63,7 +63,7 @@ def resolve_loss(name: str, loss: str = "auto") -> str:
 
 def validation_negatives(split, seen_all, *, seed: int) -> np.ndarray:
     """The unseen items each validation item is ranked among: the same for every model and baseline of a run."""
-    from applications.recommendation.metrics import sample_negatives
+    from keras_zoo.applications.recommendation.metrics import sample_negatives
 
     return sample_negatives(split.val_users, split.val_items, seen_all, seen_all.shape[1],
                             n=eval_negatives(seen_all), seed=seed + 1)
@@ -80,7 +80,7 @@ def eval_negatives(seen_all) -> int:
 
 
 def is_sequential(name: str) -> bool:
-    import zoo
+    import keras_zoo as zoo
 
     return zoo.registry.get_entry(name).family.name in SEQUENTIAL
 
@@ -90,9 +90,9 @@ def build_net(name: str, inter, *, overrides: dict | None = None, **kwargs):
 
     A sequential model (`sasrec`) gets one output per item token (padding included) and logits out.
     """
-    import zoo
+    import keras_zoo as zoo
 
-    from applications.recommendation.serving import OFFSET
+    from keras_zoo.applications.recommendation.serving import OFFSET
 
     if is_sequential(name):
         return zoo.create_model(name, num_classes=inter.n_items + OFFSET, **{"classifier_activation": None,
@@ -110,7 +110,7 @@ def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_k
     """
     import tensorflow as tf
 
-    from applications.recommendation.serving import OFFSET
+    from keras_zoo.applications.recommendation.serving import OFFSET
 
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(tf.constant(positives_keys, tf.int64),
@@ -136,8 +136,8 @@ def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_k
 
 def sampled_pairs(users, items, *, n_items: int, negatives: int, seen, seed: int):
     """`(ids, labels)`: each (user, item) positive and `negatives` items the user never interacted with."""
-    from applications.recommendation.metrics import sample_negatives
-    from applications.recommendation.serving import OFFSET
+    from keras_zoo.applications.recommendation.metrics import sample_negatives
+    from keras_zoo.applications.recommendation.serving import OFFSET
 
     neg = sample_negatives(users, items, seen, n_items, n=negatives, seed=seed)
     u = np.concatenate([users, np.repeat(users, negatives)])
@@ -150,7 +150,7 @@ def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
     """Batches of `([user, item] ids, range(b))` for the in-batch softmax: the diagonal is the positive."""
     import tensorflow as tf
 
-    from applications.recommendation.serving import OFFSET
+    from keras_zoo.applications.recommendation.serving import OFFSET
 
     x = np.stack([users, items], 1).astype(np.int32) + OFFSET
     ds = tf.data.Dataset.from_tensor_slices(x)
@@ -161,10 +161,10 @@ def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
 
 def train_ranker(name: str, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
     """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
-    from applications.common import training
-    from applications.recommendation.sequences import histories, next_item_examples
-    from applications.recommendation.serving import OFFSET
-    from zoo.models.recommender import full_softmax, in_batch_softmax
+    from keras_zoo.applications.common import training
+    from keras_zoo.applications.recommendation.sequences import histories, next_item_examples
+    from keras_zoo.applications.recommendation.serving import OFFSET
+    from keras_zoo.models.recommender import full_softmax, in_batch_softmax
 
     training.set_seed(config.train.seed)
     overrides = config.overrides if name == config.model else {}
@@ -227,7 +227,7 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
 
 def pretrained_neumf(neumf, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
     """`neumf` initialised from a GMF and an NCF MLP trained first, with the same recipe (He et al. 2017, 3.4.1)."""
-    from zoo.models.recommender import neumf_from_parts
+    from keras_zoo.models.recommender import neumf_from_parts
 
     # The registry config is not kept on the model: read the parts' sizes off its layers.
     factors = neumf.get_layer("gmf_user_embedding").output_dim
@@ -266,8 +266,8 @@ def ranking_monitor(net, users, items, negatives, *, histories=None):
     """
     import keras
 
-    from applications.recommendation import metrics
-    from applications.recommendation.serving import OFFSET, logit_model
+    from keras_zoo.applications.recommendation import metrics
+    from keras_zoo.applications.recommendation.serving import OFFSET, logit_model
 
     candidates = np.concatenate([np.asarray(items)[:, None], negatives], axis=1)
     scorer = logit_model(net)
@@ -316,8 +316,8 @@ def _diagonal_softmax_loss(y_true, logits):
 
 def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
     """`(net, fit)`: registry model `name` with a linear output trained on ratings (MSE), with the run's recipe."""
-    from applications.common import training
-    from applications.recommendation.serving import OFFSET
+    from keras_zoo.applications.common import training
+    from keras_zoo.applications.recommendation.serving import OFFSET
 
     training.set_seed(config.train.seed)
     net = build_net(name, inter, overrides=config.overrides, classifier_activation=None)
@@ -335,7 +335,7 @@ def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_d
 
 
 def predict_ratings(net, inter, rows) -> np.ndarray:
-    from applications.recommendation.serving import OFFSET
+    from keras_zoo.applications.recommendation.serving import OFFSET
 
     x = np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET
     out = net.predict(x, batch_size=65536, verbose=0).reshape(-1)

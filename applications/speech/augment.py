@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from applications.speech.wav import SAMPLE_RATE
+from keras_zoo.applications.speech.wav import SAMPLE_RATE
 
 NOISE_KINDS = {"white": 0.0, "pink": 1.0, "brown": 2.0}  # kind -> exponent a of the power spectrum 1 / f**a
 MAX_SHIFT = SAMPLE_RATE // 10  # 100 ms at 16 kHz

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from applications.common.evaluation import classification_metrics
+from keras_zoo.applications.common.evaluation import classification_metrics
 
 NUM_MFCC = 20  # the first 20 cepstral coefficients of 40 mel bands: the usual choice for small vocabularies
 SVM_C = 10.0
@@ -21,7 +21,7 @@ MAX_TRAIN = 20000  # an RBF SVM's training grows quadratically; beyond this it s
 
 def mfcc_statistics(ds, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """`(features, labels)` of an unbatched `(audio, label)` dataset: MFCC and delta means and stds."""
-    from zoo.layers.audio import MFCC
+    from keras_zoo.layers.audio import MFCC
 
     mfcc = MFCC(num_coefficients=NUM_MFCC)
     features, labels = [], []

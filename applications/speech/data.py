@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from applications.common.datasets import check_max_examples, check_split_fractions, prepare_tfds, tfds_builder
-from applications.speech.wav import SAMPLE_RATE, WavError, load_clip, read_wav
+from keras_zoo.applications.common.datasets import check_max_examples, check_split_fractions, prepare_tfds, tfds_builder
+from keras_zoo.applications.speech.wav import SAMPLE_RATE, WavError, load_clip, read_wav
 
 CLIP_SAMPLES = SAMPLE_RATE  # one second
 NOISE_FOLDER = "_background_noise_"  # Speech Commands' name for its noise recordings
@@ -61,7 +61,7 @@ def load_sample(*, seed: int = 0, val_fraction: float = 0.15, test_fraction: flo
         >>> data = load_sample()
         >>> data.counts, len(data.class_names)
     """
-    from applications.speech.sample import load_sample as read_sample
+    from keras_zoo.applications.speech.sample import load_sample as read_sample
 
     check_split_fractions(val_fraction, test_fraction, test_given=False, what="voices")
     sample = read_sample()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from applications.common.training import TrainConfig
-from applications.speech.data import CLIP_SAMPLES
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.speech.data import CLIP_SAMPLES
 
 DOMAIN = "speech"
 DEFAULT_MODEL = "ds_cnn_small"
@@ -69,7 +69,7 @@ class SpeechConfig:
 
 def check_speech_model(name: str) -> None:
     """A registry model that reads spectrogram frames or raw audio (`zoo list --domain speech`)."""
-    import zoo
+    import keras_zoo as zoo
 
     entry = zoo.registry.get_entry(name)
     if entry.input_kind != "sequence":
@@ -80,15 +80,15 @@ def check_speech_model(name: str) -> None:
 
 def reads_raw_audio(name: str) -> bool:
     """Whether the model reads the waveform itself (`(16000, 1)`), not spectrogram frames."""
-    import zoo
+    import keras_zoo as zoo
 
     shape = zoo.registry.get_entry(name).input_shape
     return len(shape) == 2 and shape[-1] == 1 and shape[0] >= 1000
 
 
 def load_data(config: SpeechConfig):
-    from applications.common.sources import parse_source
-    from applications.speech.data import load_audio
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.speech.data import load_audio
 
     source = parse_source(config.data)
     test = parse_source(config.test_data) if config.test_data else None
@@ -97,7 +97,7 @@ def load_data(config: SpeechConfig):
 
 
 def feature_layer(kind: str):
-    from zoo.layers.audio import MFCC, LogMelSpectrogram
+    from keras_zoo.layers.audio import MFCC, LogMelSpectrogram
 
     if kind == "mfcc":
         return MFCC(num_coefficients=NUM_FEATURES, num_mel_bins=NUM_FEATURES, name="mfcc")
@@ -108,8 +108,8 @@ def build_model(config: SpeechConfig, num_classes: int):
     """`(model, net)`: the registry network `net` inside a model that takes raw audio `(CLIP_SAMPLES,)`."""
     import keras
 
-    import zoo
-    from zoo.layers.audio import SpecAugment, UtteranceNormalization, frame_count
+    import keras_zoo as zoo
+    from keras_zoo.layers.audio import SpecAugment, UtteranceNormalization, frame_count
 
     check_speech_model(config.model)
     raw = reads_raw_audio(config.model)
@@ -118,7 +118,7 @@ def build_model(config: SpeechConfig, num_classes: int):
     net = zoo.create_model(config.model, pretrained=config.pretrained, **kwargs) if config.pretrained else \
         zoo.create_model(config.model, **kwargs)
     if config.freeze_backbone:
-        import zoo.transfer
+        import keras_zoo.transfer
 
         zoo.transfer.freeze_backbone(net)
     inputs = keras.Input((CLIP_SAMPLES,), name="audio")
@@ -140,7 +140,7 @@ def resolve_augment(config: SpeechConfig) -> str:
 
 def augmenter(config: SpeechConfig, noise: np.ndarray | None):
     """The waveform augmentation of training batches, or None (`augment="none"`)."""
-    from applications.speech import augment
+    from keras_zoo.applications.speech import augment
 
     kind = resolve_augment(config)
     if kind == "none":
@@ -188,10 +188,10 @@ def _predict(model, ds, batch_size: int = 256):
 
 def train_and_evaluate(config: SpeechConfig, output_dir: Path, *, verbose: bool = True) -> dict:
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-    from applications.common import plotting, report, training
-    from applications.common.evaluation import classification_metrics
-    from applications.common.runs import save_model
-    from applications.speech import baselines, plots
+    from keras_zoo.applications.common import plotting, report, training
+    from keras_zoo.applications.common.evaluation import classification_metrics
+    from keras_zoo.applications.common.runs import save_model
+    from keras_zoo.applications.speech import baselines, plots
 
     def say(message):
         if verbose:
@@ -273,7 +273,7 @@ def train_and_evaluate(config: SpeechConfig, output_dir: Path, *, verbose: bool 
 
 def load_run(model_dir: str | Path):
     """A finished speech run's model (raw audio in) and metrics record."""
-    from applications.common.runs import load_run as load
+    from keras_zoo.applications.common.runs import load_run as load
 
     return load(model_dir, DOMAIN)
 
@@ -285,9 +285,9 @@ def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool =
     """
     import tensorflow as tf
 
-    from applications.common.evaluation import classification_metrics
-    from applications.common.sources import parse_source
-    from applications.speech import data as audio_data
+    from keras_zoo.applications.common.evaluation import classification_metrics
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.speech import data as audio_data
 
     model, record = load_run(model_dir)
     class_names = tuple(record["data"]["classes"])
@@ -313,7 +313,7 @@ def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool =
 
 def predict(model_dir: str | Path, paths: list[str], *, top: int = TOP) -> list[dict]:
     """The likeliest words (`top` of them, with probabilities) for each `.wav` file."""
-    from applications.speech.wav import load_clip
+    from keras_zoo.applications.speech.wav import load_clip
 
     if not paths:
         raise ValueError("Give at least one .wav file, as in: zoo predict speech --model-dir D clip.wav")

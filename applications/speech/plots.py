@@ -24,7 +24,7 @@ def pick_examples(y_true, y_pred, *, k: int = 6, seed: int = 0) -> np.ndarray:
 
 def examples_figure(audio: np.ndarray, y_true, probs: np.ndarray, class_names: Sequence[str]) -> Figure:
     """For each clip: its waveform above its log-mel spectrogram, titled with the true and predicted word."""
-    from zoo.layers.audio import LogMelSpectrogram
+    from keras_zoo.layers.audio import LogMelSpectrogram
 
     n = len(audio)
     spectrograms = np.asarray(LogMelSpectrogram(num_mel_bins=40)(np.asarray(audio, np.float32))) if n else []

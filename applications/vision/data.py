@@ -257,7 +257,7 @@ def _resized(data: ImageData, image_size) -> ImageData:
 
 
 def _capped(data: ImageData, max_examples: int) -> ImageData:
-    from applications.common.datasets import check_max_examples
+    from keras_zoo.applications.common.datasets import check_max_examples
 
     check_max_examples(max_examples)
     splits = {s: getattr(data, s).take(max_examples) for s in ("train", "val", "test")}
@@ -293,5 +293,5 @@ def _to_channels(rgb: np.ndarray, channels: int) -> np.ndarray:
 
 # The loaders of the two external sources live in their own modules; they are re-exported here so
 # that `applications.vision.data` stays the one place to import image data from.
-from applications.vision.folder_images import load_folder  # noqa: E402
-from applications.vision.tfds_images import load_tfds  # noqa: E402
+from keras_zoo.applications.vision.folder_images import load_folder  # noqa: E402
+from keras_zoo.applications.vision.tfds_images import load_tfds  # noqa: E402

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from applications.common.datasets import check_split_fractions
-from applications.vision.data import (
+from keras_zoo.applications.common.datasets import check_split_fractions
+from keras_zoo.applications.vision.data import (
     DEFAULT_IMAGE_SIZE,
     ImageData,
     _check_image_size,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from applications.common.training import TrainConfig
+from keras_zoo.applications.common.training import TrainConfig
 
 DOMAIN = "vision"
 DEFAULT_MODEL = "resnet20"
@@ -41,7 +41,7 @@ class VisionConfig:
 
 
 def check_image_model(name: str) -> None:
-    import zoo
+    import keras_zoo as zoo
 
     entry = zoo.registry.get_entry(name)
     if entry.input_kind not in IMAGE_KINDS:
@@ -53,8 +53,8 @@ def check_image_model(name: str) -> None:
 
 
 def load_data(config: VisionConfig):
-    from applications.common.sources import parse_source
-    from applications.vision import data as vision_data
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.vision import data as vision_data
 
     source = parse_source(config.data)
     return vision_data.load_images(
@@ -65,7 +65,7 @@ def load_data(config: VisionConfig):
 
 def network_input_shape(name: str, image_shape: tuple[int, int, int]) -> tuple[int, int, int]:
     """The data's shape, enlarged to the smallest size the network takes (the digits to a ResNet-50)."""
-    import zoo
+    import keras_zoo as zoo
 
     entry = zoo.registry.get_entry(name)
     if entry.input_kind == "vector":
@@ -86,15 +86,15 @@ def build_model(config: VisionConfig, image_shape: tuple[int, int, int], num_cla
     """The registry network inside a model that resizes, (for keras.applications) rescales, augments."""
     import keras
 
-    import zoo
-    from applications.vision.augment import NO_AUGMENT, AugmentConfig, augmentation_layers
+    import keras_zoo as zoo
+    from keras_zoo.applications.vision.augment import NO_AUGMENT, AugmentConfig, augmentation_layers
 
     check_image_model(config.model)
     net_shape = network_input_shape(config.model, image_shape)
     if config.pretrained:
         net = zoo.create_model(config.model, pretrained=config.pretrained, num_classes=num_classes, input_shape=net_shape)
         if config.freeze_backbone:
-            import zoo.transfer
+            import keras_zoo.transfer
 
             zoo.transfer.freeze_backbone(net)
     else:
@@ -119,8 +119,8 @@ def build_model(config: VisionConfig, image_shape: tuple[int, int, int], num_cla
 
 def _digits_augment(model: str):
     """The digits' augmentation that helps this network (measured in applications/vision/augment.py)."""
-    import zoo
-    from applications.vision.augment import DIGITS_AUGMENT, DIGITS_AUGMENT_SMALL_NETS
+    import keras_zoo as zoo
+    from keras_zoo.applications.vision.augment import DIGITS_AUGMENT, DIGITS_AUGMENT_SMALL_NETS
 
     small = zoo.registry.get_entry(model).family.name in ("cnn", "mlp")
     return DIGITS_AUGMENT_SMALL_NETS if small else DIGITS_AUGMENT
@@ -129,7 +129,7 @@ def _digits_augment(model: str):
 def _predict_numpy(model, ds, batch_size=256):
     import numpy as np
 
-    from applications.vision.baselines import dataset_to_numpy
+    from keras_zoo.applications.vision.baselines import dataset_to_numpy
 
     x, y = dataset_to_numpy(ds)
     probs = model.predict(x, batch_size=batch_size, verbose=0) if len(x) else np.zeros((0, 0))
@@ -140,11 +140,11 @@ def train_and_evaluate(config: VisionConfig, output_dir: Path, *, verbose: bool 
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
     import numpy as np
 
-    from applications.common import plotting, report, training
-    from applications.common.evaluation import classification_metrics
-    from applications.common.runs import save_model
-    from applications.vision import baselines, plots
-    from applications.vision.data import make_batches
+    from keras_zoo.applications.common import plotting, report, training
+    from keras_zoo.applications.common.evaluation import classification_metrics
+    from keras_zoo.applications.common.runs import save_model
+    from keras_zoo.applications.vision import baselines, plots
+    from keras_zoo.applications.vision.data import make_batches
 
     def say(message):
         if verbose:
@@ -228,7 +228,7 @@ def _config_record(config: VisionConfig) -> dict:
 
 def load_run(model_dir: str | Path):
     """A finished vision run's model and metrics record; a clear error for a folder that is not one."""
-    from applications.common.runs import load_run as load
+    from keras_zoo.applications.common.runs import load_run as load
 
     return load(model_dir, DOMAIN)
 
@@ -238,9 +238,9 @@ def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool =
 
     For `sample` and `tfds:` sources that is their test split; a folder is used whole, as test data.
     """
-    from applications.common.evaluation import classification_metrics
-    from applications.common.sources import parse_source
-    from applications.vision import data as vision_data
+    from keras_zoo.applications.common.evaluation import classification_metrics
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.vision import data as vision_data
 
     model, record = load_run(model_dir)
     image_shape = tuple(record["data"]["image_shape"])
@@ -268,7 +268,7 @@ def predict(model_dir: str | Path, paths: list[str], *, top: int = 1) -> list[di
     """The predicted label and its probability for each image file."""
     import numpy as np
 
-    from applications.vision.data import load_image_files
+    from keras_zoo.applications.vision.data import load_image_files
 
     if not paths:
         raise ValueError("Give at least one image file to predict.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from applications.common.datasets import check_fraction, check_max_examples, prepare_tfds, tfds_builder
-from applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_image_size
+from keras_zoo.applications.common.datasets import check_fraction, check_max_examples, prepare_tfds, tfds_builder
+from keras_zoo.applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_image_size
 
 
 def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float = 0.2,

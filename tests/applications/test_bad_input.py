@@ -141,8 +141,8 @@ CASES = [("train", d, ["train", d, *args], words, None) for d, args, words in _t
 def _fault(fault: str | None, domain: str, output: Path):
     """Run the block with `output` read-only or the disk "full" (see the module docstring)."""
     if fault == "read-only":
-        from applications import domains
-        from applications.common import distribute, report  # noqa: F401  (imported as root: see above)
+        from keras_zoo.applications import domains
+        from keras_zoo.applications.common import distribute, report  # noqa: F401  (imported as root: see above)
 
         domains.pipeline(domain)
         os.chmod(output.parent, 0o755)  # nobody may look in, not write

@@ -120,7 +120,7 @@ def test_help_lists_the_commands():
 
 def test_the_installed_package_loads_a_shipped_checkpoint_offline(tmp_path):
     code = (
-        "import numpy as np, zoo; from sklearn.datasets import load_digits; "
+        "import numpy as np, keras_zoo as zoo; from sklearn.datasets import load_digits; "
         "assert 'site-packages' in zoo.__file__, zoo.__file__; "
         "model = zoo.create_model('cnn_small.digits'); "
         "d = load_digits(); x = (d.images[:200] / 16.0)[..., None].astype('float32'); "

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from applications import cli, export
-from applications.common.report import write_metrics
-from applications.common.runs import save_model
+from keras_zoo.applications import cli, export
+from keras_zoo.applications.common.report import write_metrics
+from keras_zoo.applications.common.runs import save_model
 
 PARITY = re.compile(r"^parity: 8 inputs, max \|difference\| \S+ \(tolerance \S+\): ok$", re.M)
 
@@ -35,14 +35,14 @@ def runs(tmp_path_factory):
     """`{name: folder}` of tiny finished runs, one model of each domain (two of finance)."""
     import keras
 
-    import zoo
-    from applications.common.training import TrainConfig, make_optimizer
-    from applications.finance import pipeline as finance
-    from applications.nlp.pipeline import end_to_end, make_vectorizer, term_weights
-    from applications.speech.pipeline import SpeechConfig
-    from applications.speech.pipeline import build_model as speech_model
-    from applications.vision.pipeline import VisionConfig
-    from applications.vision.pipeline import build_model as vision_model
+    import keras_zoo as zoo
+    from keras_zoo.applications.common.training import TrainConfig, make_optimizer
+    from keras_zoo.applications.finance import pipeline as finance
+    from keras_zoo.applications.nlp.pipeline import end_to_end, make_vectorizer, term_weights
+    from keras_zoo.applications.speech.pipeline import SpeechConfig
+    from keras_zoo.applications.speech.pipeline import build_model as speech_model
+    from keras_zoo.applications.vision.pipeline import VisionConfig
+    from keras_zoo.applications.vision.pipeline import build_model as vision_model
 
     keras.utils.set_random_seed(0)
     root = tmp_path_factory.mktemp("export-runs")

@@ -8,7 +8,7 @@ import csv
 
 import pytest
 
-from applications import input_benchmark
+from keras_zoo.applications import input_benchmark
 from tests.cli_checks import run_zoo
 
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-import zoo
-from applications import tune
+import keras_zoo as zoo
+from keras_zoo.applications import tune
 
 BEST_KEYS = {"domain", "model", "tuner", "objective", "trial_id", "hyperparameters", "overrides", "model_args",
              "learning_rate", "val_score", "test_score", "val_metrics", "test_metrics", "test_model", "search",

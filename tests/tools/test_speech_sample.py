@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import speech_sample  # noqa: E402
 
-from applications.speech.sample import WORDS, load_sample  # noqa: E402
+from keras_zoo.applications.speech.sample import WORDS, load_sample  # noqa: E402
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng is not installed (apt-get install espeak-ng)")

@@ -117,7 +117,7 @@ def test_recommendation_models_prints_both_protocols_beside_the_baselines(tmp_pa
 def test_finance_csv_writes_the_arch_indexes_split_by_date(tmp_path):
     pytest.importorskip("arch")
     run_tool("tools/finance_csv.py", "--series", "sp500", "--split", "2015-01-01", "--output", str(tmp_path))
-    from applications.finance.prices import read_csv
+    from keras_zoo.applications.finance.prices import read_csv
 
     train, test = read_csv(tmp_path / "sp500_train.csv"), read_csv(tmp_path / "sp500_test.csv")
     assert str(train.dates[0]) == "1999-01-04" and str(train.dates[-1]) == "2014-12-31"

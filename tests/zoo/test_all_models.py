@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
+from keras_zoo import registry
 
 # One small example shape per input kind; the model's default is used where it is already small.
 TINY_IMAGE = (32, 32, 3)

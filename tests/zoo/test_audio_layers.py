@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from zoo.layers import MFCC, LogMelSpectrogram, SpecAugment, UtteranceNormalization, frame_count
+from keras_zoo.layers import MFCC, LogMelSpectrogram, SpecAugment, UtteranceNormalization, frame_count
 
 RATE = 16000
 

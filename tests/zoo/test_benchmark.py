@@ -6,7 +6,7 @@ import keras
 import pytest
 
 from tests.cli_checks import run_zoo
-from zoo import benchmark
+from keras_zoo import benchmark
 
 
 def test_flops_of_a_dense_layer_are_counted_as_multiply_adds():
@@ -19,7 +19,7 @@ def test_a_benchmark_row_has_every_column_and_the_csv_holds_it(tmp_path, monkeyp
     rows = benchmark.benchmark(["mlp_small"], input_shape=(8,), num_classes=3, batch_size=4, steps=2, repeats=1,
                                xla=(False,), verbose=False)
     (row,) = rows
-    import zoo
+    import keras_zoo as zoo
 
     assert row.params == zoo.create_model("mlp_small", input_shape=(8,), num_classes=3).count_params()
     assert row.flops and row.train_per_s > 0 and row.infer_per_s > 0 and row.latency_ms > 0
@@ -85,7 +85,7 @@ def test_precisions_are_measured_and_the_global_policy_is_put_back():
 
 
 def test_precision_on_the_command_line_reaches_the_csv(tmp_path, capsys):
-    from applications import cli
+    from keras_zoo.applications import cli
 
     (option,) = [a for a in cli.build_parser()._subparsers._group_actions[0].choices["benchmark"]._actions
                  if "--precision" in a.option_strings]

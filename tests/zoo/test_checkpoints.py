@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.http_server import serve
-from zoo import checkpoints
-from zoo.checkpoints import CheckpointError, ChecksumError, OfflineError
+from keras_zoo import checkpoints
+from keras_zoo.checkpoints import CheckpointError, ChecksumError, OfflineError
 
 TINY = dict(num_classes=4, input_shape=(8, 8, 1), stage_blocks=(1, 1, 1))
 X = np.random.default_rng(0).random((3, 8, 8, 1)).astype("float32")
@@ -241,7 +241,7 @@ def test_two_processes_downloading_at_once_end_with_one_good_copy(trained, zoo_h
     expected = checkpoints.sha256_of(folder / "model.weights.h5")
     dest = zoo_home / "concurrent" / "model.weights.h5"
     code = (
-        "import sys; from pathlib import Path; from zoo import checkpoints; "
+        "import sys; from pathlib import Path; from keras_zoo import checkpoints; "
         "checkpoints.download(sys.argv[1], Path(sys.argv[2]), sha256=sys.argv[3], progress=False)"
     )
     with serve(folder.parent, delay=0.5) as server:
@@ -297,7 +297,7 @@ def test_another_size_and_channels_at_once(trained):
 
 
 def test_learned_positions_cannot_change_size():
-    import zoo.transfer
+    import keras_zoo.transfer
 
     vit = zoo.create_model("vit_tiny", input_shape=(32, 32, 3), dim=16, depth=1, heads=2, mlp_dim=16)
     with pytest.raises(ValueError, match="depend on the input size"):

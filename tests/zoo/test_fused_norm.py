@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import zoo
-from zoo.layers import BatchNormalization as FusedBatchNormalization  # the zoo's, beside keras.layers'
+import keras_zoo as zoo
+from keras_zoo.layers import BatchNormalization as FusedBatchNormalization  # the zoo's, beside keras.layers'
 
 
 def _pair(shape, **kwargs):

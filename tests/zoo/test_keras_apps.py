@@ -15,8 +15,8 @@ import threading
 import numpy as np
 import pytest
 
-import zoo
-from zoo.checkpoints import ChecksumError, OfflineError
+import keras_zoo as zoo
+from keras_zoo.checkpoints import ChecksumError, OfflineError
 
 ENTRIES = {"keras_resnet50": "ResNet50", "keras_mobilenet_v2": "MobileNetV2", "keras_efficientnet_b0": "EfficientNetB0"}
 SMALL = (32, 32, 3)
@@ -164,7 +164,7 @@ def test_parameter_count_equals_keras_applications(name):
 
 def test_listing_the_family_imports_no_keras():
     code = (
-        "import sys, zoo; assert zoo.list_models(family='keras') == "
+        "import sys, keras_zoo as zoo; assert zoo.list_models(family='keras') == "
         "['keras_efficientnet_b0', 'keras_mobilenet_v2', 'keras_resnet50']; "
         "zoo.model_info('keras_resnet50'); assert 'keras' not in sys.modules"
     )

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
-from zoo.models.kws import BCResNetConfig, CRNNConfig, DSCNNConfig, KWTConfig, bc_resnet_frequency_bins
+from keras_zoo import registry
+from keras_zoo.models.kws import BCResNetConfig, CRNNConfig, DSCNNConfig, KWTConfig, bc_resnet_frequency_bins
 
 KWS_MODELS = ["bc_resnet_1", "bc_resnet_3", "bc_resnet_8", "crnn", "ds_cnn_medium", "ds_cnn_small", "kwt_1", "kwt_2",
               "kwt_3"]
@@ -116,7 +116,7 @@ def banded_input(batch=16, bands=5, width=2, time=6, channels=3, seed=0):
 
 
 def test_subspectral_norm_normalises_each_sub_band_with_its_own_statistics():
-    from zoo.layers import SubSpectralNorm
+    from keras_zoo.layers import SubSpectralNorm
 
     x = banded_input()
     y = SubSpectralNorm(5, epsilon=1e-6)(x, training=True).numpy().reshape(16, 5, 2, 6, 3)
@@ -135,7 +135,7 @@ def test_subspectral_norm_normalises_each_sub_band_with_its_own_statistics():
 def test_subspectral_norm_keeps_moving_statistics_per_band_and_freezes_like_batch_norm():
     import keras
 
-    from zoo.layers import SubSpectralNorm
+    from keras_zoo.layers import SubSpectralNorm
 
     layer = SubSpectralNorm(5, momentum=0.0)  # momentum 0: the moving statistics are the last batch's
     x = banded_input()
@@ -154,7 +154,7 @@ def test_subspectral_norm_keeps_moving_statistics_per_band_and_freezes_like_batc
 def test_subspectral_norm_round_trips_through_keras_file(tmp_path):
     import keras
 
-    from zoo.layers import SubSpectralNorm
+    from keras_zoo.layers import SubSpectralNorm
 
     inputs = keras.Input((10, 6, 3))
     model = keras.Model(inputs, SubSpectralNorm(5, momentum=0.5, name="ssn")(inputs))
@@ -169,7 +169,7 @@ def test_subspectral_norm_round_trips_through_keras_file(tmp_path):
 def test_subspectral_norm_refuses_what_it_cannot_normalise():
     import keras
 
-    from zoo.layers import SubSpectralNorm
+    from keras_zoo.layers import SubSpectralNorm
 
     with pytest.raises(ValueError, match=r"multiple of sub_bands=5\. Received: input_shape=\(None, 12, 6, 3\)"):
         SubSpectralNorm(5)(keras.Input((12, 6, 3)))
@@ -318,7 +318,7 @@ def test_learns_which_band_holds_the_energy(name, overrides):
 def test_head_replacement_and_frozen_backbone(tmp_path):
     import keras
 
-    import zoo.transfer
+    import keras_zoo.transfer
 
     model = zoo.create_model("bc_resnet_1", num_classes=20)
     new = zoo.transfer.replace_head(model, 5)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import zoo
-from zoo.layers import FeatureScale, MaskedMean
+import keras_zoo as zoo
+from keras_zoo.layers import FeatureScale, MaskedMean
 
 
 def test_feature_scale_multiplies_saves_its_weights_and_trains_nothing(tmp_path):

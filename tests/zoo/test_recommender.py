@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-import zoo
-import zoo.tuning
+import keras_zoo as zoo
+import keras_zoo.tuning
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
-from zoo.models.recommender import (
+from keras_zoo import registry
+from keras_zoo.models.recommender import (
     full_softmax,
     MLP_TOWERS,
     MFConfig,

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-import zoo
-from zoo import registry
-from zoo.models.base import HeadConfig
+import keras_zoo as zoo
+from keras_zoo import registry
+from keras_zoo.models.base import HeadConfig
 
 FAMILIES = ("keras", "mlp", "cnn", "resnet", "rnn", "textcnn", "transformer", "kws", "tcn")
 
@@ -41,7 +41,7 @@ def test_unknown_filters_name_the_accepted_values():
 
 
 def test_listing_does_not_import_tensorflow():
-    code = "import sys, zoo; zoo.list_models(); zoo.model_info('resnet50'); assert 'tensorflow' not in sys.modules"
+    code = "import sys, keras_zoo as zoo; zoo.list_models(); zoo.model_info('resnet50'); assert 'tensorflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -123,7 +123,7 @@ def test_register_a_user_model():
     def build(config, *, input_shape, num_classes, name):
         import keras
 
-        from zoo.layers import classification_head
+        from keras_zoo.layers import classification_head
 
         inputs = keras.Input(input_shape)
         x = keras.layers.Dense(config.units)(inputs)
@@ -164,7 +164,7 @@ def test_saved_model_loads_in_a_fresh_process(tmp_path):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", model.predict(x, verbose=0))
     code = (
-        "import sys, numpy as np, zoo; d = sys.argv[1]; "
+        "import sys, numpy as np, keras_zoo as zoo; d = sys.argv[1]; "
         "m = zoo.load_model(d + '/m.keras'); "
         "np.testing.assert_allclose(m.predict(np.load(d + '/x.npy'), verbose=0), np.load(d + '/y.npy'), rtol=1e-5)"
     )
@@ -172,7 +172,7 @@ def test_saved_model_loads_in_a_fresh_process(tmp_path):
 
 
 def test_atomic_path_leaves_the_old_file_when_the_writer_fails(tmp_path):
-    from zoo.files import atomic_path
+    from keras_zoo.files import atomic_path
 
     target = tmp_path / "metrics.json"
     target.write_text("old")

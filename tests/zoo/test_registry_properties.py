@@ -18,8 +18,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import zoo
-from zoo import registry
+import keras_zoo as zoo
+from keras_zoo import registry
 
 # Derandomized: the same examples on every run and machine. No deadline: nothing here is timed.
 PROPERTY = settings(derandomize=True, deadline=None, max_examples=500)

@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-import zoo
-from zoo import registry
-from zoo.models.resnet import ResNetConfig
+import keras_zoo as zoo
+from keras_zoo import registry
+from keras_zoo.models.resnet import ResNetConfig
 
 TINY = dict(stage_blocks=(1, 1), stage_widths=(4, 8))  # two stages: downsampling 2 (cifar) or 8 (imagenet)
 
@@ -187,7 +187,7 @@ def test_invalid_config_values(overrides, message):
 def test_zero_pad_shortcut_values():
     import keras
 
-    from zoo.layers import ZeroPadShortcut
+    from keras_zoo.layers import ZeroPadShortcut
 
     x = np.arange(2 * 5 * 5 * 3, dtype="float32").reshape(2, 5, 5, 3)
     y = keras.ops.convert_to_numpy(ZeroPadShortcut(channels=7, strides=2)(x))

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
-from zoo.models.rnn import RNNConfig, build_rnn
+from keras_zoo import registry
+from keras_zoo.models.rnn import RNNConfig, build_rnn
 
 TEXT_MODELS = ["lstm_text", "lstm_text_bidir", "gru_text", "gru_text_bidir"]
 FRAME_MODELS = ["lstm_frames", "lstm_frames_bidir", "gru_frames"]

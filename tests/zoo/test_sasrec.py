@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
-from zoo.models.sasrec import SASRecConfig
+from keras_zoo import registry
+from keras_zoo.models.sasrec import SASRecConfig
 
 TINY = dict(num_classes=11, input_shape=(6,), embedding_dim=8, dropout=0.0)  # 10 items + padding
 

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
-from zoo.serving import foldable_pairs
+import keras_zoo as zoo
+from keras_zoo.serving import foldable_pairs
 
 
 def _with_running_statistics(model, seed=0):

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-import zoo
-from zoo import checkpoints
+import keras_zoo as zoo
+from keras_zoo import checkpoints
 
 SHIPPED = sorted(p for p in checkpoints.shipped_dir().iterdir() if checkpoints.read(p) is not None)
 
@@ -27,7 +27,7 @@ def test_card_is_complete_and_hash_matches(folder):
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
 def test_metrics_re_measured_on_held_out_data_match_the_card(folder, monkeypatch):
-    from applications.vision.data import digits_splits
+    from keras_zoo.applications.vision.data import digits_splits
 
     monkeypatch.setenv("ZOO_OFFLINE", "1")  # shipped checkpoints never need the network
     card = json.loads((folder / "card.json").read_text())
@@ -44,8 +44,8 @@ def test_metrics_re_measured_on_held_out_data_match_the_card(folder, monkeypatch
 def _re_measure_speech(net, card):
     import keras
 
-    from applications.speech.sample import load_sample
-    from zoo.layers.audio import LogMelSpectrogram, UtteranceNormalization
+    from keras_zoo.applications.speech.sample import load_sample
+    from keras_zoo.layers.audio import LogMelSpectrogram, UtteranceNormalization
 
     assert card["input"]["features"] == "log_mel"
     sample = load_sample()

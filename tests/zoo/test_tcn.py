@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
-from zoo.models.tcn import TCNConfig, build_tcn, receptive_field
+from keras_zoo import registry
+from keras_zoo.models.tcn import TCNConfig, build_tcn, receptive_field
 
 TINY = dict(filters=8, kernel_size=3, dilations=(1, 2), dropout=0.0)  # receptive field 13
 
@@ -71,7 +71,7 @@ def test_regression_head():
 
 @pytest.mark.parametrize("pooling", ["last", "average"])
 def test_pooling_reads_the_per_step_features(pooling):
-    import zoo.transfer
+    import keras_zoo.transfer
 
     model = zoo.create_model("tcn_small", input_shape=(20, 3), pooling=pooling, **TINY)
     x = np.random.default_rng(0).normal(size=(3, 20, 3)).astype("float32")
@@ -125,7 +125,7 @@ def test_learns_a_toy_task():
 
 
 def test_freeze_backbone_leaves_the_last_block_and_the_head():
-    import zoo.transfer
+    import keras_zoo.transfer
 
     model = zoo.create_model("tcn_small", input_shape=(16, 3), filters=8, dilations=(1, 2, 4))
     blocks = zoo.transfer.backbone_blocks(model)

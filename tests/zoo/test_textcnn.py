@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
-from zoo.models.textcnn import TextCNNConfig, build_textcnn
+from keras_zoo import registry
+from keras_zoo.models.textcnn import TextCNNConfig, build_textcnn
 
 TINY = dict(vocab_size=50, embedding_dim=8, filters=8)
 

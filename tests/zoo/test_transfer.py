@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
-from zoo import transfer
-from zoo.layers import classification_head
+import keras_zoo as zoo
+from keras_zoo import transfer
+from keras_zoo.layers import classification_head
 
 RESNET_TINY = dict(input_shape=(8, 8, 3), stage_blocks=(1, 1, 1))  # stem + 3 basic blocks, widths 16/32/64
 VIT_TINY = dict(dim=8, depth=2, heads=2, mlp_dim=16, patch_size=4)

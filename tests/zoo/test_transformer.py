@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.model_checks import assert_round_trip, forward_backward
-from zoo import registry
-from zoo.models.transformer import TransformerConfig, build_transformer
+from keras_zoo import registry
+from keras_zoo.models.transformer import TransformerConfig, build_transformer
 
 # Independent oracle: timm's counts at 1000 classes, 224x224 (timm.create_model(name).num_params).
 TIMM_PARAMS = {"vit_tiny": 5_717_416, "vit_small": 22_050_664}

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import zoo
-import zoo.tuning
+import keras_zoo as zoo
+import keras_zoo.tuning
 
 
 def test_random_search_runs_two_trials(tmp_path):

@@ -14,9 +14,9 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
+import keras_zoo as zoo
 from tests.cli_checks import run_zoo
-from zoo.checkpoints import CheckpointError
+from keras_zoo.checkpoints import CheckpointError
 
 
 def _lambda_model_file(path, canary):
@@ -112,7 +112,7 @@ def test_a_card_pointing_at_local_files_is_refused(checkpoint, url):
 
 
 def test_a_training_backup_naming_weights_outside_its_folder_is_refused(tmp_path):
-    from applications.common.training import TrainConfig, fit
+    from keras_zoo.applications.common.training import TrainConfig, fit
 
     backup = tmp_path / "run" / "backup"
     backup.mkdir(parents=True)

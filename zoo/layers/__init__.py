@@ -3,20 +3,20 @@
 Importing it also registers the custom layers (package "zoo") that saved models need to load.
 """
 
-from zoo.layers.audio import MFCC, LogMelSpectrogram, SpecAugment, UtteranceNormalization, frame_count
-from zoo.layers.catalogue import ItemRange
-from zoo.layers.class_token import ClassToken, ExtractClassToken
-from zoo.layers.folded import FoldedNormalization
-from zoo.layers.fused_norm import BatchNormalization
-from zoo.layers.head import classification_head
-from zoo.layers.patches import patch_embedding
-from zoo.layers.pooling import MaskedMean
-from zoo.layers.positions import PositionEmbedding, SinusoidalPositionEncoding
-from zoo.layers.residual import batch_norm, conv, residual_block, resnet_stem
-from zoo.layers.scale import FeatureScale
-from zoo.layers.shortcut import ZeroPadShortcut
-from zoo.layers.subspectral_norm import SubSpectralNorm
-from zoo.layers.transformer_encoder import transformer_encoder_block
+from keras_zoo.layers.audio import MFCC, LogMelSpectrogram, SpecAugment, UtteranceNormalization, frame_count
+from keras_zoo.layers.catalogue import ItemRange
+from keras_zoo.layers.class_token import ClassToken, ExtractClassToken
+from keras_zoo.layers.folded import FoldedNormalization
+from keras_zoo.layers.fused_norm import BatchNormalization
+from keras_zoo.layers.head import classification_head
+from keras_zoo.layers.patches import patch_embedding
+from keras_zoo.layers.pooling import MaskedMean
+from keras_zoo.layers.positions import PositionEmbedding, SinusoidalPositionEncoding
+from keras_zoo.layers.residual import batch_norm, conv, residual_block, resnet_stem
+from keras_zoo.layers.scale import FeatureScale
+from keras_zoo.layers.shortcut import ZeroPadShortcut
+from keras_zoo.layers.subspectral_norm import SubSpectralNorm
+from keras_zoo.layers.transformer_encoder import transformer_encoder_block
 
 __all__ = [
     "BatchNormalization",

@@ -185,7 +185,7 @@ class MFCC(LogMelSpectrogram):
 
     Args:
         num_coefficients: how many coefficients to keep, at most `num_mel_bins`.
-        **kwargs: `LogMelSpectrogram`'s arguments (`sample_rate`, `frame_length`, ..., `log_offset`)
+        **kwargs (Any): `LogMelSpectrogram`'s arguments (`sample_rate`, `frame_length`, ..., `log_offset`)
             and the usual layer keywords.
 
     Example:

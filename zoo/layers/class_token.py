@@ -14,7 +14,7 @@ class ClassToken(keras.layers.Layer):
     Dosovitskiy et al. 2021, https://arxiv.org/abs/2010.11929
 
     Args:
-        initializer: of the token; the original ViT uses zeros.
+        initializer (str | keras.initializers.Initializer): of the token; the original ViT uses zeros.
 
     Example:
         >>> x = ClassToken()(keras.Input((196, 192)))  # (None, 197, 192)

@@ -12,7 +12,7 @@ def classification_head(x, num_classes: int, *, activation: str | None = "softma
     `head` is the model's feature vector.
 
     Args:
-        x: the pooled features, shape `(batch, features)`.
+        x (KerasTensor): the pooled features, shape `(batch, features)`.
         num_classes: units of the dense layer.
         activation: `"softmax"`, `"sigmoid"`, or `None` for logits / a regression value.
         dropout: rate of the dropout before the dense layer; 0 adds no layer.

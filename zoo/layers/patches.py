@@ -13,7 +13,7 @@ def patch_embedding(x, dim: int, patch_size: int, *, name: str = "patch_embeddin
     Dosovitskiy et al. 2021, https://arxiv.org/abs/2010.11929
 
     Args:
-        x: images, `(batch, height, width, channels)`; height and width multiples of `patch_size`.
+        x (KerasTensor): images, `(batch, height, width, channels)`; height and width multiples of `patch_size`.
         dim: width of each token.
         patch_size: side of a square patch, in pixels.
         name: the conv layer's name; the reshape is named `{name}_flatten`.

@@ -19,7 +19,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     Args:
         sequence_length: the longest sequence the table covers (ViT-B/16 at 224: 197 = 14*14 + 1).
-        initializer: of the table; `None` is the truncated normal of std 0.02 that timm and BERT use.
+        initializer (str | keras.initializers.Initializer | None): of the table; `None` is the truncated normal of std 0.02 that timm and BERT use.
 
     Example:
         >>> x = keras.Input((197, 192))

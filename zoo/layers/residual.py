@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import keras
 
-from zoo.layers.fused_norm import BatchNormalization
-from zoo.layers.shortcut import ZeroPadShortcut
+from keras_zoo.layers.fused_norm import BatchNormalization
+from keras_zoo.layers.shortcut import ZeroPadShortcut
 
 BN_EPSILON = 1.001e-5  # as keras.applications' ResNets, so their weights carry over unchanged
 BOTTLENECK_EXPANSION = 4  # a bottleneck block outputs 4x its width (He et al. 2015, table 1)
@@ -31,7 +31,7 @@ def resnet_stem(
     the first residual block pre-activates its input.
 
     Args:
-        x: input tensor, `(batch, steps, channels)` or `(batch, height, width, channels)`.
+        x (KerasTensor): input tensor, `(batch, steps, channels)` or `(batch, height, width, channels)`.
         filters: output channels of the stem convolution.
         stem: `"imagenet"` or `"cifar"`.
         version: 1 (post-activation) or 2 (pre-activation).
@@ -77,7 +77,7 @@ def residual_block(
     shortcut reads the pre-activated input, as keras.applications' ResNetV2 does.
 
     Args:
-        x: input tensor, `(batch, steps, channels)` or `(batch, height, width, channels)`.
+        x (KerasTensor): input tensor, `(batch, steps, channels)` or `(batch, height, width, channels)`.
         filters: the block's width (a bottleneck outputs 4x as many channels).
         block: `"basic"` or `"bottleneck"`.
         strides: stride of the block (2 halves each spatial side).

@@ -23,7 +23,7 @@ class SubSpectralNorm(keras.layers.BatchNormalization):
 
     Args:
         sub_bands: the number of frequency sub-bands; must divide the frequency axis (5 in BC-ResNet).
-        **kwargs: any `BatchNormalization` argument (`momentum`, `epsilon`, ...) except `axis`,
+        **kwargs (Any): any `BatchNormalization` argument (`momentum`, `epsilon`, ...) except `axis`,
             which is the channels (last) axis.
 
     Example:

@@ -26,7 +26,7 @@ def transformer_encoder_block(
     attends to a pad, and flows on to the output. Vaswani et al. 2017, https://arxiv.org/abs/1706.03762
 
     Args:
-        x: tokens, `(batch, length, dim)`; `dim` must be a multiple of `heads`.
+        x (KerasTensor): tokens, `(batch, length, dim)`; `dim` must be a multiple of `heads`.
         heads: attention heads; each has `dim // heads` query/key/value units.
         mlp_dim: hidden width of the MLP.
         dropout: rate after the attention and in the MLP; 0 adds no layers.
@@ -38,7 +38,7 @@ def transformer_encoder_block(
         name: prefix of every layer's name.
 
     Returns:
-        The tokens after the block, same shape as `x`.
+        tokens (KerasTensor): the tokens after the block, same shape as `x`.
     """
     dim = x.shape[-1]
     if dim % heads:

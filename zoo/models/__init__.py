@@ -1,3 +1,3 @@
 """The built-in families. Importing a family module registers its models (and imports no Keras)."""
 
-from zoo.models import cnn, keras_apps, kws, mlp, recommender, resnet, rnn, sasrec, tcn, textcnn, transformer  # noqa: F401
+from keras_zoo.models import cnn, keras_apps, kws, mlp, recommender, resnet, rnn, sasrec, tcn, textcnn, transformer  # noqa: F401

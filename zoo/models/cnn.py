@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import (
+from keras_zoo.models.base import (
     ACTIVATIONS,
     HeadConfig,
     check_choice,
@@ -16,7 +16,7 @@ from zoo.models.base import (
     check_positive_ints,
     check_range,
 )
-from zoo.registry import Family, register_model
+from keras_zoo.registry import Family, register_model
 
 POOLINGS = ("avg", "max", "flatten")
 
@@ -55,7 +55,7 @@ def check_cnn_input(config: CNNConfig, input_shape: tuple[int, ...]) -> None:
 def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import BatchNormalization, classification_head
+    from keras_zoo.layers import BatchNormalization, classification_head
 
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = inputs

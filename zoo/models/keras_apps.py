@@ -39,8 +39,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.models.base import HeadConfig, check_choice
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import HeadConfig, check_choice
+from keras_zoo.registry import Family, register_model
 
 # Each application: the keras.src.applications module that holds its weights' URL base and hashes,
 # and the input scaling its ImageNet weights expect (a mode of imagenet_utils.preprocess_input;
@@ -103,7 +103,7 @@ class KerasAppConfig(HeadConfig):
 def build_keras_app(config: KerasAppConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     imagenet = config.weights == "imagenet"
     imagenet_top = imagenet and num_classes == 1000  # the ImageNet classifier fits our head as it is
@@ -230,7 +230,7 @@ def fetch_weights(file: WeightsFile) -> str:
     """
     from keras.src.utils import file_utils
 
-    from zoo.checkpoints import ChecksumError, OfflineError, offline
+    from keras_zoo.checkpoints import ChecksumError, OfflineError, offline
 
     cache = keras_cache_dir()
     target = cache / file.name

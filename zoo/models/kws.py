@@ -42,9 +42,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from zoo.models.base import HeadConfig, check_positive, check_positive_ints, check_range
-from zoo.models.transformer import check_encoder_fields
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import HeadConfig, check_positive, check_positive_ints, check_range
+from keras_zoo.models.transformer import check_encoder_fields
+from keras_zoo.registry import Family, register_model
 
 _KWS = dict(domains=("speech",), input_kind="sequence", input_shape=(98, 40), num_classes=20)
 
@@ -107,7 +107,7 @@ def check_ds_cnn_input(config: DSCNNConfig, input_shape: tuple[int, ...]) -> Non
 def build_ds_cnn(config: DSCNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     check_ds_cnn_input(config, input_shape)
     inputs = keras.Input(shape=input_shape, name="inputs")
@@ -235,7 +235,7 @@ def bc_res_block(x, channels: int, *, frequency_stride: int, dilation: int, sub_
     """
     import keras
 
-    from zoo.layers import SubSpectralNorm
+    from keras_zoo.layers import SubSpectralNorm
 
     transition = x.shape[-1] != channels
     shortcut = x
@@ -264,7 +264,7 @@ def bc_res_block(x, channels: int, *, frequency_stride: int, dilation: int, sub_
 def build_bc_resnet(config: BCResNetConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     check_bc_resnet_input(config, input_shape)
     frames, features = input_shape
@@ -376,7 +376,7 @@ def check_crnn_input(config: CRNNConfig, input_shape: tuple[int, ...]) -> None:
 def build_crnn(config: CRNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     check_crnn_input(config, input_shape)
     inputs = keras.Input(shape=input_shape, name="inputs")
@@ -455,7 +455,7 @@ def check_kwt_input(config: KWTConfig, input_shape: tuple[int, ...]) -> None:
 def build_kwt(config: KWTConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras
 
-    from zoo.layers import (
+    from keras_zoo.layers import (
         ClassToken,
         ExtractClassToken,
         PositionEmbedding,

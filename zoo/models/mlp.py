@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import ACTIVATIONS, HeadConfig, check_choice, check_positive_ints, check_range
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import ACTIVATIONS, HeadConfig, check_choice, check_positive_ints, check_range
+from keras_zoo.registry import Family, register_model
 
 NORMALIZATIONS = ("batch", "layer", None)
 
@@ -36,7 +36,7 @@ class MLPConfig(HeadConfig):
 def build_mlp(config: MLPConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     regularizer = keras.regularizers.L1L2(l1=config.l1, l2=config.l2) if (config.l1 or config.l2) else None
     inputs = keras.Input(shape=input_shape, name="inputs")

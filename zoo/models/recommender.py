@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import check_choice, check_positive, check_positive_ints, check_range
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import check_choice, check_positive, check_positive_ints, check_range
+from keras_zoo.registry import Family, register_model
 
 SCORE_ACTIVATIONS = ("sigmoid", None)
 
@@ -610,7 +610,7 @@ def full_softmax(model):
     import keras
     from keras import ops
 
-    from zoo.layers.catalogue import ItemRange
+    from keras_zoo.layers.catalogue import ItemRange
 
     pair = towers(model)
     if pair is None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import HeadConfig, check_choice, check_positive_ints
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import HeadConfig, check_choice, check_positive_ints
+from keras_zoo.registry import Family, register_model
 
 VERSIONS = (1, 2)
 BLOCKS = ("basic", "bottleneck")
@@ -81,7 +81,7 @@ class ResNetConfig(HeadConfig):
 def build_resnet(config: ResNetConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import batch_norm, classification_head, residual_block, resnet_stem
+    from keras_zoo.layers import batch_norm, classification_head, residual_block, resnet_stem
 
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = resnet_stem(

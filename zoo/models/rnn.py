@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import HeadConfig, check_choice, check_positive, check_positive_ints, check_range
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import HeadConfig, check_choice, check_positive, check_positive_ints, check_range
+from keras_zoo.registry import Family, register_model
 
 CELLS = ("lstm", "gru")
 
@@ -51,7 +51,7 @@ def check_rnn_input(config: RNNConfig, input_shape: tuple[int, ...]) -> None:
 def build_rnn(config: RNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     check_rnn_input(config, input_shape)
     layer_class = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[config.cell]

@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import check_choice, check_positive, check_range
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import check_choice, check_positive, check_range
+from keras_zoo.registry import Family, register_model
 
 OUTPUT_ACTIVATIONS = ("softmax", None)
 NORM_EPSILON = 1e-8  # of every layer norm, as in the authors' code
@@ -80,7 +80,7 @@ def check_sasrec_input(config: SASRecConfig, input_shape: tuple[int, ...]) -> No
 def build_sasrec(config: SASRecConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import PositionEmbedding, classification_head
+    from keras_zoo.layers import PositionEmbedding, classification_head
 
     check_sasrec_input(config, input_shape)
     if num_classes < 2:
@@ -110,7 +110,7 @@ def causal_block(x, *, heads: int, dropout: float, name: str):
     The registry's encoder block with a causal mask. The padding mask on `x` (from
     `Embedding(mask_zero=True)`) reaches the attention with the causal mask, and flows on.
     """
-    from zoo.layers import transformer_encoder_block
+    from keras_zoo.layers import transformer_encoder_block
 
     return transformer_encoder_block(x, heads=heads, mlp_dim=x.shape[-1], dropout=dropout, attention_dropout=dropout,
                                      epsilon=NORM_EPSILON, activation="relu", causal=True, name=name)

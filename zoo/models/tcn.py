@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import ACTIVATIONS, HeadConfig, check_choice, check_positive, check_positive_ints, check_range
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import ACTIVATIONS, HeadConfig, check_choice, check_positive, check_positive_ints, check_range
+from keras_zoo.registry import Family, register_model
 
 NORMS = ("layer", "none")
 POOLINGS = ("last", "average")
@@ -85,7 +85,7 @@ def check_tcn_input(config: TCNConfig, input_shape: tuple[int, ...]) -> None:
 def build_tcn(config: TCNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     check_tcn_input(config, input_shape)
     inputs = keras.Input(shape=input_shape, name="inputs")

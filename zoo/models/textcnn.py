@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import (
+from keras_zoo.models.base import (
     ACTIVATIONS,
     HeadConfig,
     check_choice,
@@ -20,7 +20,7 @@ from zoo.models.base import (
     check_positive_ints,
     check_range,
 )
-from zoo.registry import Family, register_model
+from keras_zoo.registry import Family, register_model
 
 POOLINGS = ("max", "avg")
 
@@ -63,7 +63,7 @@ def check_textcnn_input(config: TextCNNConfig, input_shape: tuple[int, ...]) -> 
 def build_textcnn(config: TextCNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import classification_head
+    from keras_zoo.layers import classification_head
 
     check_textcnn_input(config, input_shape)
     inputs = keras.Input(shape=input_shape, dtype="int32", name="inputs")

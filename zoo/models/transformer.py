@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.models.base import HeadConfig, check_choice, check_positive, check_range
-from zoo.registry import Family, register_model
+from keras_zoo.models.base import HeadConfig, check_choice, check_positive, check_range
+from keras_zoo.registry import Family, register_model
 
 POSITIONS = ("learned", "sinusoidal")
 POOLINGS = ("cls", "mean")
@@ -84,7 +84,7 @@ def check_transformer_input(config: TransformerConfig, input_shape: tuple[int, .
 def build_transformer(config: TransformerConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from zoo.layers import (
+    from keras_zoo.layers import (
         ClassToken,
         ExtractClassToken,
         MaskedMean,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from applications.common.datasets import check_max_examples, check_split_fractions, tfds_builder
+from keras_zoo.applications.common.datasets import check_max_examples, check_split_fractions, tfds_builder
 
 
 def test_split_fractions():

@@ -1,4 +1,4 @@
-"""applications.common.distribute and `zoo train --strategy`: mirrored and multi-worker training, and bad input.
+"""keras_zoo.applications.common.distribute and `zoo train --strategy`: mirrored and multi-worker training, and bad input.
 
 Logical CPU devices and `TF_CONFIG` must be in place before TensorFlow starts, so every training
 here runs in its own process (the installed package, as users get it), with a timeout; a process
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from applications.common import distribute
+from keras_zoo.applications.common import distribute
 from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"
@@ -33,14 +33,14 @@ ENV = {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
 TRAIN_SCRIPT = r"""
 import json, sys
 from pathlib import Path
-from applications.common import distribute
+from keras_zoo.applications.common import distribute
 
 name, batches, out = sys.argv[1], [b if b == "full" else int(b) for b in sys.argv[2].split(",")], Path(sys.argv[3])
 strategy = distribute.make_strategy(name)  # first: before TensorFlow sets up its devices
 import numpy as np
 import keras
 import tensorflow as tf
-from applications.common import training
+from keras_zoo.applications.common import training
 
 rng = np.random.default_rng(0)
 x = rng.normal(size=(96, 6)).astype("float32")

@@ -1,11 +1,11 @@
-"""applications.common.plotting: every plot is a real, non-empty PNG, written atomically."""
+"""keras_zoo.applications.common.plotting: every plot is a real, non-empty PNG, written atomically."""
 
 import sys
 
 import numpy as np
 import pytest
 
-from applications.common.plotting import plot_bars, plot_confusion_matrix, plot_history, save_figure
+from keras_zoo.applications.common.plotting import plot_bars, plot_confusion_matrix, plot_history, save_figure
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -1,4 +1,4 @@
-"""applications.common.report: output folders, metrics.json, history.csv."""
+"""keras_zoo.applications.common.report: output folders, metrics.json, history.csv."""
 
 import csv
 import json
@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from applications.common.report import (
+from keras_zoo.applications.common.report import (
     OutputExistsError,
     OutputNotWritableError,
     discard_failed_run,
@@ -50,7 +50,7 @@ def test_default_folder_is_new_and_timestamped(tmp_path):
 
 
 def test_default_folder_takes_a_suffix_when_the_name_exists(tmp_path, monkeypatch):
-    import applications.common.report as report
+    import keras_zoo.applications.common.report as report
 
     class Frozen(report.datetime.datetime):
         @classmethod
@@ -133,7 +133,7 @@ def test_a_folder_under_a_file_cannot_be_created(tmp_path):
 
 
 def test_an_unwritable_folder_is_refused(tmp_path, monkeypatch):
-    import applications.common.report as report
+    import keras_zoo.applications.common.report as report
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")

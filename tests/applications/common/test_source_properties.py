@@ -17,8 +17,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from applications.common.sources import KINDS, parse_source
-from applications.common.tables import read_csv_frame
+from keras_zoo.applications.common.sources import KINDS, parse_source
+from keras_zoo.applications.common.tables import read_csv_frame
 
 # Derandomized: the same examples on every run and machine. No deadline: the first examples pay
 # for imports (pandas) and a slow disk must not fail a test.

@@ -1,4 +1,4 @@
-"""applications.common.sources: each accepted form of a data source, and each mistake."""
+"""keras_zoo.applications.common.sources: each accepted form of a data source, and each mistake."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from applications.common.sources import ACCEPTED, Source, parse_source
+from keras_zoo.applications.common.sources import ACCEPTED, Source, parse_source
 
 
 def test_sample():
@@ -95,7 +95,7 @@ def test_not_a_string():
 
 
 def test_sources_does_not_import_tensorflow():
-    code = "import applications.common.sources, applications.common, sys; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    code = "import keras_zoo.applications.common.sources, keras_zoo.applications.common, sys; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[3]).stdout
     assert out.split() == ["False", "False"]

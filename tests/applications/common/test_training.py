@@ -1,4 +1,4 @@
-"""applications.common.training: config validation, optimizers and schedules, and `fit` for real."""
+"""keras_zoo.applications.common.training: config validation, optimizers and schedules, and `fit` for real."""
 
 import math
 import re
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from applications.common.training import (
+from keras_zoo.applications.common.training import (
     OPTIMIZERS,
     SCHEDULES,
     FitResult,

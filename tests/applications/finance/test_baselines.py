@@ -5,11 +5,11 @@ import sys
 import numpy as np
 import pytest
 
-from applications.finance import baselines
-from applications.finance.baselines import (GARCH_MISSING, RETURN_BASELINES, VARIANCE_BASELINES, GarchUnavailable,
+from keras_zoo.applications.finance import baselines
+from keras_zoo.applications.finance.baselines import (GARCH_MISSING, RETURN_BASELINES, VARIANCE_BASELINES, GarchUnavailable,
                                             autoregression, choose_ar_lags, ewma, forecast_returns,
                                             forecast_variance, har, historical_mean, variance_targets, zero_return)
-from applications.finance.metrics import qlike
+from keras_zoo.applications.finance.metrics import qlike
 
 TRUE_GARCH = dict(omega=0.05, alpha=0.08, beta=0.90)  # of percent returns: unconditional variance 2.5 %^2
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from applications.finance import features as F
-from applications.finance.prices import Series
+from keras_zoo.applications.finance import features as F
+from keras_zoo.applications.finance.prices import Series
 
 
 def synthetic(n: int = 120, *, seed: int = 0, name: str = "SYN", start: str = "2020-01-01", volume: bool = True,

@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from applications.common.sources import parse_source
-from applications.finance import baselines as B
-from applications.finance import features as F
-from applications.finance import pipeline
-from applications.finance.prices import Series, goog_sample, load_series, read_csv
+from keras_zoo.applications.common.sources import parse_source
+from keras_zoo.applications.finance import baselines as B
+from keras_zoo.applications.finance import features as F
+from keras_zoo.applications.finance import pipeline
+from keras_zoo.applications.finance.prices import Series, goog_sample, load_series, read_csv
 
 HEADER = "Date,Open,High,Low,Close,Adj Close,Volume"
 WINDOW = 8
@@ -320,7 +320,7 @@ def test_test_data_that_is_not_later_is_refused(tmp_path, goog, test_rows):
 
 @pytest.mark.parametrize("target", ["return", "direction"])
 def test_fit_target_forecasts_before_a_date_ignore_prices_after_it(tmp_path, goog, target):
-    from applications.common.training import TrainConfig
+    from keras_zoo.applications.common.training import TrainConfig
 
     series = goog.head(500)
     config = pipeline.FinanceConfig(model="mlp_small", window=WINDOW, targets=(target,),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from applications.finance.metrics import (ZERO_VARIANCE_FLOOR, backtest, diebold_mariano, directional_accuracy, mae,
+from keras_zoo.applications.finance.metrics import (ZERO_VARIANCE_FLOOR, backtest, diebold_mariano, directional_accuracy, mae,
                                           mse_losses, periods_per_year, qlike, qlike_losses, rmse, verdict)
 
 # ## Point errors

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from applications.common.report import prepare_output_dir
-from applications.common.training import TrainConfig
-from applications.finance import pipeline
-from applications.finance.pipeline import FinanceConfig
-from applications.finance.prices import goog_sample
+from keras_zoo.applications.common.report import prepare_output_dir
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.finance import pipeline
+from keras_zoo.applications.finance.pipeline import FinanceConfig
+from keras_zoo.applications.finance.prices import goog_sample
 from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"
@@ -126,7 +126,7 @@ def test_pretrain_on_a_folder_of_series_then_fine_tune_one(tmp_path):
                    train={"epochs": 1})
     record = pipeline.train_and_evaluate(config, tuned, verbose=False)
     assert record["pretrained"] == str(pre)
-    import zoo
+    import keras_zoo as zoo
 
     before = zoo.load_model(pre / "model.keras").get_layer("block_1_conv1").get_weights()
     after = zoo.load_model(tuned / "model.keras").get_layer("block_1_conv1").get_weights()
@@ -193,7 +193,7 @@ def test_command_line_train_predict_evaluate_and_bad_input(tmp_path, capsys):
 
 
 def test_command_line_flags_reach_the_config():
-    from applications import cli
+    from keras_zoo.applications import cli
 
     args = cli.build_parser().parse_args(
         ["train", "finance", "--model", "gru_frames", "--target", "volatility", "direction", "--window", "20",

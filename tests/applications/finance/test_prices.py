@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from applications.common.sources import parse_source
-from applications.finance import features as F
-from applications.finance.prices import Series, goog_sample, load_series, read_csv, stocks_sample
+from keras_zoo.applications.common.sources import parse_source
+from keras_zoo.applications.finance import features as F
+from keras_zoo.applications.finance.prices import Series, goog_sample, load_series, read_csv, stocks_sample
 
 YAHOO = ("Date,Open,High,Low,Close,Adj Close,Volume\n"
          "2024-01-02,10.0,10.5,9.5,10.2,5.1,1000\n"

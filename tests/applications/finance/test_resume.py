@@ -77,7 +77,7 @@ def test_killed_twice_mid_training_then_started_again_ends_with_the_same_metrics
 def test_a_run_that_fails_after_an_epoch_keeps_it_and_the_same_command_resumes(tmp_path, monkeypatch, capsys):
     import errno
 
-    from applications.common import training
+    from keras_zoo.applications.common import training
     from tests.cli_checks import run_zoo
 
     write_json = training.write_json

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from applications.nlp.baselines import make_baseline, run_baselines
+from keras_zoo.applications.nlp.baselines import make_baseline, run_baselines
 
 
 def test_baselines_learn_a_word_signal_and_report_subsets():

@@ -2,7 +2,7 @@ from collections import Counter
 
 import numpy as np
 
-from applications.nlp.corpus import CORPUS_CLASSES, KINDS, generate_corpus
+from keras_zoo.applications.nlp.corpus import CORPUS_CLASSES, KINDS, generate_corpus
 
 
 def test_deterministic_for_a_seed():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from applications.nlp.data import TextData, load_csv, load_folder, load_sample, load_texts, load_tfds
+from keras_zoo.applications.nlp.data import TextData, load_csv, load_folder, load_sample, load_texts, load_tfds
 
 
 def _examples(ds):
@@ -130,7 +130,7 @@ def test_folder_errors(tmp_path):
 
 
 def test_load_texts_dispatch(tmp_path):
-    from applications.common.sources import parse_source
+    from keras_zoo.applications.common.sources import parse_source
 
     path = _write_csv(tmp_path / "r.csv", _reviews(40))
     src = parse_source(str(path))

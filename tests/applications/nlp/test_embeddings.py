@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from applications.nlp.embeddings import WordVectors, load_into, read_word_vectors, vector_dim
+from keras_zoo.applications.nlp.embeddings import WordVectors, load_into, read_word_vectors, vector_dim
 
 VOCAB = ["", "[UNK]", "the", "movie", "good", "bad", "paris", "zyzzyva"]
 D = 4
@@ -159,7 +159,7 @@ def test_nothing_found(tmp_path):
 
 
 def _model(embedding_dim=D, vocab_size=len(VOCAB)):
-    import zoo
+    import keras_zoo as zoo
 
     return zoo.create_model("lstm_text", input_shape=(10,), vocab_size=vocab_size, embedding_dim=embedding_dim,
                             units=(8,))

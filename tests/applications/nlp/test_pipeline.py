@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from applications.common.report import prepare_output_dir
-from applications.common.training import TrainConfig
-from applications.nlp import pipeline
-from applications.nlp.corpus import generate_corpus
-from applications.nlp.pipeline import NLPConfig
+from keras_zoo.applications.common.report import prepare_output_dir
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.nlp import pipeline
+from keras_zoo.applications.nlp.corpus import generate_corpus
+from keras_zoo.applications.nlp.pipeline import NLPConfig
 from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"
@@ -94,7 +94,7 @@ def test_evaluate_a_finished_run_on_the_sample_and_on_a_csv(sample_run, tmp_path
 
 
 def test_saliency_points_at_the_negation(sample_run):
-    from applications.nlp.plots import token_saliency
+    from keras_zoo.applications.nlp.plots import token_saliency
 
     out, _ = sample_run
     model, _ = pipeline.load_run(out)

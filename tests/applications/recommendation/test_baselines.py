@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from applications.recommendation import baselines
-from applications.recommendation.baselines import als, bias_baseline, item_knn, popularity, pure_svd
-from applications.recommendation.metrics import leave_one_out, rating_errors, sample_negatives
+from keras_zoo.applications.recommendation import baselines
+from keras_zoo.applications.recommendation.baselines import als, bias_baseline, item_knn, popularity, pure_svd
+from keras_zoo.applications.recommendation.metrics import leave_one_out, rating_errors, sample_negatives
 
 RANKING_BASELINES = {
     "popularity": popularity,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from applications.recommendation import data as rec_data
-from applications.recommendation.interactions import Interactions
-from applications.recommendation.simulator import simulate
-from applications.recommendation.splits import leave_one_out, rating_split
+from keras_zoo.applications.recommendation import data as rec_data
+from keras_zoo.applications.recommendation.interactions import Interactions
+from keras_zoo.applications.recommendation.simulator import simulate
+from keras_zoo.applications.recommendation.splits import leave_one_out, rating_split
 
 
 def write(path, text: str, encoding: str = "utf-8"):

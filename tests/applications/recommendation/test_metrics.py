@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from applications.recommendation.metrics import (full_ranking, full_ranking_ranks, hit_curve, hit_rate, leave_one_out,
+from keras_zoo.applications.recommendation.metrics import (full_ranking, full_ranking_ranks, hit_curve, hit_rate, leave_one_out,
                                                  leave_one_out_ranks, ndcg, rating_errors, ranks, sample_negatives)
 
 

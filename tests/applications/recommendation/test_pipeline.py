@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from applications.common.report import prepare_output_dir
-from applications.common.training import TrainConfig
-from applications.recommendation import pipeline
-from applications.recommendation.pipeline import RecommendationConfig
-from applications.recommendation.serving import Catalog, Recommender, top_k
+from keras_zoo.applications.common.report import prepare_output_dir
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.recommendation import pipeline
+from keras_zoo.applications.recommendation.pipeline import RecommendationConfig
+from keras_zoo.applications.recommendation.serving import Catalog, Recommender, top_k
 from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"
@@ -217,7 +217,7 @@ def test_neumf_starts_from_trained_gmf_and_mlp_parts_with_sampled_negatives(tmp_
 
 
 def test_command_line_flags_reach_the_config():
-    from applications import cli
+    from keras_zoo.applications import cli
 
     args = cli.build_parser().parse_args(
         ["train", "recommendation", "--model", "neumf", "--loss", "bce", "--negatives", "8", "--ratings", "no",

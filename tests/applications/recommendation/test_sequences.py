@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from applications.recommendation.data import build_interactions
-from applications.recommendation.interactions import Interactions
-from applications.recommendation.sequences import SequenceScorer, histories, next_item_examples
+from keras_zoo.applications.recommendation.data import build_interactions
+from keras_zoo.applications.recommendation.interactions import Interactions
+from keras_zoo.applications.recommendation.sequences import SequenceScorer, histories, next_item_examples
 
 
 def interactions(users, items, timestamps=None, n_users=None, n_items=None):
@@ -120,7 +120,7 @@ def test_max_len_must_be_a_positive_int():
 
 
 def tiny_sasrec(n_items, max_len, **overrides):
-    import zoo
+    import keras_zoo as zoo
 
     return zoo.create_model("sasrec", num_classes=n_items + 1, input_shape=(max_len,),
                             **{"embedding_dim": 8, "dropout": 0.0, **overrides})

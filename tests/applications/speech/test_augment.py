@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from applications.speech.augment import (
+from keras_zoo.applications.speech.augment import (
     NOISE_KINDS,
     Augmenter,
     add_noise,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from applications.speech import data as audio_data
-from applications.speech.wav import WavError, fit_clip, load_clip, read_wav
+from keras_zoo.applications.speech import data as audio_data
+from keras_zoo.applications.speech.wav import WavError, fit_clip, load_clip, read_wav
 
 
 def tone(freq: float, seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:

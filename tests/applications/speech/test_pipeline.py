@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from applications.common.report import prepare_output_dir
-from applications.common.training import TrainConfig
-from applications.speech import pipeline
-from applications.speech.pipeline import SpeechConfig
-from applications.speech.sample import load_sample
+from keras_zoo.applications.common.report import prepare_output_dir
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.speech import pipeline
+from keras_zoo.applications.speech.pipeline import SpeechConfig
+from keras_zoo.applications.speech.sample import load_sample
 from tests.cli_checks import run_zoo
 
 from .test_data import make_folder

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from applications.speech.sample import (CLIP_SAMPLES, SAMPLE_PATH, WORDS, load_sample, mu_law_decode,
+from keras_zoo.applications.speech.sample import (CLIP_SAMPLES, SAMPLE_PATH, WORDS, load_sample, mu_law_decode,
                                         mu_law_encode)
 
 

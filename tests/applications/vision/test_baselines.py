@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from applications.vision.baselines import dataset_to_numpy, svm_baseline
-from applications.vision.data import digits_splits, load_sample
+from keras_zoo.applications.vision.baselines import dataset_to_numpy, svm_baseline
+from keras_zoo.applications.vision.data import digits_splits, load_sample
 
 
 def test_svm_on_digits_pixels():

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from applications.vision.augment import (
+from keras_zoo.applications.vision.augment import (
     DIGITS_AUGMENT,
     DIGITS_AUGMENT_SMALL_NETS,
     NO_AUGMENT,
     AugmentConfig,
     augmentation_layers,
 )
-from applications.vision.data import (
+from keras_zoo.applications.vision.data import (
     digits_splits,
     load_folder,
     load_image_files,

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from applications.common.report import prepare_output_dir
-from applications.common.training import TrainConfig
-from applications.vision import pipeline
-from applications.vision.pipeline import VisionConfig
+from keras_zoo.applications.common.report import prepare_output_dir
+from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.vision import pipeline
+from keras_zoo.applications.vision.pipeline import VisionConfig
 from tests.cli_checks import run_zoo
 
 ZOO = Path(sys.executable).parent / "zoo"

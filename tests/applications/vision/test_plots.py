@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-import zoo
-from applications.vision.augment import DIGITS_AUGMENT, augmentation_layers
-from applications.vision.plots import grad_cam, grad_cam_figure, is_convolutional, most_confused, prediction_grid
+import keras_zoo as zoo
+from keras_zoo.applications.vision.augment import DIGITS_AUGMENT, augmentation_layers
+from keras_zoo.applications.vision.plots import grad_cam, grad_cam_figure, is_convolutional, most_confused, prediction_grid
 
 CLASSES = ("square", "cross")
 
