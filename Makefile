@@ -19,7 +19,7 @@ test: $(STAMP)
 # link, a missing reference or a docstring warning fails it. Its API pages are generated from the
 # installed package's docstrings, hence the install first.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 install: $(STAMP)
 
