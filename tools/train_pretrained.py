@@ -71,7 +71,7 @@ class SpeechRecipe:
 SPEECH_RECIPES = {
     "ds_cnn_small.synthetic_commands": SpeechRecipe(
         "ds_cnn_small", "ds_cnn_small trained on 200 synthetic espeak-ng voices speaking the 20 Speech Commands "
-        "core words; log-mel input (40 bands, 10 ms frames, normalised per utterance) as applications.speech "
+        "core words; log-mel input (40 bands, 10 ms frames, normalised per utterance) as keras_zoo.applications.speech "
         "computes it: fine-tune it with `zoo train speech --pretrained ds_cnn_small.synthetic_commands`"),
 }
 
