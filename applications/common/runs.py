@@ -37,3 +37,15 @@ def load_run(model_dir: str | Path, domain: str):
         raise ValueError(f"{model_dir} holds a {record.get('domain')} run, not a {domain} run. "
                          f"Received: --model-dir {model_dir}")
     return zoo.load_model(model_dir / MODEL_FILE), record
+
+
+def run_seed(record: dict) -> int:
+    """The seed a run split its data with, as `metrics.json` recorded it (0 for runs that predate it).
+
+    `evaluate` re-splits a `sample` or `tfds:` source with it: the test split of another seed
+    overlaps the run's training data (in speech, whose sample splits by voice, voices it heard).
+    """
+    seed = record.get("seed")
+    if seed is None:
+        seed = record.get("config", {}).get("train", {}).get("seed", 0)
+    return int(seed)

@@ -439,15 +439,18 @@ def _predict_texts(model, texts: Sequence[str]) -> np.ndarray:
     return model.predict(tf.constant([str(t) for t in texts], dtype=tf.string), batch_size=512, verbose=0)
 
 
-def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool = True) -> dict:
+def evaluate(model_dir: str | Path, data: str, *, seed: int | None = None, verbose: bool = True) -> dict:
     """Accuracy, macro-F1 and the negation subset's accuracy of a finished run on `data`.
 
-    For `sample` and `tfds:` sources that is their test split; a CSV file or folder is used whole.
+    For `sample` and `tfds:` sources that is their test split, split with the run's own seed (or
+    `seed`), so that it is the test split the run reported on; a CSV file or folder is used whole.
     """
+    from keras_zoo.applications.common.runs import run_seed
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.nlp import data as text_data
 
     model, record = load_run(model_dir)
+    seed = run_seed(record) if seed is None else seed
     class_names = tuple(record["data"]["classes"])
     source = parse_source(data)
     kinds = None

@@ -278,18 +278,21 @@ def load_run(model_dir: str | Path):
     return load(model_dir, DOMAIN)
 
 
-def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool = True) -> dict:
+def evaluate(model_dir: str | Path, data: str, *, seed: int | None = None, verbose: bool = True) -> dict:
     """Accuracy, macro-F1 and per-word recall of a finished run on `data`.
 
-    For `sample` and `tfds:` sources that is their test split; a folder is used whole.
+    For `sample` and `tfds:` sources that is their test split, split with the run's own seed (or
+    `seed`), so that it is the test split the run reported on; a folder is used whole.
     """
     import tensorflow as tf
 
     from keras_zoo.applications.common.evaluation import classification_metrics
+    from keras_zoo.applications.common.runs import run_seed
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.speech import data as audio_data
 
     model, record = load_run(model_dir)
+    seed = run_seed(record) if seed is None else seed
     class_names = tuple(record["data"]["classes"])
     source = parse_source(data)
     skipped: list = []

@@ -233,16 +233,19 @@ def load_run(model_dir: str | Path):
     return load(model_dir, DOMAIN)
 
 
-def evaluate(model_dir: str | Path, data: str, *, seed: int = 0, verbose: bool = True) -> dict:
+def evaluate(model_dir: str | Path, data: str, *, seed: int | None = None, verbose: bool = True) -> dict:
     """Accuracy and per-class scores of a finished run on the test split of `data`.
 
-    For `sample` and `tfds:` sources that is their test split; a folder is used whole, as test data.
+    For `sample` and `tfds:` sources that is their test split, split with the run's own seed (or
+    `seed`), so that it is the test split the run reported on; a folder is used whole, as test data.
     """
     from keras_zoo.applications.common.evaluation import classification_metrics
+    from keras_zoo.applications.common.runs import run_seed
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.vision import data as vision_data
 
     model, record = load_run(model_dir)
+    seed = run_seed(record) if seed is None else seed
     image_shape = tuple(record["data"]["image_shape"])
     source = parse_source(data)
     if source.kind == "folder":  # every image in it is test data
