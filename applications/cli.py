@@ -5,7 +5,7 @@
     zoo train DOMAIN [--model NAME] [--data SRC] [--test-data SRC] [--epochs N] [--batch-size N|full]
                      [--optimizer O] [--learning-rate LR] [--schedule S] [--warmup-epochs N]
                      [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
-                     [--strategy default|mirrored|multi-worker] [--cpu-replicas N]
+                     [--strategy default|mirrored|multi-worker] [--cpu-replicas N] [--tensorboard]
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
                      speech: [--features log_mel|mfcc] [--augment auto|light|none|full]
                      recommendation: [--items CSV] [--loss L] [--negatives N] [--ratings auto|yes|no] [--compare NAME...]
@@ -22,7 +22,8 @@
                   [--xla on|off|both] [--reference] [--csv PATH]
     zoo benchmark --pipeline vision|speech|nlp [--data SRC] [--model NAME] [--batch-size N] [--steps N]
 
-`list` and `info` never import TensorFlow, so they answer at once.
+`list` and `info` never import TensorFlow, so they answer at once. Every command takes `--verbose`
+(or `ZOO_VERBOSE=1`): without it TensorFlow's log lines are kept off the terminal (`common/quiet.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import sys
 
 from keras_zoo import registry
 from keras_zoo.applications import extras
+from keras_zoo.applications.common import quiet
 
 
 def _format_params(n: int | None) -> str:
@@ -100,6 +102,7 @@ def _train_config(args: argparse.Namespace, domain_defaults: dict | None = None)
         epochs=recipe["epochs"], batch_size=batch_size, optimizer=recipe["optimizer"],
         learning_rate=recipe["learning_rate"], schedule=recipe["schedule"], warmup_epochs=recipe["warmup_epochs"],
         weight_decay=recipe["weight_decay"], patience=None if patience in (0, None) else patience, seed=args.seed,
+        tensorboard=bool(getattr(args, "tensorboard", False)),
     )
 
 
@@ -346,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretrained", help="a checkpoint of --model to fine-tune: a tag, a folder or a URL")
     p.add_argument("--freeze-backbone", action="store_true", help="with --pretrained: train the head only")
     p.add_argument("--output", help="the run's folder (default: a new folder under runs/)")
+    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs (loss, metrics and "
+                   "learning rate per epoch) into the run's tensorboard/ folder: tensorboard --logdir OUTPUT")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--strategy", choices=STRATEGIES, default="default",
                    help="tf.distribute: default (one device), mirrored (every local GPU; without one, "
@@ -439,11 +444,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     export.add_parser(sub)
     tune.add_parser(sub)
+    # A global flag, before or after the command (`main` reads it before parsing: quiet.verbose_requested).
+    for command in (parser, *sub.choices.values()):
+        command.add_argument("--verbose", action="store_true", default=False if command is parser else argparse.SUPPRESS,
+                             help=f"show TensorFlow's log lines and the libraries' warnings (or set {quiet.VERBOSE_ENV}=1)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+    # First, before anything loads TensorFlow: its log lines stay off the terminal unless the
+    # command has --verbose or ZOO_VERBOSE=1 is set (applications/common/quiet.py).
+    with quiet.quiet_tensorflow(quiet.verbose_requested(argv)):
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # `predict`'s INPUTs may be none (recommendation takes --user), so argparse matches them, empty,

@@ -11,7 +11,12 @@
   a run killed and started again with the same output folder resumes after its last completed
   epoch, the history and timing of the epochs already run included (kept in
   `backup/progress.json`); the folder is deleted when training ends;
-- a NaN/inf loss stops training at once with `NaNLossError` naming the epoch and batch.
+- a NaN/inf loss stops training at once with `NaNLossError` naming the epoch and batch;
+- with `TrainConfig(tensorboard=True)` (`zoo train --tensorboard`), TensorBoard logs in
+  `output_dir/tensorboard/`: loss, metrics and learning rate per epoch.
+
+Progress: a bar per epoch when standard output is a terminal, one line per epoch otherwise
+(`progress_verbosity`).
 
 Epochs and batches are counted from 1 in messages, `best_epoch` and `history.csv`, as Keras' own
 progress lines ("Epoch 3/20") count them.
@@ -30,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -48,6 +54,7 @@ SGD_MOMENTUM = 0.9
 STEP_DROPS = (0.5, 0.75)  # "step": the learning rate is multiplied by 0.1 at these fractions of training
 CHECKPOINT_DIR = "checkpoints"
 BEST_FILE = "best.keras"
+TENSORBOARD_DIR = "tensorboard"
 PROGRESS_FILE = "progress.json"
 
 
@@ -72,6 +79,9 @@ class TrainConfig:
         patience: epochs without a better `val_loss` before stopping (the best weights are then
             restored); None: no early stopping.
         seed: for `set_seed`.
+        tensorboard: also write TensorBoard logs into `output_dir/tensorboard/`: `train/` and
+            `validation/` event files with `epoch_loss`, each metric and `epoch_learning_rate`.
+            Not a training setting: a run interrupted without it may resume with it, and back.
     """
 
     epochs: int = 20
@@ -83,6 +93,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     patience: int | None = 5
     seed: int = 0
+    tensorboard: bool = False
 
     def __post_init__(self):
         if not _is_int(self.epochs) or self.epochs < 1:
@@ -109,6 +120,8 @@ class TrainConfig:
             raise ValueError(f"`patience` must be an integer >= 0, or None for no early stopping. Received: patience={self.patience!r}")
         if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
             raise ValueError(f"`seed` must be an integer in [0, 2**32). Received: seed={self.seed!r}")
+        if not isinstance(self.tensorboard, bool):
+            raise ValueError(f"`tensorboard` must be True or False. Received: tensorboard={self.tensorboard!r}")
 
     def resolve_batch_size(self, n_train: int) -> int:
         """The batch size in examples: `n_train` for `"full"`, else `batch_size`."""
@@ -136,6 +149,17 @@ def set_seed(seed: int) -> None:
     if not _is_int(seed) or not 0 <= seed < 2**32:
         raise ValueError(f"`seed` must be an integer in [0, 2**32). Received: seed={seed!r}")
     keras.utils.set_random_seed(int(seed))
+    # With op determinism on, tf.data's `make_deterministic` rewrite makes an input pipeline's
+    # parallel maps and prefetches sequential when one of its dataset functions holds a stateful
+    # op not on its list of safe ones. Keras' adapter for numpy arrays (fit/predict/evaluate on
+    # arrays whose length is not a multiple of the batch size) makes the last, partial batch with
+    # `Dataset.from_tensors` in a `flat_map`, so its ParallelMapDatasetV2 becomes a MapDataset.
+    # The rewrite removes the parallel map's `deterministic` attribute but not
+    # `use_unbounded_threadpool`, which MapDataset lacks, and TF 2.21 logs "E... node_def_util.cc]
+    # NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition ...
+    # Unknown attributes will be ignored": a TensorFlow bug, harmless (the attribute is ignored;
+    # the map is sequential, as determinism requires). `zoo` keeps the line off the terminal
+    # (applications/common/quiet.py).
     tf.config.experimental.enable_op_determinism()
 
 
@@ -400,7 +424,7 @@ def fit(
     epoch_metrics=(),
     monitor: str = "val_loss",
     mode: str = "min",
-    verbose: int | str = 2,
+    verbose: int | str = "auto",
 ) -> FitResult:
     """Compile `model` with `config`'s optimizer and train it, resuming an interrupted run.
 
@@ -430,7 +454,8 @@ def fit(
             so early stopping, the best checkpoint and `history.csv` see the values.
         monitor: the value early stopping and the best checkpoint follow (a `val_...` log key).
         mode: `"min"` (lower is better, as for a loss) or `"max"` (as for an accuracy).
-        verbose: `model.fit`'s verbosity; 2 prints one line per epoch.
+        verbose: `"auto"`: `progress_verbosity()`, a bar per epoch on a terminal, else one line
+            per epoch; or `model.fit`'s verbosity: 0 silent, 1 a bar, 2 one line per epoch.
 
     Raises:
         NaNLossError: the training loss became NaN or infinite.
@@ -464,6 +489,9 @@ def fit(
     cbs.append(_BestCheckpoint(best_path, monitor if has_val else None, best_so_far, mode=mode))
     cbs.append(_Progress(backup_dir / PROGRESS_FILE, state))
     cbs.append(_AtomicBackup(str(backup_dir)))  # after _Progress: see its docstring
+    if config.tensorboard:  # epoch summaries only: the learning rate comes with them, no graph, no profile
+        cbs.append(keras.callbacks.TensorBoard(str(output_dir / TENSORBOARD_DIR), histogram_freq=0, write_graph=False,
+                                               update_freq="epoch", profile_batch=0))
     cbs.extend(callbacks)
 
     if isinstance(train_ds, (tuple, list)):
@@ -474,6 +502,8 @@ def fit(
     if callable(train_ds):  # a stream of every epoch's batches from the one a resumed run starts at
         fit_args = dict(x=train_ds(initial_epoch), shuffle=False, steps_per_epoch=steps_per_epoch)
     validation_data = tuple(val_ds) if isinstance(val_ds, list) else val_ds
+    if verbose == "auto":
+        verbose = progress_verbosity()
     model.fit(**fit_args, validation_data=validation_data, epochs=config.epochs, callbacks=cbs, verbose=verbose)
     train_s = state["elapsed_s"][-1] if state["elapsed_s"] else 0.0
 
@@ -495,9 +525,25 @@ def fit(
     )
 
 
+def progress_verbosity(stream=None) -> int:
+    """`model.fit`'s verbosity for the project's progress: 1 (a bar per epoch) on a terminal, else 2 (a line per epoch).
+
+    Keras writes its progress to standard output (`stream`, by default `sys.stdout` at the time
+    of the call), so that is the stream asked: a bar redrawn with carriage returns is only
+    readable there on a terminal, while a file or pipe (a log, `| tee`, a test) gets one line per
+    epoch, whatever stderr is.
+    """
+    stream = sys.stdout if stream is None else stream
+    try:
+        return 1 if stream.isatty() else 2
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return 2
+
+
 def _load_progress(backup_dir: Path, config: TrainConfig, steps_per_epoch: int) -> dict:
     """The progress of an interrupted run in `backup_dir`, cut to the epochs its backup holds."""
-    state = {"config": to_jsonable(config), "steps_per_epoch": int(steps_per_epoch), "history": {}, "elapsed_s": []}
+    settings = {k: v for k, v in to_jsonable(config).items() if k != "tensorboard"}  # logging, not training
+    state = {"config": settings, "steps_per_epoch": int(steps_per_epoch), "history": {}, "elapsed_s": []}
     metadata = backup_dir / BACKUP_METADATA  # BackupAndRestore's record of the last epoch saved
     done = int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
     path = backup_dir / PROGRESS_FILE
