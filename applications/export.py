@@ -226,15 +226,12 @@ def _load_model(model_dir: Path, domain: str, *, file: str = MODEL_FILE):
 
     Importing the domain's pipeline registers what its models need beyond `zoo.layers`; finance's
     networks are saved compiled with its QLIKE loss, a function Keras must find by name to load
-    them, so it is registered too (as `zoo predict finance` does). Compiled state does not change
+    them, registered when the pipeline module is imported. Compiled state does not change
     what the model computes, so the model is loaded as saved (compile=True), with its own file.
     """
     from keras_zoo.applications import domains
 
-    pipeline = domains.pipeline(domain)
-    register = getattr(pipeline, "_register_loss", None)  # finance: `qlike_of_log_ratio`
-    if register is not None:
-        register()
+    domains.pipeline(domain)  # importing it registers what its models need (finance: its QLIKE loss)
     if file == MODEL_FILE:
         from keras_zoo.applications.common.runs import load_run
 

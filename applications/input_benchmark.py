@@ -124,7 +124,8 @@ def measure(domain: str, *, model: str | None = None, data: str = "sample", batc
     for _ in range(2):
         for feed, source in (("pipeline", stream), ("memory", memory)):
             times = _EpochTimes()
-            net.fit(source, steps_per_epoch=steps, epochs=1 + -(-repeats // 2), verbose=0, callbacks=[times])
+            net.fit(source, steps_per_epoch=steps, epochs=1 + -(-repeats // 2), verbose=0, shuffle=False,
+                    callbacks=[times])  # the dataset shuffles itself
             seconds[feed] += times.seconds[1:]
     rates = {feed: examples / statistics.median(times) for feed, times in seconds.items()}
     return PipelineRow(domain=domain, model=name, data=data, batch_size=batch_size, steps=steps,

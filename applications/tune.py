@@ -419,7 +419,9 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
     say(f"Tuning {model} on {domain} {data}: {c['train']} train, {c['val']} validation {UNITS[domain]}; "
         f"{tuner} search, {max_trials} trial(s) of {epochs} epoch(s), objective {objective.name} ({objective.direction})")
 
-    fit_args: dict = {"epochs": epochs, "verbose": 2 if verbose else 0}
+    from keras_zoo.applications.common.training import progress_verbosity
+
+    fit_args: dict = {"epochs": epochs, "verbose": progress_verbosity() if verbose else 0}  # a bar on a terminal
     if isinstance(prepared.train, tuple):
         fit_args.update(x=prepared.train[0], y=prepared.train[1], validation_data=prepared.val,
                         batch_size=batch_size, shuffle=True)

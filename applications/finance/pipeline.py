@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from keras_zoo.applications.common.training import TrainConfig
@@ -154,7 +155,8 @@ def target_values(frame: F.Frame, target: str, horizon: int, anchor: np.ndarray 
     return y
 
 
-def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path, *, verbose: int = 2) -> dict:
+def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path, *,
+               verbose: int | str = "auto") -> dict:
     """Train the network for `target` on `split` and forecast its test samples; the baselines too.
 
     Returns `{"net", "fit", "scaler", "forecasts": {method: [per-frame arrays]}, "scale"}`; forecasts
@@ -286,24 +288,19 @@ def _loss_and_metrics(target: str):
     return "mse", []
 
 
+# Registered at import: a saved finance network is compiled with this loss, and Keras finds it by
+# name when the model loads (`zoo predict`, `zoo export`), with no hook to call first.
+@keras.saving.register_keras_serializable(package="zoo_finance", name="qlike_of_log_ratio")
 def qlike_of_log_ratio(y_true, y_pred):
     """QLIKE of a variance forecast `anchor * exp(s)` against realised `rv`, from `y = rv / anchor` and `s`.
 
     QLIKE(rv, f) = rv / f - log(rv / f) - 1 = y exp(-s) - log(y) + s - 1 (Patton 2011): 0 for a perfect
     forecast, and the loss whose expectation a forecast of the true variance minimises.
     """
-    import keras
-
     y = keras.ops.maximum(keras.ops.reshape(y_true, (-1,)), 1e-12)
     s = keras.ops.clip(keras.ops.reshape(y_pred, (-1,)), -10.0, 10.0)
     # One value per example: Keras averages them (over every replica's examples under a strategy).
     return y * keras.ops.exp(-s) - keras.ops.log(y) + s - 1.0
-
-
-def _register_loss():
-    import keras
-
-    return keras.saving.register_keras_serializable(package="zoo_finance", name="qlike_of_log_ratio")(qlike_of_log_ratio)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,7 +357,6 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
         if verbose:
             print(message, flush=True)
 
-    _register_loss()
     training.set_seed(config.train.seed)
     frames, test_starts = load_frames(config)
     names = frames[0].feature_names
@@ -383,9 +379,9 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
         folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         if config.walk_forward:
-            run = walk_forward(target, split, config, folder, verbose=2 if verbose else 0)
+            run = walk_forward(target, split, config, folder, verbose="auto" if verbose else 0)
         else:
-            run = fit_target(target, split, config, folder, verbose=2 if verbose else 0)
+            run = fit_target(target, split, config, folder, verbose="auto" if verbose else 0)
         elapsed = time.perf_counter() - start
         net = run["net"]
         realised = np.concatenate([F.targets(f, target, config.horizon)[e] for f, e in zip(frames, split.ends["test"])])
@@ -460,7 +456,8 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
     return report.read_metrics(output_dir)
 
 
-def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Path, *, verbose: int = 2) -> dict:
+def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Path, *,
+                 verbose: int | str = "auto") -> dict:
     """Refit every `config.walk_forward` test periods on everything before them; forecasts of the whole test period.
 
     The blocks follow the test period's dates; each refit re-chooses the validation period (the last
@@ -624,7 +621,6 @@ def _cells(m: dict) -> list[str]:
 def load_run(model_dir: str | Path):
     from keras_zoo.applications.common.runs import load_run as load
 
-    _register_loss()
     return load(model_dir, DOMAIN)
 
 

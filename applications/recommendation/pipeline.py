@@ -172,7 +172,7 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     for k, name in enumerate((config.model, *config.compare)):
         folder = output_dir if k == 0 else output_dir / "compare" / name
         folder.mkdir(parents=True, exist_ok=True)
-        net, fit = train_ranker(name, inter, split, config, folder, verbose=2 if verbose else 0)
+        net, fit = train_ranker(name, inter, split, config, folder, verbose="auto" if verbose else 0)
         scorer = make_scorer(net, inter, split)
         results[name], curves[name] = measure(scorer, split, seen_eval, negatives)
         results[name]["train_s"] = fit.train_s
@@ -201,7 +201,7 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
             raise ValueError(f"--ratings yes needs a rating column; {inter.source} has none.")
         rsplit = rating_split(inter, seed=config.train.seed)
         rater, rating_fit = train_rater(config.model, inter, rsplit, config, output_dir / "rating",
-                                        verbose=2 if verbose else 0)
+                                        verbose="auto" if verbose else 0)
         rating_metrics = rating_errors(inter.ratings[rsplit.test], predict_ratings(rater, inter, rsplit.test))
         rating_metrics["train_s"] = rating_fit.train_s
         biases = baselines.bias_baseline(inter.users[rsplit.train], inter.items[rsplit.train],

@@ -159,7 +159,8 @@ def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
     return ds.batch(batch_size).map(lambda b: (b, tf.range(tf.shape(b)[0]))).prefetch(tf.data.AUTOTUNE)
 
 
-def train_ranker(name: str, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
+def train_ranker(name: str, inter, split, config: RecommendationConfig, output_dir: Path, *,
+                 verbose: int | str = "auto"):
     """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
     from keras_zoo.applications.common import training
     from keras_zoo.applications.recommendation.sequences import histories, next_item_examples
@@ -225,7 +226,8 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
     return net, fit
 
 
-def pretrained_neumf(neumf, inter, split, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
+def pretrained_neumf(neumf, inter, split, config: RecommendationConfig, output_dir: Path, *,
+                     verbose: int | str = "auto"):
     """`neumf` initialised from a GMF and an NCF MLP trained first, with the same recipe (He et al. 2017, 3.4.1)."""
     from keras_zoo.models.recommender import neumf_from_parts
 
@@ -314,7 +316,8 @@ def _diagonal_softmax_loss(y_true, logits):
     return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
 
 
-def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_dir: Path, *, verbose: int = 2):
+def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_dir: Path, *,
+                verbose: int | str = "auto"):
     """`(net, fit)`: registry model `name` with a linear output trained on ratings (MSE), with the run's recipe."""
     from keras_zoo.applications.common import training
     from keras_zoo.applications.recommendation.serving import OFFSET

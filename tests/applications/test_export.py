@@ -65,7 +65,6 @@ def runs(tmp_path_factory):
     found["recommendation"] = _finish(model, root / "recommendation", "recommendation", "mf")
 
     # Finance: (window 8, 5 features); saved compiled with its QLIKE loss and a warm-up schedule, as a trained run is.
-    finance._register_loss()
     rng = np.random.default_rng(0)
     for name, overrides in (("lstm_frames", dict(units=(4,))), ("mlp_small", dict(hidden_units=(8,)))):
         model = zoo.create_model(name, input_shape=(8, 5), num_classes=1, classifier_activation=None, **overrides)
