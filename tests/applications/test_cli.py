@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -36,11 +35,19 @@ def rows(output):
     return [line.split()[0] for line in lines[2:] if line.strip() and not line.endswith("shows one.")]
 
 
-def test_list_answers_at_once_with_every_model():
-    start = time.perf_counter()
+def test_list_never_imports_tensorflow_or_keras():
+    # What keeps `zoo list` instant, asserted without a clock (one that flaked under load): its
+    # start-up time is measured by `python tools/startup_time.py` instead.
+    code = ("import sys; from keras_zoo.applications import cli; status = cli.main(['list']); "
+            "loaded = [m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules]; "
+            "assert status == 0 and not loaded, loaded")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path.home())
+    assert result.returncode == 0, result.stderr
+    assert "resnet50" in result.stdout
+
+
+def test_list_shows_every_model():
     result = zoo("list")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0, f"`zoo list` took {elapsed:.2f} s"
     header = result.stdout.splitlines()[0].split()
     assert header == ["name", "family", "domains", "input", "params"]
     names = rows(result.stdout)

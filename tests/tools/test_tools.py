@@ -133,3 +133,12 @@ def test_finance_models_prints_the_model_beside_the_random_walk_and_ewma(tmp_pat
         assert "\n" + row in out, row
     runs = json.loads((tmp_path / "results.json").read_text())
     assert runs[0]["model"] == "mlp_small" and "qlike" in runs[0]["metrics"]["volatility"]
+
+
+def test_startup_time_times_the_commands_that_need_no_tensorflow():
+    out = run_tool("tools/startup_time.py", "--repeats", "1")
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["command", "median", "s", "slowest", "s"]
+    assert [line.split("  ")[0].strip() for line in lines[1:]] == ["zoo list", "zoo list --pretrained",
+                                                                    "zoo info resnet50"]
+    assert all(float(line.split()[-1]) > 0 for line in lines[1:])
