@@ -116,12 +116,6 @@ def _positive_int(flag: str, text: str) -> int:
     return value
 
 
-RECOMMENDATION_FLAGS = {"--items": "items", "--loss": "loss", "--negatives": "negatives", "--ratings": "ratings",
-                        "--compare": "compare", "--pretrain-parts": "pretrain_parts"}
-FINANCE_FLAGS = {"--target": "target", "--window": "window", "--horizon": "horizon", "--walk-forward": "walk_forward",
-                 "--cost-bps": "cost_bps"}
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -134,12 +128,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from keras_zoo.applications.common import report
     from keras_zoo.applications.common.report import BACKUP_DIR, prepare_output_dir
 
-    pipeline = domains.pipeline(args.domain)
-    for owner, flags in (("recommendation", RECOMMENDATION_FLAGS), ("finance", FINANCE_FLAGS)):
-        for flag, dest in flags.items():
-            if args.domain != owner and getattr(args, dest, None) is not None:
-                raise ValueError(f"{flag} is for `zoo train {owner}`, not {args.domain}.")
-    train = _train_config(args, getattr(pipeline, "DEFAULT_TRAIN", None))
+    domain = domains.get(args.domain)
+    for other in domains.every():  # an option of one domain given to another
+        other.refuse_flags(args, args.domain)
+    train = _train_config(args, domain.default_train)
     replicas = strategy.num_replicas_in_sync
     if args.strategy != "default":  # --batch-size is per replica; each step trains on the global batch
         per_replica = train.batch_size
@@ -147,7 +139,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch = ("'full' (the whole training set in one batch, split over the replicas)" if per_replica == "full"
                  else f"{per_replica} per replica, {train.batch_size} global")
         print(f"Strategy {args.strategy}: {distribute.describe(strategy)}; batch {batch}", flush=True)
-    config = pipeline.config_from_args(args, train)
+    config = domain.config_from_args(args, train)
     chief = distribute.is_chief() if args.strategy == "multi-worker" else True
     resuming = args.output is not None and report.is_interrupted(os.path.expanduser(args.output))
     if chief:
@@ -165,7 +157,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"(removed at the end)", flush=True)
     try:
         with strategy.scope():
-            record = pipeline.train_and_evaluate(config, output)
+            record = domain.train_and_evaluate(config, output)
     except BaseException as err:
         # A failed first attempt leaves nothing behind, unless a completed epoch lets the same
         # command resume it; an interrupted run found on disk is never touched.
@@ -177,7 +169,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not chief:
             distribute.remove_worker_output(output)
     if chief:
-        _print_summary(record, output, pipeline)
+        _print_summary(record, output, domain)
     else:
         print(f"{distribute.task_name()} done; the chief wrote the run.")
     return 0
@@ -186,42 +178,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from keras_zoo.applications import domains
 
-    domains.pipeline(args.domain).evaluate(args.model_dir, args.data)
+    domains.get(args.domain).evaluate(args.model_dir, args.data)
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from keras_zoo.applications import domains
 
-    pipeline = domains.pipeline(args.domain)
-    if args.domain == "recommendation":
-        if args.inputs:
-            raise ValueError(f"recommendation takes users as --user ID (and --top N), not positional inputs. "
-                             f"Received: {' '.join(args.inputs)}")
-        for result in pipeline.predict(args.model_dir, args.user or [], top=10 if args.top is None else args.top):
-            print(f"user {result['user']}" + (f": {result['note']}" if result["note"] else ""))
-            for rank, item in enumerate(result["items"], 1):
-                print(f"{rank:3d}\t{item['item']}\t{item['score']:.4f}\t{item['title']}")
-        return 0
-    if args.domain == "finance":
-        if args.inputs or args.user or args.top is not None:
-            raise ValueError("finance forecasts from a price file: zoo predict finance --model-dir D --data CSV.")
-        if not args.data:
-            raise ValueError("Give the prices to forecast from: zoo predict finance --model-dir D --data CSV.")
-        for line in pipeline.predict(args.model_dir, args.data):
+    domain = domains.get(args.domain)
+    inputs, options = domain.predict_request(args)
+    for result in domain.predict(args.model_dir, inputs, **options):
+        for line in domain.format_prediction(result):
             print(line)
-        return 0
-    if args.data:
-        raise ValueError(f"--data is for `zoo predict finance`; {args.domain} takes inputs: "
-                         f"zoo predict {args.domain} --model-dir D INPUT...")
-    if args.user or args.top is not None:
-        raise ValueError(f"--user and --top are recommendation options; {args.domain} takes inputs: "
-                         f"zoo predict {args.domain} --model-dir D INPUT...")
-    if not args.inputs:
-        raise ValueError(f"Give at least one input: zoo predict {args.domain} --model-dir D INPUT...")
-    for result in pipeline.predict(args.model_dir, args.inputs):
-        others = "".join(f"\t{label} {p:.4f}" for label, p in result.get("top", [])[1:])  # speech: the top 3
-        print(f"{result.get('file', result.get('input'))}\t{result['label']}\t{result['probability']:.4f}{others}")
     return 0
 
 
@@ -233,12 +201,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     names = domains.built() if args.domain == "all" else [args.domain]
     root = Path(args.output) if args.output else prepare_output_dir(None, "demo", run=False)
-    for domain in names:
-        pipeline = domains.pipeline(domain)
-        output = prepare_output_dir(root / domain, domain)
-        print(f"== {domain} demo, writing to {output}", flush=True)
-        record = pipeline.demo(output, seed=args.seed)
-        _print_summary(record, output, pipeline)
+    for name in names:
+        output = prepare_output_dir(root / name, name)
+        print(f"== {name} demo, writing to {output}", flush=True)
+        domain = domains.get(name)
+        _print_summary(domain.demo(output, seed=args.seed), output, domain)
     return 0
 
 
@@ -285,34 +252,15 @@ def _benchmark_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(record: dict, output, pipeline=None) -> None:
-    if hasattr(pipeline, "summary_table"):  # a domain whose scores are not accuracies (recommendation)
-        header, rows = pipeline.summary_table(record)
-        print()
-        print(_table(rows, header))
-        for sentence in record.get("verdict", []):
-            print(f"  {sentence}")
-        unit = getattr(pipeline, "TEST_UNIT", "users")
-        print(f"\n{record['data']['test']} held-out test {unit}. Files in {output}:")
-        for name in ("metrics.json", "model.keras", "history.csv", *record.get("plots", [])):
-            print(f"  {output / name}")
-        return
-    # Subsets a domain reports on their own (the NLP negation subset): `accuracy_<subset>` keys.
-    subsets = [k for k in record["metrics"] if k.startswith("accuracy_")]
-    rows = [[record["model"], _num(record["metrics"].get("accuracy")), _num(record["metrics"].get("macro_f1")),
-             *(_num(record["metrics"].get(k)) for k in subsets), f"{record['timing']['train_s']:.2f}"]]
-    for name, values in record.get("baselines", {}).items():
-        rows.append([name, _num(values.get("accuracy")), _num(values.get("macro_f1")),
-                     *(_num(values.get(k)) for k in subsets), _num(values.get("train_s"), 2)])
+def _print_summary(record: dict, output, domain) -> None:
+    header, rows, notes = domain.summary(record)
     print()
-    print(_table(rows, ["model", "test accuracy", "macro-F1", *(f"{k[9:]} acc." for k in subsets), "train s"]))
-    print(f"\n{record['data']['test']} held-out test examples. Files in {output}:")
+    print(_table(rows, header))
+    for sentence in notes:
+        print(f"  {sentence}")
+    print(f"\n{record['data']['test']} held-out test {domain.test_unit}. Files in {output}:")
     for name in ("metrics.json", "model.keras", "history.csv", *record.get("plots", [])):
         print(f"  {output / name}")
-
-
-def _num(value, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -331,10 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     from keras_zoo.applications.common.distribute import STRATEGIES  # neither imports TensorFlow: `zoo list` must stay instant
-    from keras_zoo.applications.domains import built
+    from keras_zoo.applications.domains import built, every
 
     p = sub.add_parser("train", help="train and evaluate a model on a domain's data")
-    p.add_argument("domain", choices=registry.DOMAINS)
+    p.add_argument("domain", choices=built())
     p.add_argument("--model", help="a registry name (`zoo list --domain DOMAIN`); each domain has a default")
     p.add_argument("--data", default="sample", help="sample | tfds:NAME[/CONFIG] | a folder | a CSV file")
     p.add_argument("--test-data", help="held-out data with the same classes, used as the test split")
@@ -362,48 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", choices=("auto", "light", "none", "full"), default="auto",
                    help="training augmentation: auto (what measured best for the data), light, none; speech "
                         "also full (adds speed perturbation and SpecAugment to light's time shift and noise)")
-    vision = p.add_argument_group("vision")
-    vision.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="resize images to this")
     p.add_argument("--max-examples", type=int, help="cap each split (quick runs)")
-    nlp = p.add_argument_group("nlp")
-    nlp.add_argument("--max-tokens", type=int, help="vocabulary size, from the training split (default: 20,000 "
-                     "words for a sequence model, 40,000 uni- and bigrams for an MLP)")
-    nlp.add_argument("--sequence-length", type=int, help="tokens per text (default: from the data)")
-    nlp.add_argument("--embeddings", metavar="PATH", help="pretrained word vectors: a GloVe or word2vec text file")
-    nlp.add_argument("--freeze-embeddings", action="store_true", help="with --embeddings: keep the vectors fixed")
-    speech = p.add_argument_group("speech")
-    speech.add_argument("--features", choices=("log_mel", "mfcc"), help="what the network hears (default log_mel: "
-                        "40 log-mel bands every 10 ms)")
-    rec = p.add_argument_group("recommendation")
-    rec.add_argument("--items", metavar="CSV", help="item titles and genres: a CSV of item_id,title[,genres]")
-    rec.add_argument("--loss", choices=("auto", "bce", "softmax", "in_batch"), help="how the model learns: bce (each "
-                     "positive against --negatives sampled items), softmax (against every item), in_batch (against "
-                     "the batch's other items); default auto: softmax for mf, in_batch for two_tower, bce for NCF")
-    rec.add_argument("--negatives", type=int, help="with --loss bce: unseen items sampled per positive (default 4)")
-    rec.add_argument("--ratings", choices=("auto", "yes", "no"), help="also predict ratings (default auto: when "
-                     "the data has a rating column)")
-    rec.add_argument("--compare", nargs="+", metavar="NAME", help="more models trained and measured on the same split")
-    rec.add_argument("--pretrain-parts", action="store_const", const=True, help="neumf: start from a GMF and an NCF "
-                     "MLP trained first (He et al. 2017)")
-    fin = p.add_argument_group("finance")
-    fin.add_argument("--target", nargs="+", choices=("return", "direction", "volatility"), help="what to forecast, "
-                     "one model each (default: return volatility): the next log return, its sign, or the realised "
-                     "variance over the next --horizon periods")
-    fin.add_argument("--window", type=int, help="periods of features each forecast reads (default 32)")
-    fin.add_argument("--horizon", type=int, help="periods the volatility target covers (default 5)")
-    fin.add_argument("--walk-forward", type=int, metavar="N", help="refit every N test periods on all data "
-                     "before them (expanding window); default: one fit before the test period")
-    fin.add_argument("--cost-bps", type=float, help="the backtest's cost of each trade in basis points (default 5)")
+    for domain in every():
+        domain.add_arguments(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="measure a trained run on data")
-    p.add_argument("domain", choices=registry.DOMAINS)
+    p.add_argument("domain", choices=built())
     p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
     p.add_argument("--data", required=True)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="label new inputs with a trained run")
-    p.add_argument("domain", choices=registry.DOMAINS)
+    p.add_argument("domain", choices=built())
     p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files (vision), texts (nlp), .wav files (speech)")
     p.add_argument("--user", action="append", metavar="ID", help="recommendation: a user id (repeat for more users)")

@@ -187,7 +187,7 @@ def _finished_run(model_dir: Path) -> tuple[str, dict]:
         raise ValueError(f"{model_dir / METRICS_FILE} cannot be read as JSON ({err}): not a finished run. "
                          f"Received: --model-dir {model_dir}") from None
     domain = record.get("domain") if isinstance(record, dict) else None
-    if domain not in domains.PIPELINES:
+    if domain not in domains.built():
         raise ValueError(f"{model_dir / METRICS_FILE} names no domain the zoo has ({', '.join(domains.built())}). "
                          f"Received: domain={domain!r}")
     return domain, record

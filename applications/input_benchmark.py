@@ -19,7 +19,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-DOMAINS = ("vision", "speech", "nlp")
+DOMAINS = ("vision", "speech", "nlp")  # measured: each `Domain.input_feed` is its `zoo train` set-up
 
 
 @dataclass
@@ -34,49 +34,6 @@ class PipelineRow:
     ratio: float  # pipeline / memory: 1.0 means the pipeline costs the model nothing
 
 
-def _vision(model: str | None, data: str, batch_size: int, seed: int):
-    from keras_zoo.applications.common.training import TrainConfig
-    from keras_zoo.applications.vision import pipeline
-    from keras_zoo.applications.vision.data import make_batches
-
-    config = pipeline.VisionConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
-                                   **({"model": model} if model else {}))
-    pipeline.check_image_model(config.model)
-    images = pipeline.load_data(config)
-    keras_model, _ = pipeline.build_model(config, images.image_shape, len(images.class_names))
-    return config.model, keras_model, make_batches(images.train, batch_size, training=True, seed=seed)
-
-
-def _speech(model: str | None, data: str, batch_size: int, seed: int):
-    from keras_zoo.applications.common.training import TrainConfig
-    from keras_zoo.applications.speech import pipeline
-
-    config = pipeline.SpeechConfig(data=data, augment="light", train=TrainConfig(batch_size=batch_size, seed=seed),
-                                   **({"model": model} if model else {}))
-    pipeline.check_speech_model(config.model)
-    clips = pipeline.load_data(config)
-    keras_model, _ = pipeline.build_model(config, len(clips.class_names))
-    ds = pipeline.batches(clips.train, batch_size, training=True, seed=seed,
-                          augment=pipeline.augmenter(config, clips.noise), n=clips.counts["train"])
-    return config.model, keras_model, ds
-
-
-def _nlp(model: str | None, data: str, batch_size: int, seed: int):
-    from keras_zoo.applications.common.training import TrainConfig
-    from keras_zoo.applications.nlp import pipeline as P
-
-    config = P.NLPConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
-                         **({"model": model} if model else {}))
-    P.check_text_model(config.model)
-    texts = P.load_data(config)
-    train_texts, y_train = P.split_arrays(texts.train)
-    featurize = P.make_featurizer(config, train_texts, y_train, len(texts.class_names))  # as zoo train does
-    net, _ = P.build_network(config, featurize.stats["sequence_length"], featurize.vectorizer.get_vocabulary(),
-                             len(texts.class_names))
-    return config.model, net, P.batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed)
-
-
-SOURCES = {"vision": _vision, "speech": _speech, "nlp": _nlp}
 
 
 def measure(domain: str, *, model: str | None = None, data: str = "sample", batch_size: int = 32, steps: int = 20,
@@ -86,8 +43,8 @@ def measure(domain: str, *, model: str | None = None, data: str = "sample", batc
     Raises:
         ValueError: a domain without a measured pipeline; steps or repeats below 1.
     """
-    if domain not in SOURCES:
-        raise ValueError(f"--pipeline measures {', '.join(SOURCES)}. Received: --pipeline {domain}")
+    if domain not in DOMAINS:
+        raise ValueError(f"--pipeline measures {', '.join(DOMAINS)}. Received: --pipeline {domain}")
     for flag, value in (("--steps", steps), ("--repeats", repeats), ("--batch-size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value!r}")
@@ -95,10 +52,11 @@ def measure(domain: str, *, model: str | None = None, data: str = "sample", batc
     import numpy as np
     import tensorflow as tf
 
+    from keras_zoo.applications import domains
     from keras_zoo.applications.common.training import set_seed
 
     set_seed(seed)
-    name, net, ds = SOURCES[domain](model, data, batch_size, seed)
+    name, net, ds = domains.get(domain).input_feed(model, data, batch_size=batch_size, seed=seed)
     net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     stream = ds.repeat()
     held = list(stream.take(steps).as_numpy_iterator())  # what the pipeline made, now in memory

@@ -37,15 +37,10 @@ from typing import Any, Callable
 
 from keras_zoo import registry
 
-SUPPORTED = ("vision", "nlp", "speech", "finance")
 TUNERS = ("random", "hyperband", "bayesian")
-_SUPPORTED_WORDS = ", ".join(SUPPORTED[:-1]) + " and " + SUPPORTED[-1]
 DEFAULT_EPOCHS = 5
 BEST_FILE = "best.json"
 TUNER_DIR = "tuner"
-FINANCE_TARGETS = ("return", "direction", "volatility")
-UNITS = {"vision": "images", "nlp": "texts", "speech": "clips", "finance": "windows"}
-DEFAULT_BATCH = {"vision": 32, "nlp": 32, "speech": 64, "finance": 64}
 TEST_MODEL = ("the tuner's best model: the best trial's weights from its best epoch on the validation split, "
               "trained on the training split only (not retrained)")
 
@@ -77,17 +72,25 @@ class TuneData:
 # Checks made before anything is loaded
 
 
+def supported() -> list[str]:
+    """The domains `zoo tune` searches: those whose `Domain` has a `tune_unit`."""
+    from keras_zoo.applications import domains
+
+    return [d.name for d in domains.every() if d.tune_unit]
+
+
 def check_request(domain: str, model: str, *, max_trials, epochs, tuner: str, batch_size=None,
                   max_examples=None, target=None, window=None, horizon=None) -> None:
     """Every mistake that needs no data: raised as a ValueError naming what was received."""
-    if domain not in SUPPORTED:
-        if domain == "recommendation":
-            raise ValueError(
-                f"zoo tune supports {_SUPPORTED_WORDS}. Recommendation's models score users against items "
-                "from interaction logs (sampled negatives, ranking metrics), not labelled arrays, so `zoo tune` "
-                "does not search them; compare them with `zoo train recommendation --compare NAME...`. "
-                f"Received: {domain}")
-        raise ValueError(f"zoo tune supports {_SUPPORTED_WORDS}. Received: {domain!r}")
+    from keras_zoo.applications import domains
+
+    names = supported()
+    if domain not in names:
+        words = ", ".join(names[:-1]) + " and " + names[-1]
+        reason = domains.get(domain).not_tuned_because if domain in domains.built() else ""
+        if reason:
+            raise ValueError(f"zoo tune supports {words}. {reason} Received: {domain}")
+        raise ValueError(f"zoo tune supports {words}. Received: {domain!r}")
     for flag, value in (("--max-trials", max_trials), ("--epochs", epochs)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value}")
@@ -97,219 +100,21 @@ def check_request(domain: str, model: str, *, max_trials, epochs, tuner: str, ba
             raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value}")
     if tuner not in TUNERS:
         raise ValueError(f"--tuner is one of {', '.join(TUNERS)}. Received: --tuner {tuner}")
-    if domain != "finance":
-        given = [f for f, v in (("--target", target), ("--window", window), ("--horizon", horizon)) if v is not None]
-        if given:
-            raise ValueError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for `zoo tune finance`, "
-                             f"not {domain}.")
-    else:
-        if max_examples is not None:
-            raise ValueError("--max-examples is not a finance option: a price series is split by date, not capped.")
-        if target is not None and target not in FINANCE_TARGETS:
-            raise ValueError(f"--target is one of {', '.join(FINANCE_TARGETS)}. Received: --target {target}")
+    domains.get(domain).check_tune_options(max_examples=max_examples, target=target, window=window, horizon=horizon)
     check_model(domain, model)
 
 
 def check_model(domain: str, model: str) -> None:
     """A registry model that the domain's pipeline can train (its own check, with its own message)."""
+    from keras_zoo.applications import domains
+
     if not model:
         raise ValueError(f"Give a model to tune: zoo tune {domain} --model NAME (`zoo list --domain {domain}`).")
     registry.get_entry(model)  # an unknown name: UnknownModelError, a ValueError with close matches
-    if domain == "vision":
-        from keras_zoo.applications.vision.pipeline import check_image_model
-
-        check_image_model(model)
-    elif domain == "nlp":
-        from keras_zoo.applications.nlp.pipeline import check_text_model
-
-        check_text_model(model)
-    elif domain == "speech":
-        from keras_zoo.applications.speech.pipeline import check_speech_model
-
-        check_speech_model(model)
-    elif domain == "finance":
-        from keras_zoo.applications.finance.pipeline import check_finance_model
-
-        check_finance_model(model)
+    domains.get(domain).check_model(model)
 
 
-# ---------------------------------------------------------------------------------------------
-# Each domain's data, through its pipeline's own loading and splitting
-
-
-def vision_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None) -> TuneData:
-    """The images as `zoo train vision` splits them; the network behind the same resizing and augmentation."""
-    import keras
-
-    from keras_zoo.applications.vision import pipeline as P
-    from keras_zoo.applications.vision.augment import AugmentConfig, augmentation_layers
-    from keras_zoo.applications.vision.data import make_batches
-
-    from keras_zoo.applications.common.training import TrainConfig
-
-    config = P.VisionConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
-    loaded = P.load_data(config)
-    _need_validation(loaded.counts)
-    image_shape = tuple(loaded.image_shape)
-    net_shape = P.network_input_shape(model, image_shape)
-    augment = P._digits_augment(model) if data == "sample" else AugmentConfig()  # `--augment auto`
-    rescale = registry.get_entry(model).family.name == "keras"
-
-    def wrap(net):
-        inputs = keras.Input(image_shape, name="image")
-        x = inputs
-        if tuple(net_shape) != image_shape:
-            x = keras.layers.Resizing(net_shape[0], net_shape[1], name="resize")(x)
-        for layer in augmentation_layers(augment, seed=seed):
-            x = layer(x)
-        if rescale:
-            x = keras.layers.Rescaling(255.0, name="to_0_255")(x)
-        return keras.Model(inputs, net(x), name=f"vision_{model}")
-
-    return TuneData(
-        train=make_batches(loaded.train, batch_size, training=True, seed=seed),
-        val=make_batches(loaded.val, batch_size, training=False),
-        test=make_batches(loaded.test, batch_size, training=False),
-        num_classes=len(loaded.class_names), input_shape=tuple(net_shape), counts=dict(loaded.counts),
-        classification=True, wrap=wrap,
-        info={"source": loaded.source or data, **loaded.counts, "classes": list(loaded.class_names),
-              "image_shape": list(image_shape), "augment": "auto (as `zoo train vision`)"},
-    )
-
-
-def nlp_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None) -> TuneData:
-    """The texts as `zoo train nlp` splits them, vectorised by a vocabulary of the training split only."""
-    from keras_zoo.applications.common.training import TrainConfig
-    from keras_zoo.applications.nlp import pipeline as P
-
-    config = P.NLPConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
-    loaded = P.load_data(config)
-    _need_validation(loaded.counts)
-    train_texts, y_train = P.split_arrays(loaded.train)
-    val_texts, y_val = P.split_arrays(loaded.val)
-    test_texts, y_test = P.split_arrays(loaded.test)
-    n_classes = len(loaded.class_names)
-    bags = P.reads_bags(model)
-    # A sequence is at least as long as the widest convolution any trial may draw (a text CNN's 5).
-    vectorizer, stats = P.make_vectorizer(
-        train_texts, max_tokens=P.MAX_TOKENS["vector" if bags else "tokens"], sequence_length=None,
-        min_length=1 if bags else max(P.shortest_input(model, {}), 5), bag_of_ngrams=bags)
-    weights = P.term_weights(vectorizer, train_texts, y_train, n_classes) if bags else None
-
-    def featurize(t):
-        return vectorizer(t) if weights is None else weights(vectorizer(t))
-
-    vocabulary = int(vectorizer.vocabulary_size())
-    counts = {"train": len(train_texts), "val": len(val_texts), "test": len(test_texts)}
-    return TuneData(
-        train=P.batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed),
-        val=P.batches(featurize, val_texts, y_val, batch_size),
-        test=P.batches(featurize, test_texts, y_test, batch_size),
-        num_classes=n_classes, input_shape=(vocabulary,) if bags else (int(stats["sequence_length"]),),
-        counts=counts, classification=True, fixed={} if bags else {"vocab_size": vocabulary},
-        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names), **stats},
-    )
-
-
-def speech_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None) -> TuneData:
-    """The clips as `zoo train speech` splits them; the network behind the same log-mel features."""
-    import keras
-
-    from keras_zoo.applications.common.training import TrainConfig
-    from keras_zoo.applications.speech import pipeline as P
-    from keras_zoo.applications.speech.data import CLIP_SAMPLES
-    from keras_zoo.layers.audio import UtteranceNormalization, frame_count
-
-    config = P.SpeechConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
-    loaded = P.load_data(config)
-    _need_validation(loaded.counts)
-    raw = P.reads_raw_audio(model)
-    shape = (CLIP_SAMPLES, 1) if raw else (frame_count(CLIP_SAMPLES), P.NUM_FEATURES)
-
-    def wrap(net):
-        inputs = keras.Input((CLIP_SAMPLES,), name="audio")
-        if raw:
-            x = keras.layers.Reshape((CLIP_SAMPLES, 1), name="samples")(inputs)
-        else:
-            x = UtteranceNormalization(name="normalize")(P.feature_layer(config.features)(inputs))
-        return keras.Model(inputs, net(x), name=f"speech_{model}")
-
-    counts = dict(loaded.counts)
-    return TuneData(
-        train=P.batches(loaded.train, batch_size, training=True, seed=seed,
-                        augment=P.augmenter(config, loaded.noise), n=counts["train"]),
-        val=P.batches(loaded.val, batch_size), test=P.batches(loaded.test, batch_size),
-        num_classes=len(loaded.class_names), input_shape=shape, counts=counts, classification=True, wrap=wrap,
-        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names),
-              "features": "raw audio" if raw else config.features, "augment": P.resolve_augment(config),
-              **loaded.notes},
-    )
-
-
-def finance_data(model: str, data: str, *, seed: int, target: str, window: int, horizon: int) -> TuneData:
-    """Windows of `applications.finance.features`, split by date and scaled as `zoo train finance` does."""
-    import numpy as np
-
-    from keras_zoo.applications.common.training import TrainConfig
-    from keras_zoo.applications.finance import features as F
-    from keras_zoo.applications.finance import pipeline as P
-
-    config = P.FinanceConfig(model=model, data=data, targets=(target,), window=window, horizon=horizon,
-                             train=TrainConfig(**{**P.DEFAULT_TRAIN, "seed": seed}))
-    frames, test_starts = P.load_frames(config)
-    split = F.chronological_split(frames, window=window, span=F.target_span(target, horizon),
-                                  test_starts=test_starts)
-    # As `pipeline.fit_target`: the scaler and the volatility anchor see training rows only.
-    scaler = F.Scaler.fit(split)
-    scaled = [scaler.transform(f.features) for f in split.frames]
-    fit_until = [split.last_train_end(k) + split.span + 1 for k in range(len(split.frames))]
-    anchors = [P.ewma_anchor(f.returns, fit_until[k], horizon) if target == "volatility" else None
-               for k, f in enumerate(split.frames)]
-    values = [P.target_values(f, target, horizon, anchors[k]) for k, f in enumerate(split.frames)]
-    scale = 1.0
-    if target == "return":
-        scale = float(np.std(np.concatenate([v[e] for v, e in zip(values, split.ends["train"])]))) or 1.0
-
-    def xy(name):
-        x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends[name])])
-        y = np.concatenate([v[e] for v, e in zip(values, split.ends[name])])
-        return x, (y.astype(np.int32) if target == "direction" else (y / scale).astype(np.float32))
-
-    train, val, test = xy("train"), xy("val"), xy("test")
-    counts = {s: split.count(s) for s in ("train", "val", "test")}
-    direction = target == "direction"
-    anchor = None
-    if not direction:  # the forecast a zero head makes: a zero return, or EWMA's variance
-        anchor = {"name": P.ANCHORS[target], "val_loss": P._validation_loss(target, None, val),
-                  "test_loss": P._validation_loss(target, None, test)}
-
-    def test_extra(net) -> dict:
-        """The return forecast's RMSE and directional accuracy in log-return units (`zoo train finance`'s metrics)."""
-        if target != "return":
-            return {}
-        from keras_zoo.applications.finance import metrics as M
-
-        realised = test[1].astype(np.float64) * scale
-        forecast = net.predict(test[0], verbose=0, batch_size=1024)[:, 0].astype(np.float64) * scale
-        return {"rmse": M.rmse(realised, forecast), "mae_return": M.mae(realised, forecast),
-                "directional_accuracy": M.directional_accuracy(realised, forecast)}
-
-    return TuneData(
-        train=train, val=val, test=test, num_classes=2 if direction else 1,
-        input_shape=(window, len(split.frames[0].feature_names)), counts=counts, classification=direction,
-        fixed={"classifier_activation": "softmax" if direction else None},
-        loss=P.qlike_of_log_ratio if target == "volatility" else None, zero_head=not direction,
-        test_extra=test_extra, anchor=anchor,
-        info={"source": data, **counts, "classes": ["down", "up"] if direction else [], "target": target,
-              "window": window, "horizon": horizon, "features": list(split.frames[0].feature_names),
-              "series": [f.name for f in frames], "val_start": str(split.val_start),
-              "test_start": str(split.test_start), "target_scale": scale,
-              "loss": {"return": "MSE of the return / its training standard deviation",
-                       "direction": "cross-entropy", "volatility": "QLIKE of the variance forecast"}[target]},
-    )
-
-
-def _need_validation(counts: dict) -> None:
+def need_validation(counts: dict) -> None:
     if not counts.get("val"):
         raise ValueError("The data has no validation split: zoo tune scores each trial on it (never on the test "
                          f"split). Give more data. Received: {counts}")
@@ -390,16 +195,13 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
             print(message, flush=True)
 
     training.set_seed(seed)
-    batch_size = batch_size or DEFAULT_BATCH[domain]
-    if domain == "finance":
-        from keras_zoo.applications.finance import features as F
+    from keras_zoo.applications import domains
 
-        target = target or "return"
-        prepared = finance_data(model, data, seed=seed, target=target, window=window or F.DEFAULT_WINDOW,
-                                horizon=horizon or F.DEFAULT_HORIZON)
-    else:
-        loader = {"vision": vision_data, "nlp": nlp_data, "speech": speech_data}[domain]
-        prepared = loader(model, data, seed=seed, batch_size=batch_size, max_examples=max_examples)
+    subject = domains.get(domain)
+    batch_size = batch_size or subject.default_batch
+    options = dict(max_examples=max_examples, target=target, window=window, horizon=horizon)
+    prepared = subject.tune_data(model, data, seed=seed, batch_size=batch_size,
+                                 **{k: v for k, v in options.items() if v is not None})
     hypermodel = _hypermodel(model, prepared)  # a bad input shape fails here, before any folder is made
 
     import keras_tuner
@@ -416,7 +218,7 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
             out.rmdir()
         raise
     c = prepared.counts
-    say(f"Tuning {model} on {domain} {data}: {c['train']} train, {c['val']} validation {UNITS[domain]}; "
+    say(f"Tuning {model} on {domain} {data}: {c['train']} train, {c['val']} validation {subject.tune_unit}; "
         f"{tuner} search, {max_trials} trial(s) of {epochs} epoch(s), objective {objective.name} ({objective.direction})")
 
     from keras_zoo.applications.common.training import progress_verbosity
@@ -527,7 +329,10 @@ def format_trials(record: dict) -> str:
 def format_best(record: dict) -> str:
     objective = record["objective"]["name"]
     metric = objective[len("val_"):]
-    unit = UNITS.get(record["domain"], "examples")
+    from keras_zoo.applications import domains
+
+    unit = domains.get(record["domain"]).tune_unit if record["domain"] in domains.built() else None
+    unit = unit or "examples"
     lines = [f"Best: trial {record['trial_id']}, {objective} {_fmt(record['val_score'])}, "
              f"test {metric} {_fmt(record['test_score'])} on {record['data'].get('test')} held-out test {unit} "
              "(the best trial's model, not retrained)",
@@ -551,7 +356,9 @@ def format_best(record: dict) -> str:
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add `zoo tune` to the `zoo` command's sub-parsers."""
     p = subparsers.add_parser("tune", help="search a model's hyperparameters on a domain's data (Keras Tuner)")
-    p.add_argument("domain", choices=registry.DOMAINS, help=f"supported: {', '.join(SUPPORTED)}")
+    from keras_zoo.applications.domains import built, every
+
+    p.add_argument("domain", choices=built(), help=f"supported: {', '.join(supported())}")
     p.add_argument("--model", required=True, help="a registry name (`zoo list --domain DOMAIN`)")
     p.add_argument("--max-trials", type=int, required=True, metavar="N", help="how many configurations to try")
     p.add_argument("--tuner", choices=TUNERS, default="random", help="the search (default random); hyperband "
@@ -562,11 +369,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--output", help="the search's folder (default: a new folder under runs/)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-examples", type=int, help="vision, nlp, speech: cap each split (quick runs)")
-    fin = p.add_argument_group("finance")
-    fin.add_argument("--target", choices=FINANCE_TARGETS, help="what to forecast (default return: the next log "
-                     "return, MSE; direction: its sign; volatility: realised variance over --horizon, QLIKE)")
-    fin.add_argument("--window", type=int, help="periods of features each forecast reads (default 32)")
-    fin.add_argument("--horizon", type=int, help="periods the volatility target covers (default 5)")
+    for domain in every():
+        domain.add_tune_arguments(p)
     p.set_defaults(func=cmd_tune)
     return p
 

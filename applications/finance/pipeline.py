@@ -35,14 +35,13 @@ import keras
 import numpy as np
 
 from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.finance.domain import DEFAULT_TRAIN
 from keras_zoo.applications.common import runs
 from keras_zoo.applications.finance import features as F
 
 DOMAIN = "finance"
-TEST_UNIT = "periods"  # what `zoo train`'s summary counts
 DEFAULT_MODEL = "lstm_frames"
 DEFAULT_TARGETS = ("return", "volatility")
-DEFAULT_TRAIN = dict(epochs=30, batch_size=64, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=5)
 # The registry's frame models are sized for spectrograms; on a few thousand noisy samples a small one is enough.
 SMALL = {"lstm_frames": dict(units=(32,)), "gru_frames": dict(units=(32,)), "lstm_frames_bidir": dict(units=(16,))}
 COST_BPS = 5.0
@@ -205,8 +204,8 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     if anchored:
         # Early stopping's epoch 0: when no trained epoch beats the anchor on the validation period,
         # the network is its anchor (a zero head), and the run says so.
-        trained = _validation_loss(target, net, val)
-        untrained = _validation_loss(target, None, val)
+        trained = validation_loss(target, net, val)
+        untrained = validation_loss(target, None, val)
         if not trained < untrained:
             head = net.get_layer("head")
             head.set_weights([np.zeros_like(w) for w in head.get_weights()])
@@ -228,7 +227,7 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     return {"net": net, "fit": fit, "scaler": scaler, "forecasts": forecasts, "scale": scale, "kept_anchor": kept_anchor}
 
 
-def _validation_loss(target: str, net, val) -> float:
+def validation_loss(target: str, net, val) -> float:
     """The training loss on the validation windows, of `net` or (None) of the anchor itself (output 0)."""
     x, y = val
     s = np.zeros(len(y)) if net is None else net.predict(x, verbose=0, batch_size=1024)[:, 0]
@@ -743,4 +742,64 @@ def config_from_args(args, train: TrainConfig) -> FinanceConfig:
         walk_forward=getattr(args, "walk_forward", None),
         cost_bps=COST_BPS if getattr(args, "cost_bps", None) is None else args.cost_bps,
         pretrained=args.pretrained, freeze_backbone=bool(args.freeze_backbone), train=train,
+    )
+
+
+def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str = "return",
+              window: int = F.DEFAULT_WINDOW, horizon: int = F.DEFAULT_HORIZON):
+    """Windows of `applications.finance.features`, split by date and scaled as `zoo train finance` does."""
+    from keras_zoo.applications.tune import TuneData, need_validation
+
+    config = FinanceConfig(model=model, data=data, targets=(target,), window=window, horizon=horizon,
+                           train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))
+    frames, test_starts = load_frames(config)
+    split = F.chronological_split(frames, window=window, span=F.target_span(target, horizon),
+                                  test_starts=test_starts)
+    # As `pipeline.fit_target`: the scaler and the volatility anchor see training rows only.
+    scaler = F.Scaler.fit(split)
+    scaled = [scaler.transform(f.features) for f in split.frames]
+    fit_until = [split.last_train_end(k) + split.span + 1 for k in range(len(split.frames))]
+    anchors = [ewma_anchor(f.returns, fit_until[k], horizon) if target == "volatility" else None
+               for k, f in enumerate(split.frames)]
+    values = [target_values(f, target, horizon, anchors[k]) for k, f in enumerate(split.frames)]
+    scale = 1.0
+    if target == "return":
+        scale = float(np.std(np.concatenate([v[e] for v, e in zip(values, split.ends["train"])]))) or 1.0
+
+    def xy(name):
+        x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends[name])])
+        y = np.concatenate([v[e] for v, e in zip(values, split.ends[name])])
+        return x, (y.astype(np.int32) if target == "direction" else (y / scale).astype(np.float32))
+
+    train, val, test = xy("train"), xy("val"), xy("test")
+    counts = {s: split.count(s) for s in ("train", "val", "test")}
+    direction = target == "direction"
+    anchor = None
+    if not direction:  # the forecast a zero head makes: a zero return, or EWMA's variance
+        anchor = {"name": ANCHORS[target], "val_loss": validation_loss(target, None, val),
+                  "test_loss": validation_loss(target, None, test)}
+
+    def test_extra(net) -> dict:
+        """The return forecast's RMSE and directional accuracy in log-return units (`zoo train finance`'s metrics)."""
+        if target != "return":
+            return {}
+        from keras_zoo.applications.finance import metrics as M
+
+        realised = test[1].astype(np.float64) * scale
+        forecast = net.predict(test[0], verbose=0, batch_size=1024)[:, 0].astype(np.float64) * scale
+        return {"rmse": M.rmse(realised, forecast), "mae_return": M.mae(realised, forecast),
+                "directional_accuracy": M.directional_accuracy(realised, forecast)}
+
+    return TuneData(
+        train=train, val=val, test=test, num_classes=2 if direction else 1,
+        input_shape=(window, len(split.frames[0].feature_names)), counts=counts, classification=direction,
+        fixed={"classifier_activation": "softmax" if direction else None},
+        loss=qlike_of_log_ratio if target == "volatility" else None, zero_head=not direction,
+        test_extra=test_extra, anchor=anchor,
+        info={"source": data, **counts, "classes": ["down", "up"] if direction else [], "target": target,
+              "window": window, "horizon": horizon, "features": list(split.frames[0].feature_names),
+              "series": [f.name for f in frames], "val_start": str(split.val_start),
+              "test_start": str(split.test_start), "target_scale": scale,
+              "loss": {"return": "MSE of the return / its training standard deviation",
+                       "direction": "cross-entropy", "volatility": "QLIKE of the variance forecast"}[target]},
     )

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.nlp.domain import DEFAULT_TRAIN
 
 DOMAIN = "nlp"
 # Chosen by measurement on held-out real text (README, "NLP"): tools/nlp_models.py.
@@ -31,8 +32,6 @@ DEFAULT_MODEL = "linear_text"  # the best on movie-review sentences over 10 fold
 # The demo's sample is about word order ("not good"), which a bag of n-grams cannot read: it shows
 # a sequence model, the best one measured on real text.
 DEMO_MODEL = "cnn_text"
-DEFAULT_TRAIN = dict(epochs=20, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3,
-                     batch_size=32)
 # Sequence models read token ids in order; MLPs read a bag of word uni- and bigrams, each weighted by
 # how well it separates the classes of the training split (`term_weights`).
 TEXT_KINDS = ("tokens", "vector")
@@ -514,3 +513,49 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
         max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,
         freeze_embeddings=args.freeze_embeddings, max_examples=args.max_examples, train=train,
     )
+
+
+def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
+    """The texts as `zoo train nlp` splits them, vectorised by a vocabulary of the training split only."""
+    from keras_zoo.applications.tune import TuneData, need_validation
+
+    config = NLPConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
+    loaded = load_data(config)
+    need_validation(loaded.counts)
+    train_texts, y_train = split_arrays(loaded.train)
+    val_texts, y_val = split_arrays(loaded.val)
+    test_texts, y_test = split_arrays(loaded.test)
+    n_classes = len(loaded.class_names)
+    bags = reads_bags(model)
+    # A sequence is at least as long as the widest convolution any trial may draw (a text CNN's 5).
+    vectorizer, stats = make_vectorizer(
+        train_texts, max_tokens=MAX_TOKENS["vector" if bags else "tokens"], sequence_length=None,
+        min_length=1 if bags else max(shortest_input(model, {}), 5), bag_of_ngrams=bags)
+    weights = term_weights(vectorizer, train_texts, y_train, n_classes) if bags else None
+
+    def featurize(t):
+        return vectorizer(t) if weights is None else weights(vectorizer(t))
+
+    vocabulary = int(vectorizer.vocabulary_size())
+    counts = {"train": len(train_texts), "val": len(val_texts), "test": len(test_texts)}
+    return TuneData(
+        train=batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed),
+        val=batches(featurize, val_texts, y_val, batch_size),
+        test=batches(featurize, test_texts, y_test, batch_size),
+        num_classes=n_classes, input_shape=(vocabulary,) if bags else (int(stats["sequence_length"]),),
+        counts=counts, classification=True, fixed={} if bags else {"vocab_size": vocabulary},
+        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names), **stats},
+    )
+
+
+def input_feed(model: str | None, data: str, *, batch_size: int, seed: int):
+    """The texts' training batches, vectorised as `zoo train nlp` does, and the network: `(name, model, dataset)`."""
+    config = NLPConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
+                       **({"model": model} if model else {}))
+    check_text_model(config.model)
+    texts = load_data(config)
+    train_texts, y_train = split_arrays(texts.train)
+    featurize = make_featurizer(config, train_texts, y_train, len(texts.class_names))  # as zoo train does
+    net, _ = build_network(config, featurize.stats["sequence_length"], featurize.vectorizer.get_vocabulary(),
+                           len(texts.class_names))
+    return config.model, net, batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed)

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.recommendation.domain import DEFAULT_TRAIN, TOP
 from keras_zoo.applications.recommendation.trainers import (
     EVAL_NEGATIVES,
     LOSSES,
@@ -48,12 +49,10 @@ from keras_zoo.applications.recommendation.trainers import (
 DOMAIN = "recommendation"
 DEFAULT_MODEL = "mf"
 DEMO_MODELS = ("mf", "neumf", "two_tower")  # the demo trains the default and compares these on the same split
-DEFAULT_TRAIN = dict(epochs=20, batch_size=256, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3)
 KS = (10,)  # leave-one-out cut-offs
 FULL_KS = (10, 50)  # full-ranking recall cut-offs
 CURVE_K = 50  # HR@K / recall@K curves drawn for K = 1..50
 RATINGS = ("auto", "yes", "no")
-TOP = 10
 # Counts a run prints when they are not zero (`Interactions.notes`): nothing is dropped unsaid.
 NOTED = {"duplicates_dropped": "duplicate (user, item) rows dropped (the latest of each kept)",
          "items_without_title": "items without a title in --items"}

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from keras_zoo.applications.common.training import TrainConfig
+from keras_zoo.applications.speech.domain import DEFAULT_TRAIN
 from keras_zoo.applications.speech.data import CLIP_SAMPLES
 
 DOMAIN = "speech"
 DEFAULT_MODEL = "ds_cnn_small"
 DEMO_MODEL = DEFAULT_MODEL
-DEFAULT_TRAIN = dict(epochs=40, batch_size=64, optimizer="adam", learning_rate=3e-3, schedule="cosine", patience=10)
 FEATURES = ("log_mel", "mfcc")
 NUM_FEATURES = 40  # mel bands (or cepstral coefficients) per 10 ms frame: the registry's (98, 40) input
 # light: time shift and background noise; full: also speed perturbation and SpecAugment; auto: none
@@ -353,3 +353,48 @@ def config_from_args(args, train: TrainConfig) -> SpeechConfig:
         features=getattr(args, "features", None) or "log_mel", augment=augment, pretrained=args.pretrained,
         freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train,
     )
+
+
+def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
+    """The clips as `zoo train speech` splits them; the network behind the same log-mel features."""
+    import keras
+
+    from keras_zoo.applications.tune import TuneData, need_validation
+    from keras_zoo.layers.audio import UtteranceNormalization, frame_count
+
+    config = SpeechConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
+    loaded = load_data(config)
+    need_validation(loaded.counts)
+    raw = reads_raw_audio(model)
+    shape = (CLIP_SAMPLES, 1) if raw else (frame_count(CLIP_SAMPLES), NUM_FEATURES)
+
+    def wrap(net):
+        inputs = keras.Input((CLIP_SAMPLES,), name="audio")
+        if raw:
+            x = keras.layers.Reshape((CLIP_SAMPLES, 1), name="samples")(inputs)
+        else:
+            x = UtteranceNormalization(name="normalize")(feature_layer(config.features)(inputs))
+        return keras.Model(inputs, net(x), name=f"speech_{model}")
+
+    counts = dict(loaded.counts)
+    return TuneData(
+        train=batches(loaded.train, batch_size, training=True, seed=seed,
+                      augment=augmenter(config, loaded.noise), n=counts["train"]),
+        val=batches(loaded.val, batch_size), test=batches(loaded.test, batch_size),
+        num_classes=len(loaded.class_names), input_shape=shape, counts=counts, classification=True, wrap=wrap,
+        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names),
+              "features": "raw audio" if raw else config.features, "augment": resolve_augment(config),
+              **loaded.notes},
+    )
+
+
+def input_feed(model: str | None, data: str, *, batch_size: int, seed: int):
+    """The clips' training batches (light augmentation) and the model, as `zoo train speech` makes them."""
+    config = SpeechConfig(data=data, augment="light", train=TrainConfig(batch_size=batch_size, seed=seed),
+                          **({"model": model} if model else {}))
+    check_speech_model(config.model)
+    clips = load_data(config)
+    keras_model, _ = build_model(config, len(clips.class_names))
+    ds = batches(clips.train, batch_size, training=True, seed=seed,
+                 augment=augmenter(config, clips.noise), n=clips.counts["train"])
+    return config.model, keras_model, ds

@@ -101,7 +101,7 @@ def build_model(config: VisionConfig, image_shape: tuple[int, int, int], num_cla
         net = zoo.create_model(config.model, num_classes=num_classes, input_shape=net_shape)
 
     augment = config.augment if isinstance(config.augment, AugmentConfig) else {
-        "auto": _digits_augment(config.model) if config.data == "sample" else AugmentConfig(),
+        "auto": digits_augment(config.model) if config.data == "sample" else AugmentConfig(),
         "light": AugmentConfig(),
         "none": NO_AUGMENT,
     }[config.augment]
@@ -117,7 +117,7 @@ def build_model(config: VisionConfig, image_shape: tuple[int, int, int], num_cla
     return keras.Model(inputs, outputs, name=f"vision_{config.model}"), net
 
 
-def _digits_augment(model: str):
+def digits_augment(model: str):
     """The digits' augmentation that helps this network (measured in applications/vision/augment.py)."""
     import keras_zoo as zoo
     from keras_zoo.applications.vision.augment import DIGITS_AUGMENT, DIGITS_AUGMENT_SMALL_NETS
@@ -319,3 +319,54 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
         image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,
         pretrained=args.pretrained, freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train,
     )
+
+
+def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
+    """The images as `zoo train vision` splits them; the network behind the same resizing and augmentation."""
+    import keras
+
+    import keras_zoo as zoo
+    from keras_zoo.applications.tune import TuneData, need_validation
+    from keras_zoo.applications.vision.augment import AugmentConfig, augmentation_layers
+    from keras_zoo.applications.vision.data import make_batches
+
+    config = VisionConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
+    loaded = load_data(config)
+    need_validation(loaded.counts)
+    image_shape = tuple(loaded.image_shape)
+    net_shape = network_input_shape(model, image_shape)
+    augment = digits_augment(model) if data == "sample" else AugmentConfig()  # `--augment auto`
+    rescale = zoo.registry.get_entry(model).family.name == "keras"
+
+    def wrap(net):
+        inputs = keras.Input(image_shape, name="image")
+        x = inputs
+        if tuple(net_shape) != image_shape:
+            x = keras.layers.Resizing(net_shape[0], net_shape[1], name="resize")(x)
+        for layer in augmentation_layers(augment, seed=seed):
+            x = layer(x)
+        if rescale:
+            x = keras.layers.Rescaling(255.0, name="to_0_255")(x)
+        return keras.Model(inputs, net(x), name=f"vision_{model}")
+
+    return TuneData(
+        train=make_batches(loaded.train, batch_size, training=True, seed=seed),
+        val=make_batches(loaded.val, batch_size, training=False),
+        test=make_batches(loaded.test, batch_size, training=False),
+        num_classes=len(loaded.class_names), input_shape=tuple(net_shape), counts=dict(loaded.counts),
+        classification=True, wrap=wrap,
+        info={"source": loaded.source or data, **loaded.counts, "classes": list(loaded.class_names),
+              "image_shape": list(image_shape), "augment": "auto (as `zoo train vision`)"},
+    )
+
+
+def input_feed(model: str | None, data: str, *, batch_size: int, seed: int):
+    """The images' training batches as `zoo train vision` makes them, and its model: `(name, model, dataset)`."""
+    from keras_zoo.applications.vision.data import make_batches
+
+    config = VisionConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
+                          **({"model": model} if model else {}))
+    check_image_model(config.model)
+    images = load_data(config)
+    keras_model, _ = build_model(config, images.image_shape, len(images.class_names))
+    return config.model, keras_model, make_batches(images.train, batch_size, training=True, seed=seed)

@@ -1,0 +1,168 @@
+"""`Domain`: the one contract between the `zoo` command and an application domain.
+
+The command line (`applications/cli.py`) never branches on a domain's name: it asks the domain
+for its argument group, its config, its run, its table and its predictions. A domain package
+exposes one instance (`DOMAIN = VisionDomain()` in its `domain.py`) and `applications/domains.py`
+registers it with one line. This module imports neither TensorFlow nor NumPy, nor a domain's
+pipeline: `zoo list` builds the whole parser and must stay instant.
+
+The defaults suit a classifier (vision, nlp, speech): a table of accuracy and macro-F1 beside the
+baselines, and one line per input, `INPUT<TAB>LABEL<TAB>PROBABILITY`. A domain whose runs are
+functions of its `pipeline` module (`train_and_evaluate`, `evaluate`, `predict`, `demo`,
+`config_from_args`) names that module; another overrides the methods.
+
+Example:
+    A sixth domain is a package with a `domain.py` like this one, and one line in
+    `applications/domains.py` (`"toy": "keras_zoo.applications.toy.domain"`):
+
+    >>> from keras_zoo.applications.common.domain import Domain
+    >>> class ToyDomain(Domain):
+    ...     name = "toy"
+    ...     pipeline = "keras_zoo.applications.toy.pipeline"  # its train_and_evaluate, evaluate, ...
+    ...     def add_arguments(self, parser):
+    ...         parser.add_argument_group("toy").add_argument("--noise", type=float)
+    >>> DOMAIN = ToyDomain()
+    >>> DOMAIN.default_train, DOMAIN.test_unit
+    ({}, 'examples')
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+DEFAULT_BATCH = 32  # `cli.TRAIN_DEFAULTS`' batch size, for a domain whose recipe names none
+
+
+class Domain:
+    """An application domain, as `zoo train|evaluate|predict|demo` see it.
+
+    Attributes:
+        name: the domain's name on the command line (`zoo train NAME`).
+        test_unit: what the summary after training counts on the test split ("examples", "users").
+        default_train: the domain's training recipe over the command's (`cli.TRAIN_DEFAULTS`):
+            `epochs`, `batch_size`, `optimizer`, `learning_rate`, `schedule`, `patience`...
+        own_flags: `{flag: args attribute}` of options only this domain takes: given to another
+            domain's `zoo train`, they are refused ("--window is for `zoo train finance`, not nlp.").
+        pipeline: the module whose functions the default methods call (imported on first use).
+        tune_unit: what `zoo tune` counts in a split ("images"); None: `zoo tune` does not search
+            the domain (`not_tuned_because` says why, to the user who asks).
+    """
+
+    name: str = ""
+    test_unit: str = "examples"
+    default_train: dict = {}
+    own_flags: dict[str, str] = {}
+    pipeline: str | None = None
+    tune_unit: str | None = None
+    not_tuned_because: str = ""
+
+    @property
+    def module(self) -> ModuleType:
+        """The domain's pipeline module, imported now (it imports TensorFlow)."""
+        if not self.pipeline:
+            raise NotImplementedError(f"The {self.name} domain names no pipeline module; it overrides its methods.")
+        return importlib.import_module(self.pipeline)
+
+    # -- zoo train ------------------------------------------------------------------------------
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the domain's own options to `zoo train`'s parser (an argument group named after it)."""
+
+    def refuse_flags(self, args: argparse.Namespace, domain: str) -> None:
+        """Refuse this domain's `own_flags` when they were given to `zoo train DOMAIN` of another domain."""
+        if domain == self.name:
+            return
+        for flag, dest in self.own_flags.items():
+            if getattr(args, dest, None) is not None:
+                raise ValueError(f"{flag} is for `zoo train {self.name}`, not {domain}.")
+
+    def config_from_args(self, args: argparse.Namespace, train):
+        """The run's config from `zoo train` arguments and the resolved `TrainConfig`; ValueError for a misfit."""
+        return self.module.config_from_args(args, train)
+
+    def train_and_evaluate(self, config, output: Path) -> dict:
+        """Train, evaluate on the test split, write the run's files into `output`; the `metrics.json` record."""
+        return self.module.train_and_evaluate(config, output)
+
+    def summary(self, record: dict) -> tuple[list[str], list[list[str]], list[str]]:
+        """`(header, rows, notes)`: the table `zoo train` prints after a run, and sentences under it.
+
+        The default: the model and each baseline's test accuracy, macro-F1, the accuracy of each
+        subset the domain reports on its own (`accuracy_<subset>` keys) and training seconds.
+        """
+        subsets = [k for k in record["metrics"] if k.startswith("accuracy_")]
+
+        def row(name, values, seconds):
+            return [name, _num(values.get("accuracy")), _num(values.get("macro_f1")),
+                    *(_num(values.get(k)) for k in subsets), seconds]
+
+        rows = [row(record["model"], record["metrics"], f"{record['timing']['train_s']:.2f}")]
+        rows += [row(name, values, _num(values.get("train_s"), 2)) for name, values in record.get("baselines", {}).items()]
+        header = ["model", "test accuracy", "macro-F1", *(f"{k[9:]} acc." for k in subsets), "train s"]
+        return header, rows, []
+
+    # -- a finished run -------------------------------------------------------------------------
+
+    def evaluate(self, model_dir: str | Path, data: str, **options) -> dict:
+        """Score a finished run on `data` (its own test split for the source it trained on); prints a line."""
+        return self.module.evaluate(model_dir, data, **options)
+
+    def predict_request(self, args: argparse.Namespace) -> tuple[list[str], dict]:
+        """`(inputs, options)` for `predict` from `zoo predict` arguments; ValueError for the wrong ones."""
+        if args.data:
+            raise ValueError(f"--data is for `zoo predict finance`; {self.name} takes inputs: "
+                             f"zoo predict {self.name} --model-dir D INPUT...")
+        if args.user or args.top is not None:
+            raise ValueError(f"--user and --top are recommendation options; {self.name} takes inputs: "
+                             f"zoo predict {self.name} --model-dir D INPUT...")
+        if not args.inputs:
+            raise ValueError(f"Give at least one input: zoo predict {self.name} --model-dir D INPUT...")
+        return list(args.inputs), {}
+
+    def predict(self, model_dir: str | Path, inputs: list[str], **options) -> list[dict]:
+        """One result per input: a dict with at least `input` (and a classifier's `label`, `probability`)."""
+        return [{"input": r.get("file", r.get("input")), **r} for r in self.module.predict(model_dir, inputs, **options)]
+
+    def format_prediction(self, result: dict) -> list[str]:
+        """The lines `zoo predict` prints for one result: `INPUT, LABEL, PROBABILITY` and the runners-up."""
+        others = "".join(f"\t{label} {p:.4f}" for label, p in result.get("top", [])[1:])
+        return [f"{result['input']}\t{result['label']}\t{result['probability']:.4f}{others}"]
+
+    def demo(self, output: Path, seed: int = 0) -> dict:
+        """The offline demo, a `zoo train` run on the embedded sample; the `metrics.json` record."""
+        return self.module.demo(output, seed=seed)
+
+    # -- zoo tune, zoo benchmark --pipeline -----------------------------------------------------
+
+    @property
+    def default_batch(self) -> int:
+        """The batch size of the domain's recipe (`zoo tune`'s default)."""
+        return self.default_train.get("batch_size", DEFAULT_BATCH)
+
+    def check_model(self, name: str) -> None:
+        """A ValueError, in the domain's words, for a registry model its pipeline cannot train."""
+
+    def add_tune_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the domain's own options to `zoo tune`'s parser."""
+
+    def check_tune_options(self, *, max_examples=None, target=None, window=None, horizon=None) -> None:
+        """Refuse the `zoo tune` options the domain does not take (by default, finance's)."""
+        given = [f for f, v in (("--target", target), ("--window", window), ("--horizon", horizon)) if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for `zoo tune finance`, "
+                             f"not {self.name}.")
+
+    def tune_data(self, model: str, data: str, *, seed: int, batch_size: int, **options):
+        """The splits `zoo tune` searches on, loaded as `zoo train` loads them: an `applications.tune.TuneData`."""
+        return self.module.tune_data(model, data, seed=seed, batch_size=batch_size, **options)
+
+    def input_feed(self, model: str | None, data: str, *, batch_size: int, seed: int):
+        """`(model name, model, training batches)` as `zoo train` makes them, for `zoo benchmark --pipeline`."""
+        return self.module.input_feed(model, data, batch_size=batch_size, seed=seed)
+
+
+def _num(value, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,29 @@
+"""NLP as the `zoo` command sees it: text classification (`applications/nlp/pipeline.py`)."""
+
+from __future__ import annotations
+
+from keras_zoo.applications.common.domain import Domain
+
+DEFAULT_TRAIN = dict(epochs=20, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3,
+                     batch_size=32)
+
+
+class NLPDomain(Domain):
+    name = "nlp"
+    pipeline = "keras_zoo.applications.nlp.pipeline"
+    default_train = DEFAULT_TRAIN
+    tune_unit = "texts"
+
+    def add_arguments(self, parser):
+        group = parser.add_argument_group("nlp")
+        group.add_argument("--max-tokens", type=int, help="vocabulary size, from the training split (default: "
+                           "20,000 words for a sequence model, 40,000 uni- and bigrams for an MLP)")
+        group.add_argument("--sequence-length", type=int, help="tokens per text (default: from the data)")
+        group.add_argument("--embeddings", metavar="PATH", help="pretrained word vectors: a GloVe or word2vec text file")
+        group.add_argument("--freeze-embeddings", action="store_true", help="with --embeddings: keep the vectors fixed")
+
+    def check_model(self, name):
+        self.module.check_text_model(name)
+
+
+DOMAIN = NLPDomain()
