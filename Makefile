@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs install clean
+.PHONY: demo test test-fast docs install clean
 
 demo: $(STAMP)
 	$(BIN)/zoo list
@@ -14,6 +14,11 @@ demo: $(STAMP)
 # processes on two cores take about 10 minutes where one takes 15.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
+
+# The inner loop while changing code: every test but the end-to-end and seconds-long ones (marked
+# `slow`: runs of the `zoo` command, training through it, the registry-wide round trip).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # The documentation site, into site/ (open site/index.html): offline, and strict, so that a broken
 # link, a missing reference or a docstring warning fails it. Its API pages are generated from the

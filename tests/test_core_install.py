@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 REPO = Path(__file__).resolve().parents[1]
 # What the core may bring: the declared four, what they depend on, and pip's own.
 APP_ONLY = ("sklearn", "scipy", "pandas", "matplotlib", "tensorflow_datasets", "keras_tuner", "arch")

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # kills real writer processes (make test-fast skips it)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Each script gets the folder to write in as argv[1], writes version 1, prints "ready", then writes

@@ -24,6 +24,8 @@ import pytest
 
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 DOMAINS = ("vision", "nlp", "speech", "recommendation", "finance")
 # What each domain says when given a CSV file whose columns it cannot use.
 WRONG_COLUMNS = {"vision": "A CSV file is not an image source", "nlp": "needs a header with 'text' and 'label'",

@@ -14,6 +14,8 @@ from keras_zoo.applications import domains
 from keras_zoo.applications.common.runs import run_seed
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 # Short runs that still learn enough for two test sets to score differently (speech starts from the
 # shipped checkpoint: a few epochs from scratch leave its batch norms predicting one word).
 RUNS = {

@@ -18,6 +18,8 @@ from keras_zoo.applications import cli, export
 from keras_zoo.applications.common.report import write_metrics
 from keras_zoo.applications.common.runs import save_model
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 PARITY = re.compile(r"^parity: 8 inputs, max \|difference\| \S+ \(tolerance \S+\): ok$", re.M)
 
 

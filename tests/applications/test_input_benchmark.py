@@ -11,6 +11,8 @@ import pytest
 from keras_zoo.applications import input_benchmark
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 
 @pytest.mark.parametrize("domain,model", [("vision", "mlp_small"), ("nlp", "mlp_text"), ("speech", "ds_cnn_small")])
 def test_a_pipeline_row_measures_both_feeds(domain, model):

@@ -12,6 +12,8 @@ import pytest
 from keras_zoo.applications import cli
 from keras_zoo.applications.common.quiet import VERBOSE_ENV, LineFilter, verbose_requested
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 # TensorFlow's and Abseil's C++ log lines (I0000 00:00:1796591414.002224   10402 port.cc:153] ...),
 # TensorFlow's own sink's (2025-01-30 10:00:00.123456: W tensorflow/...), and Abseil's preamble.

@@ -11,6 +11,8 @@ import pytest
 
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 QUICK = {"vision": ["--max-examples", "200"], "speech": ["--max-examples", "200"]}
 
 

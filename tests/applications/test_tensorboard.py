@@ -12,6 +12,8 @@ import pytest
 from keras_zoo.applications.common.quiet import VERBOSE_ENV
 from keras_zoo.applications.common.training import TENSORBOARD_DIR, TrainConfig, fit
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 
 

@@ -8,6 +8,8 @@ import pytest
 import keras_zoo as zoo
 from keras_zoo.applications import tune
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 BEST_KEYS = {"domain", "model", "tuner", "objective", "trial_id", "hyperparameters", "overrides", "model_args",
              "learning_rate", "val_score", "test_score", "val_metrics", "test_metrics", "test_model", "search",
              "data", "trials", "run"}

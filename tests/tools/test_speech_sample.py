@@ -15,6 +15,8 @@ import speech_sample  # noqa: E402
 
 from keras_zoo.applications.speech.sample import WORDS, load_sample  # noqa: E402
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng is not installed (apt-get install espeak-ng)")
 

@@ -32,6 +32,7 @@ def example_batch(entry, shape, batch=2, seed=0, num_classes=NUM_CLASSES):
     return rng.normal(size=(batch, *shape)).astype("float32")
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_pinned_parameter_count_at_defaults(name):
     entry = registry.get_entry(name)
@@ -39,6 +40,7 @@ def test_pinned_parameter_count_at_defaults(name):
     assert zoo.create_model(name).count_params() == entry.params
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_forward_backward_and_keras_round_trip(name, tmp_path):
     entry = registry.get_entry(name)

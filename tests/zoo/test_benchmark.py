@@ -72,6 +72,7 @@ def test_every_training_step_and_every_inference_batch_is_timed():
     assert row.infer_per_s == 5 / float(np.median(prepared.times["infer"]))
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_precisions_are_measured_and_the_global_policy_is_put_back():
     before = keras.config.dtype_policy().name
     rows = benchmark.benchmark(["mlp_small"], input_shape=(8,), num_classes=3, batch_size=4, steps=1, repeats=1,

@@ -91,6 +91,7 @@ def test_mixed_precision_keeps_the_compute_dtype():
     assert y.dtype == "float16" and layer.moving_mean.dtype == "float32"
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_the_registry_resnet_trains_and_round_trips_with_it(tmp_path):
     model = zoo.create_model("resnet20", input_shape=(16, 16, 3), num_classes=4)
     assert any(type(layer) is FusedBatchNormalization for layer in model.layers)

@@ -171,6 +171,7 @@ def test_listing_the_family_imports_no_keras():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("name", ENTRIES)
 def test_forward_pass_and_keras_round_trip(name, tmp_path):
     model = zoo.create_model(name, num_classes=4, input_shape=SMALL)
@@ -283,6 +284,7 @@ def mobilenet_files(server, monkeypatch):
     return top, notop
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_imagenet_backbone_downloads_over_http_and_keeps_a_new_head(mobilenet_files, server, keras_home):
     _, notop = mobilenet_files
     model = zoo.create_model("keras_mobilenet_v2", weights="imagenet", alpha=0.35, num_classes=5, input_shape=SMALL)
@@ -341,6 +343,7 @@ def test_resnet50_imagenet_classifier_with_keras_hash(server, keras_home, monkey
     assert_same_logits(model(x), top(resnet_api.preprocess_input(x.copy())))
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_efficientnet_b0_equals_keras_applications_imagenet(server, keras_home, monkeypatch, tmp_path):
     import keras
     from keras.src.applications import efficientnet

@@ -241,6 +241,7 @@ def test_invalid_fields_are_rejected(config_class, field, value, match):
 # Options, search spaces, training, transfer
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize(
     "name, overrides, present, absent",
     [
@@ -295,6 +296,7 @@ def band_energy_task(n, frames=32, features=16, seed=0):
     return x, y.astype("int32")
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize(
     "name, overrides",
     [

@@ -267,6 +267,7 @@ def test_in_batch_logits_correct_sampling_bias_and_mask_accidental_hits(tmp_path
     np.testing.assert_allclose(restored.get_layer("item_log_prob").get_weights()[0][:, 0], log_probs)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("name", ["mf", "two_tower"])
 def test_in_batch_softmax_trains_the_scoring_model(name):
     import keras
@@ -305,6 +306,7 @@ def test_in_batch_softmax_refuses_what_it_cannot_train():
         in_batch_softmax(model, item_log_probs=np.array([-np.inf] + [-2.5] * 12))  # item 0 never seen: log(0)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("name", ["mf", "two_tower"])
 def test_full_softmax_scores_every_item_and_trains_the_scoring_model(name, tmp_path):
     import keras

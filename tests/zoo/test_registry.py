@@ -155,6 +155,7 @@ def test_registration_rejects_unknown_domains_and_kinds():
         zoo.register_model(None, domains=("nlp",), input_kind="text", input_shape=(1,), num_classes=1)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_saved_model_loads_in_a_fresh_process(tmp_path):
     import numpy as np
 

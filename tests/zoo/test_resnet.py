@@ -53,6 +53,7 @@ def _keras_applications_name(ours):
     return f"conv{int(stage) + 1}_block{block}_{index}_{kind}"
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_resnet50_is_keras_applications_resnet50():
     import keras
 

@@ -30,6 +30,7 @@ def test_registered_models():
     assert "Hochreiter" in zoo.model_info("lstm_frames").reference
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("units", [(8,), (8, 6)], ids=["one_layer", "stacked"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["forward", "bidir"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

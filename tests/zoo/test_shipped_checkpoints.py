@@ -25,6 +25,7 @@ def test_card_is_complete_and_hash_matches(folder):
     assert checkpoints.sha256_of(folder / "model.weights.h5") == card["sha256"]
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
 def test_metrics_re_measured_on_held_out_data_match_the_card(folder, monkeypatch):
     from keras_zoo.applications.vision.data import digits_splits

@@ -39,6 +39,7 @@ def test_receptive_field():
     assert receptive_field(TCNConfig(**TINY)) == 13
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("pooling", ["last", "average"])
 @pytest.mark.parametrize("norm", ["layer", "none"])
 def test_classification_shapes_and_round_trip(pooling, norm, tmp_path):
@@ -107,6 +108,7 @@ def test_causality_and_receptive_field():
     assert not np.allclose(oldest[:, t], base[:, t], atol=1e-4)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_learns_a_toy_task():
     """Predict the sum of the last 3 inputs of a random series: the MSE falls by far."""
     import keras

@@ -80,6 +80,7 @@ def bigram_task(n, length=20, seed=0):
     return x.astype("int32"), y.astype("int32")
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_learns_a_bigram():
     """A token's meaning depends on its neighbour: a bag of words cannot solve this, a width-2 filter can."""
     import keras

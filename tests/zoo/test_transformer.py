@@ -44,6 +44,7 @@ def test_vit_parameter_count_matches_timm(name):
     assert model.output.shape == (None, 1000)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
 @pytest.mark.parametrize("position", ["learned", "sinusoidal"])
 @pytest.mark.parametrize("kind", ["tokens", "image", "frames"])
@@ -80,6 +81,7 @@ def test_depth_stacks_blocks():
     assert blocks == {"0", "1", "2"}
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("pooling", ["mean", "cls"])
 @pytest.mark.parametrize("position", ["learned", "sinusoidal"])
 def test_padding_is_ignored(position, pooling):

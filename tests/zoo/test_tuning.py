@@ -7,6 +7,7 @@ import keras_zoo as zoo
 import keras_zoo.tuning
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_random_search_runs_two_trials(tmp_path):
     import keras_tuner
 

@@ -22,6 +22,8 @@ import pytest
 from keras_zoo.applications.common import distribute
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 TIMEOUT_S = 120  # per process; a run here takes 5-15 s
 ENV = {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2"}

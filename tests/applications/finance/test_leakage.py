@@ -318,6 +318,7 @@ def test_test_data_that_is_not_later_is_refused(tmp_path, goog, test_rows):
 # ## (e) The whole pipeline, tiny: the network's forecasts before D do not see prices after D
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("target", ["return", "direction"])
 def test_fit_target_forecasts_before_a_date_ignore_prices_after_it(tmp_path, goog, target):
     from keras_zoo.applications.common.training import TrainConfig

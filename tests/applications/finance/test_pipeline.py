@@ -14,6 +14,8 @@ from keras_zoo.applications.finance.pipeline import FinanceConfig
 from keras_zoo.applications.finance.prices import goog_sample
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 
 

@@ -14,6 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 ARGS = ["train", "finance", "--model", "mlp_small", "--target", "direction", "volatility", "--epochs", "6",
         "--patience", "0", "--window", "16"]

@@ -181,6 +181,7 @@ def vectors(tmp_path_factory):
     return read_word_vectors(_glove(tmp_path_factory.mktemp("vectors") / "glove.txt"), VOCAB)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 @pytest.mark.parametrize("trainable", [False, True])
 def test_load_into_frozen_or_fine_tuned(vectors, trainable):
     model = _model()

@@ -16,6 +16,8 @@ from keras_zoo.applications.nlp.corpus import generate_corpus
 from keras_zoo.applications.nlp.pipeline import NLPConfig
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 
 

@@ -15,6 +15,8 @@ from keras_zoo.applications.recommendation.pipeline import RecommendationConfig
 from keras_zoo.applications.recommendation.serving import Catalog, Recommender, top_k
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 
 

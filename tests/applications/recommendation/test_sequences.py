@@ -126,6 +126,7 @@ def tiny_sasrec(n_items, max_len, **overrides):
                             **{"embedding_dim": 8, "dropout": 0.0, **overrides})
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_sequence_scorer_returns_the_logits_of_the_items():
     from scipy.special import softmax
 
@@ -174,6 +175,7 @@ def interleaved_chains(n_users, seed):
     return interactions(users, items, n_items=N_ITEMS)
 
 
+@pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
 def test_sasrec_learns_the_next_item_from_the_history():
     import keras
 

@@ -18,6 +18,8 @@ from tests.cli_checks import run_zoo
 
 from .test_data import make_folder
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 CHECKPOINT = "ds_cnn_small.synthetic_commands"
 

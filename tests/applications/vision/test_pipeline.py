@@ -14,6 +14,8 @@ from keras_zoo.applications.vision import pipeline
 from keras_zoo.applications.vision.pipeline import VisionConfig
 from tests.cli_checks import run_zoo
 
+pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
+
 ZOO = Path(sys.executable).parent / "zoo"
 
 
