@@ -106,10 +106,8 @@ def feature_layer(kind: str):
 
 def build_model(config: SpeechConfig, num_classes: int):
     """`(model, net)`: the registry network `net` inside a model that takes raw audio `(CLIP_SAMPLES,)`."""
-    import keras
-
     import keras_zoo as zoo
-    from keras_zoo.layers.audio import SpecAugment, UtteranceNormalization, frame_count
+    from keras_zoo.layers.audio import frame_count
 
     check_speech_model(config.model)
     raw = reads_raw_audio(config.model)
@@ -121,14 +119,25 @@ def build_model(config: SpeechConfig, num_classes: int):
         import keras_zoo.transfer
 
         zoo.transfer.freeze_backbone(net)
+    return wrap_network(net, config), net
+
+
+def wrap_network(net, config: SpeechConfig):
+    """`net` behind what `zoo train speech` puts before it: raw audio `(CLIP_SAMPLES,)` in, reshaped
+    for a raw-audio network, else log-mel (or MFCC) features normalised per utterance, and
+    SpecAugment with `--augment full`. Shared by training and `zoo tune`."""
+    import keras
+
+    from keras_zoo.layers.audio import SpecAugment, UtteranceNormalization
+
     inputs = keras.Input((CLIP_SAMPLES,), name="audio")
-    if raw:
+    if reads_raw_audio(config.model):
         x = keras.layers.Reshape((CLIP_SAMPLES, 1), name="samples")(inputs)
     else:
         x = UtteranceNormalization(name="normalize")(feature_layer(config.features)(inputs))
         if resolve_augment(config) == "full":
             x = SpecAugment(seed=config.train.seed, name="spec_augment")(x)
-    return keras.Model(inputs, net(x), name=f"speech_{config.model}"), net
+    return keras.Model(inputs, net(x), name=f"speech_{config.model}")
 
 
 def resolve_augment(config: SpeechConfig) -> str:
@@ -357,10 +366,8 @@ def config_from_args(args, train: TrainConfig) -> SpeechConfig:
 
 def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
     """The clips as `zoo train speech` splits them; the network behind the same log-mel features."""
-    import keras
-
     from keras_zoo.applications.tune import TuneData, need_validation
-    from keras_zoo.layers.audio import UtteranceNormalization, frame_count
+    from keras_zoo.layers.audio import frame_count
 
     config = SpeechConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
     loaded = load_data(config)
@@ -368,13 +375,8 @@ def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples
     raw = reads_raw_audio(model)
     shape = (CLIP_SAMPLES, 1) if raw else (frame_count(CLIP_SAMPLES), NUM_FEATURES)
 
-    def wrap(net):
-        inputs = keras.Input((CLIP_SAMPLES,), name="audio")
-        if raw:
-            x = keras.layers.Reshape((CLIP_SAMPLES, 1), name="samples")(inputs)
-        else:
-            x = UtteranceNormalization(name="normalize")(feature_layer(config.features)(inputs))
-        return keras.Model(inputs, net(x), name=f"speech_{model}")
+    def wrap(net):  # what `zoo train speech` puts before the network
+        return wrap_network(net, config)
 
     counts = dict(loaded.counts)
     return TuneData(

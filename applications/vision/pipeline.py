@@ -84,10 +84,7 @@ def network_input_shape(name: str, image_shape: tuple[int, int, int]) -> tuple[i
 
 def build_model(config: VisionConfig, image_shape: tuple[int, int, int], num_classes: int):
     """The registry network inside a model that resizes, (for keras.applications) rescales, augments."""
-    import keras
-
     import keras_zoo as zoo
-    from keras_zoo.applications.vision.augment import NO_AUGMENT, AugmentConfig, augmentation_layers
 
     check_image_model(config.model)
     net_shape = network_input_shape(config.model, image_shape)
@@ -99,7 +96,18 @@ def build_model(config: VisionConfig, image_shape: tuple[int, int, int], num_cla
             zoo.transfer.freeze_backbone(net)
     else:
         net = zoo.create_model(config.model, num_classes=num_classes, input_shape=net_shape)
+    return wrap_network(net, config, image_shape), net
 
+
+def wrap_network(net, config: VisionConfig, image_shape: tuple[int, int, int]):
+    """`net` behind what `zoo train vision` puts before it: resizing, the run's augmentation, and
+    (for keras.applications networks) rescaling to [0, 255]. Shared by training and `zoo tune`."""
+    import keras
+
+    import keras_zoo as zoo
+    from keras_zoo.applications.vision.augment import NO_AUGMENT, AugmentConfig, augmentation_layers
+
+    net_shape = network_input_shape(config.model, image_shape)
     augment = config.augment if isinstance(config.augment, AugmentConfig) else {
         "auto": digits_augment(config.model) if config.data == "sample" else AugmentConfig(),
         "light": AugmentConfig(),
@@ -113,8 +121,7 @@ def build_model(config: VisionConfig, image_shape: tuple[int, int, int], num_cla
         x = layer(x)
     if zoo.registry.get_entry(config.model).family.name == "keras":
         x = keras.layers.Rescaling(255.0, name="to_0_255")(x)  # keras.applications models take [0, 255]
-    outputs = net(x)
-    return keras.Model(inputs, outputs, name=f"vision_{config.model}"), net
+    return keras.Model(inputs, net(x), name=f"vision_{config.model}")
 
 
 def digits_augment(model: str):
@@ -323,11 +330,7 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
 
 def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
     """The images as `zoo train vision` splits them; the network behind the same resizing and augmentation."""
-    import keras
-
-    import keras_zoo as zoo
     from keras_zoo.applications.tune import TuneData, need_validation
-    from keras_zoo.applications.vision.augment import AugmentConfig, augmentation_layers
     from keras_zoo.applications.vision.data import make_batches
 
     config = VisionConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
@@ -335,19 +338,9 @@ def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples
     need_validation(loaded.counts)
     image_shape = tuple(loaded.image_shape)
     net_shape = network_input_shape(model, image_shape)
-    augment = digits_augment(model) if data == "sample" else AugmentConfig()  # `--augment auto`
-    rescale = zoo.registry.get_entry(model).family.name == "keras"
 
-    def wrap(net):
-        inputs = keras.Input(image_shape, name="image")
-        x = inputs
-        if tuple(net_shape) != image_shape:
-            x = keras.layers.Resizing(net_shape[0], net_shape[1], name="resize")(x)
-        for layer in augmentation_layers(augment, seed=seed):
-            x = layer(x)
-        if rescale:
-            x = keras.layers.Rescaling(255.0, name="to_0_255")(x)
-        return keras.Model(inputs, net(x), name=f"vision_{model}")
+    def wrap(net):  # what `zoo train vision --augment auto` puts before the network
+        return wrap_network(net, config, image_shape)
 
     return TuneData(
         train=make_batches(loaded.train, batch_size, training=True, seed=seed),
