@@ -186,6 +186,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from keras_zoo.applications import domains
 
     domain = domains.get(args.domain)
+    for other in domains.every():  # an option of one domain given to another
+        other.refuse_flags(args, args.domain, "predict")
     inputs, options = domain.predict_request(args)
     for result in domain.predict(args.model_dir, inputs, **options):
         for line in domain.format_prediction(result):
@@ -264,9 +266,25 @@ def _print_summary(record: dict, output, domain) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `zoo` parser: each command's options come from its `_add_*` function (and domains' groups)."""
     parser = argparse.ArgumentParser(prog="zoo", description="A Keras 3 model zoo: list, inspect and build models by name.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_list_and_info(sub)
+    _add_train(sub)
+    _add_run_commands(sub)
+    _add_benchmark(sub)
+    from keras_zoo.applications import export, tune
 
+    export.add_parser(sub)
+    tune.add_parser(sub)
+    # A global flag, before or after the command (`main` reads it before parsing: quiet.verbose_requested).
+    for command in (parser, *sub.choices.values()):
+        command.add_argument("--verbose", action="store_true", default=False if command is parser else argparse.SUPPRESS,
+                             help=f"show TensorFlow's log lines and the libraries' warnings (or set {quiet.VERBOSE_ENV}=1)")
+    return parser
+
+
+def _add_list_and_info(sub) -> None:
     p = sub.add_parser("list", help="list registered models (or checkpoints)")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. 'resnet*'")
     p.add_argument("--family", help="only this family (mlp, cnn, resnet, rnn, textcnn, transformer, kws, keras, mf, ncf, two_tower, sasrec, tcn)")
@@ -278,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_info)
 
+
+def _add_train(sub) -> None:
     from keras_zoo.applications.common.distribute import STRATEGIES  # neither imports TensorFlow: `zoo list` must stay instant
     from keras_zoo.applications.domains import built, every
 
@@ -315,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
         domain.add_arguments(p)
     p.set_defaults(func=cmd_train)
 
+
+def _add_run_commands(sub) -> None:
+    """`zoo evaluate`, `zoo predict` and `zoo demo`: what works on a finished run, and the demos."""
+    from keras_zoo.applications.domains import built, every
+
     p = sub.add_parser("evaluate", help="measure a trained run on data")
     p.add_argument("domain", choices=built())
     p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
@@ -325,9 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("domain", choices=built())
     p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files (vision), texts (nlp), .wav files (speech)")
-    p.add_argument("--user", action="append", metavar="ID", help="recommendation: a user id (repeat for more users)")
-    p.add_argument("--top", type=int, help="recommendation: how many items per user (default 10)")
-    p.add_argument("--data", help="finance: a price CSV; the forecast is for the period after its last row")
+    for domain in every():
+        domain.add_predict_arguments(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("demo", help="run a domain's offline demo (all: every domain built)")
@@ -335,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="a folder for the runs, one subfolder per domain (default: under runs/)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
+
+
+def _add_benchmark(sub) -> None:
+    from keras_zoo.applications.domains import every
 
     p = sub.add_parser("benchmark", help="measure models' speed, FLOPs and memory here (tools/benchmark.py)")
     p.add_argument("patterns", nargs="*", default=[], metavar="PATTERN",
@@ -353,21 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", action="store_true", help="also run keras.applications' twin, same settings, "
                    "and print the zoo/reference throughput ratio")
     p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")
-    p.add_argument("--pipeline", choices=("vision", "speech", "nlp"),
+    p.add_argument("--pipeline", choices=[d.name for d in every() if d.input_benchmarked],
                    help="instead: the domain's real training input pipeline against the same batches from memory")
     p.add_argument("--data", help="with --pipeline: the data source, as zoo train takes it (default sample)")
     p.add_argument("--model", help="with --pipeline: the model (default the domain's)")
     p.set_defaults(func=cmd_benchmark)
-
-    from keras_zoo.applications import export, tune
-
-    export.add_parser(sub)
-    tune.add_parser(sub)
-    # A global flag, before or after the command (`main` reads it before parsing: quiet.verbose_requested).
-    for command in (parser, *sub.choices.values()):
-        command.add_argument("--verbose", action="store_true", default=False if command is parser else argparse.SUPPRESS,
-                             help=f"show TensorFlow's log lines and the libraries' warnings (or set {quiet.VERBOSE_ENV}=1)")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -220,7 +220,26 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
     c = prepared.counts
     say(f"Tuning {model} on {domain} {data}: {c['train']} train, {c['val']} validation {subject.tune_unit}; "
         f"{tuner} search, {max_trials} trial(s) of {epochs} epoch(s), objective {objective.name} ({objective.direction})")
+    start = time.perf_counter()
+    tuner_obj.search(**_fit_arguments(prepared, epochs, batch_size, verbose))
+    search = {"max_trials": max_trials, "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
+              "seed": seed, "tuner_dir": TUNER_DIR, "search_s": time.perf_counter() - start}
+    record = {"domain": domain, "model": model, "tuner": tuner,
+              **_best_of(tuner_obj, prepared, model, objective, batch_size, out), "search": search,
+              "data": prepared.info, "trials": trial_rows(tuner_obj), "run": report.run_record(seed=seed)}
+    report.write_json(out / BEST_FILE, record)
+    if verbose:
+        print()
+        print(format_trials(record))
+        print()
+        print(format_best(record))
+        print(f"\nFiles in {out}:\n  {out / BEST_FILE}\n  {out / TUNER_DIR}/")
+    record["output"] = str(out)
+    return record
 
+
+def _fit_arguments(prepared: TuneData, epochs: int, batch_size: int, verbose: bool) -> dict:
+    """What `tuner.search` passes to each trial's `fit`: the training split, the validation split."""
     from keras_zoo.applications.common.training import progress_verbosity
 
     fit_args: dict = {"epochs": epochs, "verbose": progress_verbosity() if verbose else 0}  # a bar on a terminal
@@ -229,10 +248,11 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
                         batch_size=batch_size, shuffle=True)
     else:
         fit_args.update(x=prepared.train, validation_data=prepared.val, shuffle=False)  # the dataset shuffles itself
-    start = time.perf_counter()
-    tuner_obj.search(**fit_args)
-    search_s = time.perf_counter() - start
+    return fit_args
 
+
+def _best_of(tuner_obj, prepared: TuneData, model: str, objective, batch_size: int, out: Path) -> dict:
+    """The best trial, and its model scored on the validation split and once on the test split."""
     best_trials = [t for t in tuner_obj.oracle.get_best_trials(1) if t.score is not None]
     if not best_trials:
         raise RuntimeError(f"No trial of {model} completed: see the errors above ({out / TUNER_DIR}).")
@@ -244,12 +264,8 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
     test_metrics = _evaluate(best_model, prepared.test, batch_size)
     if prepared.test_extra is not None:
         test_metrics.update(prepared.test_extra(best_model))
-    metric = objective.name[len("val_"):]
     hp_values = dict(best.hyperparameters.values)
-    record = {
-        "domain": domain,
-        "model": model,
-        "tuner": tuner,
+    return {
         "objective": {"name": objective.name, "direction": objective.direction, "split": "validation"},
         "trial_id": best.trial_id,
         "hyperparameters": hp_values,
@@ -257,26 +273,12 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
         "model_args": {"num_classes": prepared.num_classes, "input_shape": list(prepared.input_shape)},
         "learning_rate": hp_values.get("learning_rate"),
         "val_score": best.score,
-        "test_score": test_metrics.get(metric),
+        "test_score": test_metrics.get(objective.name[len("val_"):]),
         "val_metrics": val_metrics,
         "test_metrics": test_metrics,
         "test_model": TEST_MODEL,
         **({"anchor": prepared.anchor} if prepared.anchor else {}),
-        "search": {"max_trials": max_trials, "epochs": epochs, "batch_size": batch_size, "optimizer": "adam",
-                   "seed": seed, "tuner_dir": TUNER_DIR, "search_s": search_s},
-        "data": prepared.info,
-        "trials": trial_rows(tuner_obj),
-        "run": report.run_record(seed=seed),
     }
-    report.write_json(out / BEST_FILE, record)
-    if verbose:
-        print()
-        print(format_trials(record))
-        print()
-        print(format_best(record))
-        print(f"\nFiles in {out}:\n  {out / BEST_FILE}\n  {out / TUNER_DIR}/")
-    record["output"] = str(out)
-    return record
 
 
 def _evaluate(model, split, batch_size: int) -> dict:

@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-DOMAINS = ("vision", "nlp", "speech", "recommendation", "finance")
+DOMAINS = ("vision", "nlp", "speech", "recommendation", "finance")  # the built-in ones; `add_domain` adds more
+_ADDED_DOMAINS: list[str] = []
 
 MAX_DIM = 2**63 - 1  # the largest dimension of an input shape (TensorFlow's shapes are int64)
 
@@ -193,6 +194,23 @@ _REGISTRY: dict[str, ModelEntry] = {}
 SPEC_KEYS = ("model", "config", "input_shape", "num_classes")  # what `ModelSpec.to_json` writes
 
 
+def known_domains() -> tuple[str, ...]:
+    """The domains models may be registered for: the built-in `DOMAINS` and those `add_domain` added."""
+    return (*DOMAINS, *_ADDED_DOMAINS)
+
+
+def add_domain(name: str) -> None:
+    """Let models be registered for a new application domain (its package calls this before registering them).
+
+    Raises:
+        ValueError: `name` is not a lowercase identifier (as "vision" or "time_series").
+    """
+    if not isinstance(name, str) or not name.isidentifier() or name != name.lower():
+        raise ValueError(f"A domain's name is a lowercase identifier, as 'vision'. Received: {name!r}")
+    if name not in known_domains():
+        _ADDED_DOMAINS.append(name)
+
+
 def register_model(
     family: Family,
     *,
@@ -210,7 +228,7 @@ def register_model(
 
     Args:
         family: the `Family` the config belongs to.
-        domains: the application domains the model is meant for (see `DOMAINS`).
+        domains: the application domains the model is meant for (`known_domains()`).
         input_shape: the default shape of one example, batch axis excluded.
         num_classes: the default number of outputs.
         input_kind: one of `INPUT_KINDS`.
@@ -225,9 +243,10 @@ def register_model(
         ... def mlp_digits():
         ...     return MLPConfig(hidden_units=(32,))
     """
-    unknown = set(domains) - set(DOMAINS)
+    unknown = set(domains) - set(known_domains())
     if unknown:
-        raise ValueError(f"Unknown domains {sorted(unknown)}; expected some of {DOMAINS}.")
+        raise ValueError(f"Unknown domains {sorted(unknown)}; expected some of {known_domains()} (a new "
+                         f"application domain adds its name first: zoo.registry.add_domain(NAME)).")
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"Unknown input_kind; expected one of {list(INPUT_KINDS)}. Received: input_kind={input_kind!r}")
 
@@ -268,15 +287,15 @@ def list_models(
         pattern: a shell-style wildcard (`"resnet*"`, `"*_text*"`).
         family: only this family (`"mlp"`, `"cnn"`, `"resnet"`, `"rnn"`, `"textcnn"`, `"transformer"`, `"kws"`, `"keras"`,
             `"mf"`, `"ncf"`, `"two_tower"`, `"sasrec"`).
-        domain: only models meant for this domain (one of `DOMAINS`).
+        domain: only models meant for this domain (one of `known_domains()`).
         pretrained: list checkpoint names `model.tag` instead of model names.
 
     Example:
         >>> zoo.list_models("resnet*", domain="vision")[:3]
         ['resnet18', 'resnet18_v2', 'resnet20']
     """
-    if domain is not None and domain not in DOMAINS:
-        raise ValueError(f"Unknown domain; expected one of {DOMAINS}. Received: domain={domain!r}")
+    if domain is not None and domain not in known_domains():
+        raise ValueError(f"Unknown domain; expected one of {known_domains()}. Received: domain={domain!r}")
     families = {e.family.name for e in _REGISTRY.values()}
     if family is not None and family not in families:
         raise ValueError(f"Unknown family; expected one of {sorted(families)}. Received: family={family!r}")

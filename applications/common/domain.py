@@ -46,18 +46,22 @@ class Domain:
             `epochs`, `batch_size`, `optimizer`, `learning_rate`, `schedule`, `patience`...
         own_flags: `{flag: args attribute}` of options only this domain takes: given to another
             domain's `zoo train`, they are refused ("--window is for `zoo train finance`, not nlp.").
+        own_predict_flags: the same for `zoo predict` (added by `add_predict_arguments`).
         pipeline: the module whose functions the default methods call (imported on first use).
         tune_unit: what `zoo tune` counts in a split ("images"); None: `zoo tune` does not search
             the domain (`not_tuned_because` says why, to the user who asks).
+        input_benchmarked: `zoo benchmark --pipeline` measures its `input_feed`.
     """
 
     name: str = ""
     test_unit: str = "examples"
     default_train: dict = {}
     own_flags: dict[str, str] = {}
+    own_predict_flags: dict[str, str] = {}
     pipeline: str | None = None
     tune_unit: str | None = None
     not_tuned_because: str = ""
+    input_benchmarked: bool = False
 
     @property
     def module(self) -> ModuleType:
@@ -71,17 +75,23 @@ class Domain:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add the domain's own options to `zoo train`'s parser (an argument group named after it)."""
 
-    def refuse_flags(self, args: argparse.Namespace, domain: str) -> None:
-        """Refuse this domain's `own_flags` when they were given to `zoo train DOMAIN` of another domain."""
+    def refuse_flags(self, args: argparse.Namespace, domain: str, command: str = "train") -> None:
+        """Refuse this domain's own options (`own_flags`, `own_predict_flags`) given to another domain's command."""
         if domain == self.name:
             return
-        for flag, dest in self.own_flags.items():
-            if getattr(args, dest, None) is not None:
-                raise ValueError(f"{flag} is for `zoo train {self.name}`, not {domain}.")
+        flags = self.own_predict_flags if command == "predict" else self.own_flags
+        given = [flag for flag, dest in flags.items() if getattr(args, dest, None) not in (None, False)]
+        if given:
+            verb = "is" if len(given) == 1 else "are"
+            raise ValueError(f"{', '.join(given)} {verb} for `zoo {command} {self.name}`, not {domain}.")
 
     def config_from_args(self, args: argparse.Namespace, train):
         """The run's config from `zoo train` arguments and the resolved `TrainConfig`; ValueError for a misfit."""
         return self.module.config_from_args(args, train)
+
+    def prepare(self, config):
+        """The run's set-up that train, tune and benchmark share: data, network input, batches."""
+        return self.module.prepare(config)
 
     def train_and_evaluate(self, config, output: Path) -> dict:
         """Train, evaluate on the test split, write the run's files into `output`; the `metrics.json` record."""
@@ -110,21 +120,18 @@ class Domain:
         """Score a finished run on `data` (its own test split for the source it trained on); prints a line."""
         return self.module.evaluate(model_dir, data, **options)
 
+    def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the domain's own options to `zoo predict`'s parser (its `own_predict_flags`)."""
+
     def predict_request(self, args: argparse.Namespace) -> tuple[list[str], dict]:
         """`(inputs, options)` for `predict` from `zoo predict` arguments; ValueError for the wrong ones."""
-        if args.data:
-            raise ValueError(f"--data is for `zoo predict finance`; {self.name} takes inputs: "
-                             f"zoo predict {self.name} --model-dir D INPUT...")
-        if args.user or args.top is not None:
-            raise ValueError(f"--user and --top are recommendation options; {self.name} takes inputs: "
-                             f"zoo predict {self.name} --model-dir D INPUT...")
         if not args.inputs:
             raise ValueError(f"Give at least one input: zoo predict {self.name} --model-dir D INPUT...")
         return list(args.inputs), {}
 
     def predict(self, model_dir: str | Path, inputs: list[str], **options) -> list[dict]:
         """One result per input: a dict with at least `input` (and a classifier's `label`, `probability`)."""
-        return [{"input": r.get("file", r.get("input")), **r} for r in self.module.predict(model_dir, inputs, **options)]
+        return self.module.predict(model_dir, inputs, **options)
 
     def format_prediction(self, result: dict) -> list[str]:
         """The lines `zoo predict` prints for one result: `INPUT, LABEL, PROBABILITY` and the runners-up."""

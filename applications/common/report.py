@@ -290,6 +290,11 @@ def write_history_csv(output_dir: str | os.PathLike, history: dict[str, list]) -
     return _atomic_write_text(Path(output_dir) / HISTORY_FILE, buffer.getvalue())
 
 
+def print_if(verbose: bool):
+    """A `say(message)` for a run's progress lines: `print(message, flush=True)` when `verbose`."""
+    return (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
+
+
 def run_record(*, seed: int | None = None) -> dict:
     """What reproduces a run: the seed, the versions, the command line, the date (UTC)."""
     return {

@@ -16,6 +16,7 @@ class FinanceDomain(Domain):
     tune_unit = "windows"
     own_flags = {"--target": "target", "--window": "window", "--horizon": "horizon",
                  "--walk-forward": "walk_forward", "--cost-bps": "cost_bps"}
+    own_predict_flags = {"--data": "data"}
 
     def add_arguments(self, parser):
         group = parser.add_argument_group("finance")
@@ -49,8 +50,12 @@ class FinanceDomain(Domain):
         header, rows = self.module.summary_table(record)
         return header, rows, record.get("verdict", [])
 
+    def add_predict_arguments(self, parser):
+        parser.add_argument_group("finance").add_argument(
+            "--data", help="a price CSV; the forecast is for the period after its last row")
+
     def predict_request(self, args):
-        if args.inputs or args.user or args.top is not None:
+        if args.inputs:
             raise ValueError("finance forecasts from a price file: zoo predict finance --model-dir D --data CSV.")
         if not args.data:
             raise ValueError("Give the prices to forecast from: zoo predict finance --model-dir D --data CSV.")

@@ -352,10 +352,7 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
     from keras_zoo.applications.common.runs import save_model
     from keras_zoo.applications.finance import metrics as M
 
-    def say(message):
-        if verbose:
-            print(message, flush=True)
-
+    say = report.print_if(verbose)
     training.set_seed(config.train.seed)
     frames, test_starts = load_frames(config)
     names = frames[0].feature_names
@@ -371,51 +368,21 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
         + (f"; {head.purged} windows straddling a boundary dropped" if head.purged else ""))
     ppy = M.periods_per_year(frames[0].dates)
 
-    results, fits, nets, series_info, verdict, plots = {}, {}, {}, {}, [], []
+    results, fits, nets, series_info, verdict = {}, {}, {}, {}, []
     for target in config.targets:
-        split = splits[target]
         folder = output_dir if target == first else output_dir / target
         folder.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        if config.walk_forward:
-            run = walk_forward(target, split, config, folder, verbose="auto" if verbose else 0)
-        else:
-            run = fit_target(target, split, config, folder, verbose="auto" if verbose else 0)
-        elapsed = time.perf_counter() - start
-        net = run["net"]
-        realised = np.concatenate([F.targets(f, target, config.horizon)[e] for f, e in zip(frames, split.ends["test"])])
-        pooled = {m: f if isinstance(f, str) else np.concatenate(f) for m, f in run["forecasts"].items()}
-        ours, base, sentences = score(target, realised, pooled, net.name, config.horizon)
-        results[target] = {"metrics": ours, "baselines": base, "train_s": run["fit"].train_s, "wall_s": elapsed,
-                           "epochs_run": run["fit"].epochs_run, "test": int(len(realised)),
-                           "kept_anchor": run["kept_anchor"]}
-        if run["kept_anchor"]:
-            sentences.insert(0, f"No epoch of {net.name} beat its starting point ({ANCHORS[target]}) on the validation "
-                                f"period, so the {target} network is that starting point: it forecasts what "
-                                f"{ANCHORS[target]} forecasts.")
+        run, results[target], sentences = _fit_and_score(target, frames, splits[target], config, folder, verbose)
         verdict.extend(sentences)
-        fits[target], nets[target] = run, net
+        fits[target], nets[target] = run, run["net"]
         series_info[target] = {"scale": run["scale"], "model": runs.MODEL_FILE if target == first else f"{target}/{runs.MODEL_FILE}",
                                "scaler": run["scaler"].to_json()}
-        say(f"{target}: {net.name} {_line(ours)}; " + "; ".join(
-            f"{b} {_line(v)}" if "skipped" not in v else f"{b} skipped" for b, v in base.items()))
+        say(f"{target}: {run['net'].name} {_line(results[target]['metrics'])}; " + "; ".join(
+            f"{b} {_line(v)}" if "skipped" not in v else f"{b} skipped" for b, v in results[target]["baselines"].items()))
 
     # ## The backtest: long when the forecast return is positive (or P(up) > 0.5), flat otherwise
-    trade_target = next((t for t in ("return", "direction") if t in config.targets), None)
-    backtest, first_backtest = None, None
-    if trade_target is not None:
-        split, run = splits[trade_target], fits[trade_target]
-        forecasts = run["forecasts"][nets[trade_target].name]
-        per_series = {}
-        for k, frame in enumerate(frames):
-            ends = split.ends["test"][k]
-            if not len(ends):
-                continue
-            signal = forecasts[k] - (0.5 if trade_target == "direction" else 0.0)
-            per_series[frame.name] = M.backtest(frame.returns[ends + 1], signal, cost_bps=config.cost_bps,
-                                                periods_per_year=ppy)
-        backtest = _summarise_backtests(per_series, config.cost_bps)
-        first_backtest = per_series.get(frames[0].name)  # its equity curves are drawn
+    backtest, first_backtest = _backtest(config, frames, splits, fits, ppy)
+    if backtest is not None:
         verdict.append(_backtest_sentence(backtest))
 
     # ## Files
@@ -429,8 +396,8 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
         "periods_per_year": ppy, "ewma_lambda": 0.94, "per_target": series_info,
     })
     report.write_history_csv(output_dir, fits[first]["fit"].history)
-    plots.append(plotting.plot_history(fits[first]["fit"].history, output_dir))
-    plots.extend(_plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir))
+    plots = [plotting.plot_history(fits[first]["fit"].history, output_dir),
+             *_plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir)]
 
     record = {
         "domain": DOMAIN,
@@ -453,6 +420,46 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
         config=dataclasses.asdict(config), seed=config.train.seed,
         plots=[str(p.relative_to(output_dir)) for p in plots])
     return report.read_metrics(output_dir)
+
+
+def _fit_and_score(target: str, frames, split: F.Split, config: FinanceConfig, folder: Path, verbose: bool):
+    """`(run, result, sentences)`: one target's network fitted (or walked forward) and scored on the
+    test period beside its baselines, with the verdict's sentences."""
+    start = time.perf_counter()
+    fitter = walk_forward if config.walk_forward else fit_target
+    run = fitter(target, split, config, folder, verbose="auto" if verbose else 0)
+    elapsed = time.perf_counter() - start
+    net = run["net"]
+    realised = np.concatenate([F.targets(f, target, config.horizon)[e] for f, e in zip(frames, split.ends["test"])])
+    pooled = {m: f if isinstance(f, str) else np.concatenate(f) for m, f in run["forecasts"].items()}
+    ours, base, sentences = score(target, realised, pooled, net.name, config.horizon)
+    result = {"metrics": ours, "baselines": base, "train_s": run["fit"].train_s, "wall_s": elapsed,
+              "epochs_run": run["fit"].epochs_run, "test": int(len(realised)), "kept_anchor": run["kept_anchor"]}
+    if run["kept_anchor"]:
+        sentences.insert(0, f"No epoch of {net.name} beat its starting point ({ANCHORS[target]}) on the validation "
+                            f"period, so the {target} network is that starting point: it forecasts what "
+                            f"{ANCHORS[target]} forecasts.")
+    return run, result, sentences
+
+
+def _backtest(config: FinanceConfig, frames, splits: dict, fits: dict, ppy: float):
+    """`(summary, the first series' backtest)` of trading on the return or direction forecasts; Nones without."""
+    from keras_zoo.applications.finance import metrics as M
+
+    trade_target = next((t for t in ("return", "direction") if t in config.targets), None)
+    if trade_target is None:
+        return None, None
+    split, run = splits[trade_target], fits[trade_target]
+    forecasts = run["forecasts"][run["net"].name]
+    per_series = {}
+    for k, frame in enumerate(frames):
+        ends = split.ends["test"][k]
+        if not len(ends):
+            continue
+        signal = forecasts[k] - (0.5 if trade_target == "direction" else 0.0)
+        per_series[frame.name] = M.backtest(frame.returns[ends + 1], signal, cost_bps=config.cost_bps,
+                                            periods_per_year=ppy)
+    return _summarise_backtests(per_series, config.cost_bps), per_series.get(frames[0].name)
 
 
 def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Path, *,
@@ -748,7 +755,7 @@ def config_from_args(args, train: TrainConfig) -> FinanceConfig:
 def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str = "return",
               window: int = F.DEFAULT_WINDOW, horizon: int = F.DEFAULT_HORIZON):
     """Windows of `applications.finance.features`, split by date and scaled as `zoo train finance` does."""
-    from keras_zoo.applications.tune import TuneData, need_validation
+    from keras_zoo.applications.tune import TuneData
 
     config = FinanceConfig(model=model, data=data, targets=(target,), window=window, horizon=horizon,
                            train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))

@@ -13,6 +13,9 @@ class NLPDomain(Domain):
     pipeline = "keras_zoo.applications.nlp.pipeline"
     default_train = DEFAULT_TRAIN
     tune_unit = "texts"
+    input_benchmarked = True
+    own_flags = {"--max-tokens": "max_tokens", "--sequence-length": "sequence_length",
+                 "--embeddings": "embeddings", "--freeze-embeddings": "freeze_embeddings"}
 
     def add_arguments(self, parser):
         group = parser.add_argument_group("nlp")

@@ -13,16 +13,14 @@ The saved model takes raw strings: its first layer is the vectoriser, so `zoo pr
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from keras_zoo.applications.common.classifier import Classifier, Setup, TestSplit, check_classes
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.nlp.domain import DEFAULT_TRAIN
 
@@ -202,8 +200,12 @@ class Featurizer:
         return self.vectorizer(texts) if self.weights is None else self.weights(self.vectorizer(texts))
 
 
-def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_classes: int) -> Featurizer:
+def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_classes: int, *,
+                    tuning: bool = False) -> Featurizer:
     """The `Featurizer` for `config.model`, fitted on the training texts only.
+
+    `tuning`: sequences at least as long as the widest convolution a `zoo tune` trial may draw (a
+    text CNN's 5).
 
     Raises:
         ValueError: `sequence_length` given for a model that reads a bag of n-grams.
@@ -214,7 +216,8 @@ def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_c
     vectorizer, stats = make_vectorizer(
         train_texts, max_tokens=config.max_tokens or MAX_TOKENS["vector" if bags else "tokens"],
         sequence_length=config.sequence_length,
-        min_length=1 if bags else shortest_input(config.model, config.overrides), bag_of_ngrams=bags,
+        min_length=1 if bags else max(shortest_input(config.model, config.overrides), 5 if tuning else 1),
+        bag_of_ngrams=bags,
     )
     # A bag's n-grams are weighted by how well each separates the classes of the training split.
     weights = term_weights(vectorizer, train_texts, labels, num_classes) if bags else None
@@ -320,182 +323,127 @@ def subset_masks(texts: Sequence[str], kinds: Sequence[str] | None = None) -> di
     return {"negation": np.array([bool(NEGATION.search(str(t))) for t in texts], dtype=bool)}
 
 
-def _scores(y_true, probs, class_names, masks) -> tuple[dict, dict, list]:
-    from keras_zoo.applications.common.evaluation import classification_metrics, subset_accuracies
-
-    metrics, per_class, matrix = classification_metrics(y_true, probs, class_names)
-    metrics.update(subset_accuracies(y_true, np.argmax(probs, axis=-1), masks))
-    return metrics, per_class, matrix
-
-
 # ---------------------------------------------------------------------------------------------
 # The run
 
 
-def train_and_evaluate(config: NLPConfig, output_dir: Path, *, verbose: bool = True) -> dict:
-    """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-    from keras_zoo.applications.common import plotting, report, training
-    from keras_zoo.applications.common.runs import save_model
-    from keras_zoo.applications.nlp import baselines, plots
+class TextClassifier(Classifier):
+    """NLP's run (`common/classifier.py`): raw strings in, TF-IDF and naive Bayes beside the network."""
 
-    def say(message):
-        if verbose:
-            print(message, flush=True)
+    domain, unit, config_class, demo_model = DOMAIN, "texts", NLPConfig, DEMO_MODEL
+    reported_subset = "negation"
+    no_inputs = "Give at least one text to classify, as in: zoo predict nlp --model-dir D \"a fine film\"."
 
-    training.set_seed(config.train.seed)
-    check_text_model(config.model)
-    data = load_data(config)
-    train_texts, y_train = split_arrays(data.train)
-    val_texts, y_val = split_arrays(data.val)
-    test_texts, y_test = split_arrays(data.test)
-    n_classes = len(data.class_names)
+    def check_model(self, name):
+        check_text_model(name)
 
-    featurize = make_featurizer(config, train_texts, y_train, n_classes)
-    text_stats, bags = featurize.stats, featurize.weights is not None
-    say(f"Data {data.source}: {len(train_texts)} train, {len(val_texts)} validation, {len(test_texts)} test texts, "
-        f"{n_classes} classes" + (f"; {data.skipped} empty texts skipped" if data.skipped else "")
-        + (f". {text_stats['vocabulary_size']:,} word uni- and bigrams (from the training split)" if bags else
-           f". Vocabulary {text_stats['vocabulary_size']:,} words (from the training split), "
-           f"{text_stats['sequence_length']} tokens per text ({100 * text_stats['truncated']:.1f}% truncated)"))
+    def prepare(self, config: NLPConfig, *, tuning: bool = False) -> Setup:
+        data = load_data(config)
+        (train, y_train), (val, y_val), (test, y_test) = (split_arrays(s) for s in (data.train, data.val, data.test))
+        featurize = make_featurizer(config, train, y_train, len(data.class_names), tuning=tuning)
+        stats, vocabulary = featurize.stats, int(featurize.vectorizer.vocabulary_size())
+        bags, seed = featurize.weights is not None, config.train.seed
+        batch_size = config.train.resolve_batch_size(len(train))
+        return Setup(
+            data=data, counts={"train": len(train), "val": len(val), "test": len(test)},
+            train=batches(featurize, train, y_train, batch_size, shuffle=True, seed=seed),
+            val=batches(featurize, val, y_val, batch_size) if len(val) else None,
+            test=batches(featurize, test, y_test, batch_size),
+            input_shape=(vocabulary,) if bags else (int(stats["sequence_length"]),), n_train=len(train),
+            fixed={} if bags else {"vocab_size": vocabulary}, info=stats,
+            extra={"featurize": featurize, "train": (train, y_train), "test": (test, y_test), "model": config.model},
+        )
 
-    net, vectors = build_network(config, text_stats["sequence_length"], featurize.vectorizer.get_vocabulary(),
-                                 n_classes)
-    say(f"Model {config.model}: {net.count_params():,} parameters"
-        + (f"; word vectors from {config.embeddings}: {vectors.found:,} of {vectors.total:,} words "
-           f"({100 * vectors.coverage:.1f}%), {'frozen' if config.freeze_embeddings else 'fine-tuned'}"
-           if vectors else ""))
+    def data_line(self, setup):
+        data, c, stats = setup.data, setup.counts, setup.extra["featurize"].stats
+        return (f"Data {data.source}: {c['train']} train, {c['val']} validation, {c['test']} test texts, "
+                f"{len(data.class_names)} classes" + (f"; {data.skipped} empty texts skipped" if data.skipped else "")
+                + (f". {stats['vocabulary_size']:,} word uni- and bigrams (from the training split)"
+                   if stats["sequence_length"] is None else
+                   f". Vocabulary {stats['vocabulary_size']:,} words (from the training split), "
+                   f"{stats['sequence_length']} tokens per text ({100 * stats['truncated']:.1f}% truncated)"))
 
-    batch_size = config.train.resolve_batch_size(len(train_texts))
-    fit = training.fit(
-        net, batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=config.train.seed),
-        batches(featurize, val_texts, y_val, batch_size) if len(val_texts) else None, config.train, output_dir,
-        loss="sparse_categorical_crossentropy", metrics=["accuracy"], n_train=len(train_texts),
-    )
-    say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} texts/s)")
+    def build(self, config, setup):
+        featurize = setup.extra["featurize"]
+        net, setup.extra["vectors"] = build_network(config, featurize.stats["sequence_length"],
+                                                    featurize.vectorizer.get_vocabulary(), len(setup.class_names))
+        return net, net
 
-    # ## Evaluation on the held-out test split, beside the baselines on the same split
-    probs = (net.predict(batches(featurize, test_texts, y_test, 512), verbose=0) if len(test_texts)
-             else np.zeros((0, n_classes)))
-    masks = subset_masks(test_texts, data.test_kinds)
-    metrics, per_class, matrix = _scores(y_test, probs, data.class_names, masks)
-    baseline_results = baselines.run_baselines(train_texts, y_train, test_texts, y_test, subsets=masks)
+    def model_line(self, config, setup, net):
+        vectors = setup.extra["vectors"]
+        return (f"Model {config.model}: {net.count_params():,} parameters"
+                + (f"; word vectors from {config.embeddings}: {vectors.found:,} of {vectors.total:,} words "
+                   f"({100 * vectors.coverage:.1f}%), {'frozen' if config.freeze_embeddings else 'fine-tuned'}"
+                   if vectors else ""))
 
-    # ## Files
-    model = end_to_end(featurize.vectorizer, net, config.model, weights=featurize.weights)
-    save_model(model, output_dir)
-    report.write_history_csv(output_dir, fit.history)
-    compared = {config.model: metrics, **baseline_results}
-    plot_paths = [
-        plotting.plot_history(fit.history, output_dir),
-        plotting.plot_confusion_matrix(matrix, data.class_names, output_dir),
-        plotting.save_figure(plots.comparison_figure(compared, subsets=list(masks)), output_dir, "model_vs_baselines"),
-    ]
-    examples = plots.saliency_examples(test_texts, masks)
-    if examples:
-        plot_paths.append(plotting.save_figure(
-            plots.saliency_figure(model, examples, data.class_names), output_dir, "token_saliency"))
+    def saved_model(self, model, setup):
+        featurize = setup.extra["featurize"]
+        return end_to_end(featurize.vectorizer, model, setup.extra["model"], weights=featurize.weights)
 
-    record = {
-        "domain": DOMAIN,
-        "model": config.model,
-        "pretrained": None,
-        "data": {
-            "source": data.source, "train": len(train_texts), "val": len(val_texts), "test": len(test_texts),
-            "classes": list(data.class_names), "skipped": data.skipped,
-            **{f"test_{name}": int(mask.sum()) for name, mask in masks.items()},
-            **text_stats,
-        },
-        "embeddings": None if vectors is None else {
+    def probabilities(self, model, inputs, num_classes):
+        import tensorflow as tf
+
+        if not len(inputs):
+            return np.zeros((0, num_classes))
+        return model.predict(tf.constant([str(t) for t in inputs], dtype=tf.string), batch_size=512, verbose=0)
+
+    def test_split(self, setup):
+        texts, labels = setup.extra["test"]
+        return TestSplit(texts, labels, masks=subset_masks(texts, setup.data.test_kinds))
+
+    def baselines(self, config, setup, test, probs):
+        from keras_zoo.applications.nlp import baselines
+
+        return baselines.run_baselines(*setup.extra["train"], test.inputs, test.labels, subsets=test.masks)
+
+    def data_record(self, setup, test):
+        return {**{f"test_{name}": int(mask.sum()) for name, mask in test.masks.items()}, **setup.info}
+
+    def record_extra(self, config, setup):
+        vectors = setup.extra["vectors"]
+        return {"embeddings": None if vectors is None else {
             "path": str(config.embeddings), "dim": vectors.dim, "found": vectors.found, "total": vectors.total,
-            "coverage": vectors.coverage, "frozen": config.freeze_embeddings,
-        },
-        "metrics": metrics,
-        "baselines": baseline_results,
-        "timing": {"train_s": fit.train_s, "train_examples_per_s": fit.examples_per_s},
-    }
-    report.write_metrics(
-        output_dir, **record, per_class=per_class, confusion_matrix=matrix, epochs_run=fit.epochs_run,
-        config=dataclasses.asdict(config), seed=config.train.seed,
-        plots=[str(p.relative_to(output_dir)) for p in plot_paths],
-    )
-    negation = metrics.get("accuracy_negation")
-    say(f"Test accuracy {metrics['accuracy']:.4f} (macro-F1 {metrics['macro_f1']:.4f}"
-        + (f", negation subset {negation:.4f}" if negation is not None else "") + "); "
-        + ", ".join(f"{name} {r['accuracy']:.4f}" for name, r in baseline_results.items()))
-    return report.read_metrics(output_dir)
+            "coverage": vectors.coverage, "frozen": config.freeze_embeddings}}
 
+    def plots(self, run, output_dir):
+        from keras_zoo.applications.common.plotting import save_figure
+        from keras_zoo.applications.nlp import plots
 
-def load_run(model_dir: str | Path):
-    """A finished NLP run's model (raw strings in) and metrics record."""
-    from keras_zoo.applications.common.runs import load_run as load
+        masks = run.test.masks
+        compared = {run.config.model: run.metrics, **run.baselines}
+        paths = [save_figure(plots.comparison_figure(compared, subsets=list(masks)), output_dir, "model_vs_baselines")]
+        examples = plots.saliency_examples(run.test.inputs, masks)
+        if examples:
+            paths.append(save_figure(plots.saliency_figure(run.model, examples, run.setup.class_names), output_dir,
+                                     "token_saliency"))
+        return paths
 
-    return load(model_dir, DOMAIN)
+    def read_test(self, source, record, seed):
+        from keras_zoo.applications.nlp import data as text_data
 
-
-def _predict_texts(model, texts: Sequence[str]) -> np.ndarray:
-    import tensorflow as tf
-
-    return model.predict(tf.constant([str(t) for t in texts], dtype=tf.string), batch_size=512, verbose=0)
-
-
-def evaluate(model_dir: str | Path, data: str, *, seed: int | None = None, verbose: bool = True) -> dict:
-    """Accuracy, macro-F1 and the negation subset's accuracy of a finished run on `data`.
-
-    For `sample` and `tfds:` sources that is their test split, split with the run's own seed (or
-    `seed`), so that it is the test split the run reported on; a CSV file or folder is used whole.
-    """
-    from keras_zoo.applications.common.runs import run_seed
-    from keras_zoo.applications.common.sources import parse_source
-    from keras_zoo.applications.nlp import data as text_data
-
-    model, record = load_run(model_dir)
-    seed = run_seed(record) if seed is None else seed
-    class_names = tuple(record["data"]["classes"])
-    source = parse_source(data)
-    kinds = None
-    if source.kind in ("csv", "folder"):  # every text in it is test data
-        texts, y, _ = text_data.read_examples(source.path, class_names)
-    else:
+        class_names = tuple(record["data"]["classes"])
+        if source.kind in ("csv", "folder"):  # every text in it is test data
+            texts, y, _ = text_data.read_examples(source.path, class_names)
+            return TestSplit(texts, y, masks=subset_masks(texts))
         loaded = text_data.load_texts(source.kind, name=source.name, path=source.path, text=source.text, seed=seed)
-        if tuple(loaded.class_names) != class_names:
-            raise ValueError(f"The data's classes {list(loaded.class_names)} are not the model's {list(class_names)}.")
+        check_classes(loaded.class_names, class_names)
         texts, y = split_arrays(loaded.test)
-        kinds = loaded.test_kinds
-    probs = _predict_texts(model, texts)
-    metrics, per_class, matrix = _scores(y, probs, class_names, subset_masks(texts, kinds))
-    result = {"data": data, "test": int(len(y)), "metrics": metrics, "per_class": per_class, "confusion_matrix": matrix}
-    if verbose:
-        negation = metrics.get("accuracy_negation")
-        print(f"{data}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f} on {len(y)} texts"
-              + (f"; negation subset {negation:.4f}" if negation is not None else ""))
-    return result
+        return TestSplit(texts, y, masks=subset_masks(texts, loaded.test_kinds))
+
+    def read_inputs(self, inputs, record):
+        for i, text in enumerate(inputs, start=1):
+            if not str(text).strip():
+                raise ValueError(f"Text {i} is empty: give words to classify. Received: {text!r}")
+        return inputs
+
+    def demo_config(self, seed):
+        return NLPConfig(model=DEMO_MODEL, train=TrainConfig(**{**DEFAULT_TRAIN, "epochs": 10, "seed": seed}))
 
 
-def predict(model_dir: str | Path, texts: list[str], *, top: int = 1) -> list[dict]:
-    """The predicted label and its probability for each raw text."""
-    if not texts:
-        raise ValueError("Give at least one text to classify, as in: zoo predict nlp --model-dir D \"a fine film\".")
-    for i, text in enumerate(texts, start=1):
-        if not str(text).strip():
-            raise ValueError(f"Text {i} is empty: give words to classify. Received: {text!r}")
-    model, record = load_run(model_dir)
-    probs = _predict_texts(model, texts)
-    class_names = record["data"]["classes"]
-    results = []
-    for text, p in zip(texts, probs):
-        order = np.argsort(p)[::-1][:top]
-        results.append({"input": str(text), "label": class_names[order[0]], "probability": float(p[order[0]]),
-                        "top": [(class_names[i], float(p[i])) for i in order]})
-    return results
-
-
-def demo(output_dir: Path, *, seed: int = 0) -> dict:
-    """The offline demo: a sequence model (`DEMO_MODEL`) on the synthetic sample, against both baselines."""
-    config = NLPConfig(model=DEMO_MODEL, train=TrainConfig(**{**DEFAULT_TRAIN, "epochs": 10, "seed": seed}))
-    start = time.perf_counter()
-    record = train_and_evaluate(config, output_dir)
-    record["timing"]["total_s"] = time.perf_counter() - start
-    return record
+CLASSIFIER = TextClassifier()
+prepare, train_and_evaluate, load_run = CLASSIFIER.prepare, CLASSIFIER.train_and_evaluate, CLASSIFIER.load_run
+evaluate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.predict, CLASSIFIER.demo
+tune_data, input_feed = CLASSIFIER.tune_data, CLASSIFIER.input_feed
 
 
 def config_from_args(args, train: TrainConfig) -> NLPConfig:
@@ -504,58 +452,10 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
         raise ValueError("--pretrained is not available for nlp: start from word vectors with --embeddings PATH.")
     if getattr(args, "freeze_backbone", False):
         raise ValueError("--freeze-backbone is for --pretrained checkpoints; for word vectors use --freeze-embeddings.")
-    if getattr(args, "image_size", None):
-        raise ValueError("--image-size is for `zoo train vision`; texts are sized by --sequence-length.")
-    if getattr(args, "features", None) or getattr(args, "augment", "auto") not in (None, "auto"):
-        raise ValueError("--features and --augment are for speech and vision; nlp takes no augmentation.")
+    if getattr(args, "augment", "auto") not in (None, "auto"):
+        raise ValueError("--augment is for speech and vision; nlp takes no augmentation.")
     return NLPConfig(
         model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
         max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,
         freeze_embeddings=args.freeze_embeddings, max_examples=args.max_examples, train=train,
     )
-
-
-def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
-    """The texts as `zoo train nlp` splits them, vectorised by a vocabulary of the training split only."""
-    from keras_zoo.applications.tune import TuneData, need_validation
-
-    config = NLPConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
-    loaded = load_data(config)
-    need_validation(loaded.counts)
-    train_texts, y_train = split_arrays(loaded.train)
-    val_texts, y_val = split_arrays(loaded.val)
-    test_texts, y_test = split_arrays(loaded.test)
-    n_classes = len(loaded.class_names)
-    bags = reads_bags(model)
-    # A sequence is at least as long as the widest convolution any trial may draw (a text CNN's 5).
-    vectorizer, stats = make_vectorizer(
-        train_texts, max_tokens=MAX_TOKENS["vector" if bags else "tokens"], sequence_length=None,
-        min_length=1 if bags else max(shortest_input(model, {}), 5), bag_of_ngrams=bags)
-    weights = term_weights(vectorizer, train_texts, y_train, n_classes) if bags else None
-
-    def featurize(t):
-        return vectorizer(t) if weights is None else weights(vectorizer(t))
-
-    vocabulary = int(vectorizer.vocabulary_size())
-    counts = {"train": len(train_texts), "val": len(val_texts), "test": len(test_texts)}
-    return TuneData(
-        train=batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed),
-        val=batches(featurize, val_texts, y_val, batch_size),
-        test=batches(featurize, test_texts, y_test, batch_size),
-        num_classes=n_classes, input_shape=(vocabulary,) if bags else (int(stats["sequence_length"]),),
-        counts=counts, classification=True, fixed={} if bags else {"vocab_size": vocabulary},
-        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names), **stats},
-    )
-
-
-def input_feed(model: str | None, data: str, *, batch_size: int, seed: int):
-    """The texts' training batches, vectorised as `zoo train nlp` does, and the network: `(name, model, dataset)`."""
-    config = NLPConfig(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
-                       **({"model": model} if model else {}))
-    check_text_model(config.model)
-    texts = load_data(config)
-    train_texts, y_train = split_arrays(texts.train)
-    featurize = make_featurizer(config, train_texts, y_train, len(texts.class_names))  # as zoo train does
-    net, _ = build_network(config, featurize.stats["sequence_length"], featurize.vectorizer.get_vocabulary(),
-                           len(texts.class_names))
-    return config.model, net, batches(featurize, train_texts, y_train, batch_size, shuffle=True, seed=seed)

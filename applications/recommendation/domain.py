@@ -16,6 +16,7 @@ class RecommendationDomain(Domain):
     not_tuned_because = ("Recommendation's models score users against items from interaction logs (sampled "
                          "negatives, ranking metrics), not labelled arrays, so `zoo tune` does not search them; "
                          "compare them with `zoo train recommendation --compare NAME...`.")
+    own_predict_flags = {"--user": "user", "--top": "top"}
     own_flags = {"--items": "items", "--loss": "loss", "--negatives": "negatives", "--ratings": "ratings",
                  "--compare": "compare", "--pretrain-parts": "pretrain_parts"}
 
@@ -34,6 +35,11 @@ class RecommendationDomain(Domain):
                            "same split")
         group.add_argument("--pretrain-parts", action="store_const", const=True, help="neumf: start from a GMF and "
                            "an NCF MLP trained first (He et al. 2017)")
+
+    def add_predict_arguments(self, parser):
+        group = parser.add_argument_group("recommendation")
+        group.add_argument("--user", action="append", metavar="ID", help="a user id (repeat for more users)")
+        group.add_argument("--top", type=int, help=f"how many items per user (default {TOP})")
 
     def summary(self, record):
         header, rows = self.module.summary_table(record)

@@ -134,17 +134,12 @@ def measure(scorer, split, seen_eval, negatives) -> tuple[dict, dict]:
 
 def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbose: bool = True) -> dict:
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-    from keras_zoo.applications.common import plotting, report, training
+    from keras_zoo.applications.common import report, training
     from keras_zoo.applications.common.runs import save_model
-    from keras_zoo.applications.recommendation import baselines, plots
-    from keras_zoo.applications.recommendation.metrics import rating_errors, sample_negatives
     from keras_zoo.applications.recommendation.serving import CATALOG_FILE, Catalog
-    from keras_zoo.applications.recommendation.splits import leave_one_out, rating_split
+    from keras_zoo.applications.recommendation.splits import leave_one_out
 
-    def say(message):
-        if verbose:
-            print(message, flush=True)
-
+    say = report.print_if(verbose)
     training.set_seed(config.train.seed)
     inter = load_data(config)
     split = leave_one_out(inter)
@@ -156,29 +151,12 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
         + (f"; {split.single_users} users with a single interaction only train" if split.single_users else "")
         + "".join(f"; {inter.notes[k]} {text}" for k, text in NOTED.items() if inter.notes.get(k)))
 
-    seen_all = inter.matrix()
     train_rows = np.asarray(split.train)
-    seen_eval = seen_all - _pairs_matrix(split.test_users, split.test_items, seen_all.shape)  # train + val
-    n_negatives = eval_negatives(seen_all)
-    if n_negatives < EVAL_NEGATIVES:
-        say(f"The catalogue is small: each held-out item is ranked among {n_negatives} sampled unseen items, not "
-            f"{EVAL_NEGATIVES} (some user has seen all but {n_negatives + 1} of the {inter.n_items} items).")
-    negatives = sample_negatives(split.test_users, split.test_items, seen_all, inter.n_items, n=n_negatives,
-                                 seed=config.train.seed)
+    seen_all, seen_eval, negatives = _held_out(inter, split, config.train.seed, say)
+    n_negatives = negatives.shape[1]
 
     # ## The models, each on the same split
-    results, curves, nets, fits = {}, {}, {}, {}
-    for k, name in enumerate((config.model, *config.compare)):
-        folder = output_dir if k == 0 else output_dir / "compare" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        net, fit = train_ranker(name, inter, split, config, folder, verbose="auto" if verbose else 0)
-        scorer = make_scorer(net, inter, split)
-        results[name], curves[name] = measure(scorer, split, seen_eval, negatives)
-        results[name]["train_s"] = fit.train_s
-        results[name]["epochs_run"] = fit.epochs_run
-        nets[name], fits[name] = (net, scorer), fit
-        say(f"{name}: {net.count_params():,} parameters, {fit.epochs_run} epochs in {fit.train_s:.1f} s; "
-            + _line(results[name]))
+    results, curves, nets, fits = _train_models(config, inter, split, seen_eval, negatives, output_dir, verbose)
 
     # ## The baselines, fitted on the same training rows, their hyperparameter chosen on the same validation items
     train_matrix = inter.matrix(train_rows)
@@ -190,32 +168,10 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
             + _line(base[fitted.name]))
 
     # ## Ratings: the same architecture on a random 70/10/20 split of them (train, validation, test)
-    rating_metrics, rating_fit = None, None
-    wants_ratings = config.ratings == "yes" or (config.ratings == "auto" and inter.ratings is not None)
-    if wants_ratings and is_sequential(config.model):
-        say(f"{config.model} predicts the next item, not ratings: no rating model.")
-        wants_ratings = False
-    if wants_ratings:
-        if inter.ratings is None:
-            raise ValueError(f"--ratings yes needs a rating column; {inter.source} has none.")
-        rsplit = rating_split(inter, seed=config.train.seed)
-        rater, rating_fit = train_rater(config.model, inter, rsplit, config, output_dir / "rating",
-                                        verbose="auto" if verbose else 0)
-        rating_metrics = rating_errors(inter.ratings[rsplit.test], predict_ratings(rater, inter, rsplit.test))
-        rating_metrics["train_s"] = rating_fit.train_s
-        biases = baselines.bias_baseline(inter.users[rsplit.train], inter.items[rsplit.train],
-                                         inter.ratings[rsplit.train], inter.n_users, inter.n_items)
-        base["bias_baseline"] = {"rating": rating_errors(inter.ratings[rsplit.test],
-                                                         biases(inter.users[rsplit.test], inter.items[rsplit.test])),
-                                 "fit_s": biases.fit_s}
-        save_model(rater, output_dir / "rating")
-        say(f"Ratings ({len(rsplit.train):,} train, {len(rsplit.test):,} test): {config.model} RMSE "
-            f"{rating_metrics['rmse']:.4f}, MAE {rating_metrics['mae']:.4f}; bias_baseline RMSE "
-            f"{base['bias_baseline']['rating']['rmse']:.4f}")
+    rating_metrics, rating_fit = _ratings(config, inter, output_dir, base, verbose)
 
     # ## Files
-    main_net, main_scorer = nets[config.model]
-    fit = fits[config.model]
+    main_net, fit = nets[config.model][0], fits[config.model]
     save_model(main_net, output_dir)
     catalog = Catalog.from_interactions(inter, train_rows)
     if is_sequential(config.model):  # what `zoo predict` ranks a user's next item from: everything they did
@@ -224,18 +180,8 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
         catalog.histories = histories(inter, None, main_net.input_shape[1])
     catalog.save(output_dir / CATALOG_FILE)
     report.write_history_csv(output_dir, fit.history)
-    plot_paths = [plotting.plot_history(fit.history, output_dir),
-                  plotting.save_figure(plots.curves_figure(curves, dashed=tuple(base)), output_dir, "hit_rate_at_k")]
-    if rating_fit is not None:
-        plot_paths.append(plotting.plot_history(rating_fit.history, output_dir, name="history_ratings"))
-    vectors = main_scorer.item_vectors()
-    if vectors is None:
-        vectors = _embedding_weights(main_net)
-    if vectors is not None:
-        popularity = np.bincount(inter.items[train_rows], minlength=inter.n_items)
-        plot_paths.append(plotting.save_figure(
-            plots.embedding_map(vectors, genres=inter.item_genres, popularity=popularity,
-                                title=f"{config.model}: item vectors (PCA)"), output_dir, "item_embeddings"))
+    plot_paths = _plots(config, inter, train_rows, nets[config.model], curves, tuple(base),
+                        [fit] if rating_fit is None else [fit, rating_fit], output_dir)
 
     metrics = {k: v for k, v in results[config.model].items() if k not in ("train_s", "epochs_run")}
     if rating_metrics is not None:
@@ -266,6 +212,95 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     )
     say(f"{config.model}: " + _line(results[config.model]))
     return report.read_metrics(output_dir)
+
+
+def _held_out(inter, split, seed: int, say, most: int = EVAL_NEGATIVES):
+    """`(seen, seen in training and validation, negatives)`: the interaction matrices the ranking
+    protocols mask with, and the unseen items (`most` of them) each held-out item is ranked among."""
+    from keras_zoo.applications.recommendation.metrics import sample_negatives
+
+    seen_all = inter.matrix()
+    seen_eval = seen_all - _pairs_matrix(split.test_users, split.test_items, seen_all.shape)  # train + val
+    n_negatives = min(most, eval_negatives(seen_all))
+    if n_negatives < min(most, EVAL_NEGATIVES):
+        say(f"The catalogue is small: each held-out item is ranked among {n_negatives} sampled unseen items, not "
+            f"{EVAL_NEGATIVES} (some user has seen all but {n_negatives + 1} of the {inter.n_items} items).")
+    return seen_all, seen_eval, sample_negatives(split.test_users, split.test_items, seen_all, inter.n_items,
+                                                 n=n_negatives, seed=seed)
+
+
+def _train_models(config, inter, split, seen_eval, negatives, output_dir: Path, verbose: bool):
+    """`config.model` and each of `config.compare`, trained and measured on the same split."""
+    results, curves, nets, fits = {}, {}, {}, {}
+    for k, name in enumerate((config.model, *config.compare)):
+        folder = output_dir if k == 0 else output_dir / "compare" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        net, fit = train_ranker(name, inter, split, config, folder, verbose="auto" if verbose else 0)
+        scorer = make_scorer(net, inter, split)
+        results[name], curves[name] = measure(scorer, split, seen_eval, negatives)
+        results[name]["train_s"] = fit.train_s
+        results[name]["epochs_run"] = fit.epochs_run
+        nets[name], fits[name] = (net, scorer), fit
+        if verbose:
+            print(f"{name}: {net.count_params():,} parameters, {fit.epochs_run} epochs in {fit.train_s:.1f} s; "
+                  + _line(results[name]), flush=True)
+    return results, curves, nets, fits
+
+
+def _ratings(config, inter, output_dir: Path, base: dict, verbose: bool):
+    """`(metrics, fit)` of the model's rating twin on a random 70/10/20 split, and the bias baseline
+    added to `base`; `(None, None)` where no ratings are asked for or the model ranks sequences."""
+    from keras_zoo.applications.common.report import print_if
+    from keras_zoo.applications.common.runs import save_model
+    from keras_zoo.applications.recommendation import baselines
+    from keras_zoo.applications.recommendation.metrics import rating_errors
+    from keras_zoo.applications.recommendation.splits import rating_split
+
+    say = print_if(verbose)
+    wants_ratings = config.ratings == "yes" or (config.ratings == "auto" and inter.ratings is not None)
+    if wants_ratings and is_sequential(config.model):
+        say(f"{config.model} predicts the next item, not ratings: no rating model.")
+        return None, None
+    if not wants_ratings:
+        return None, None
+    if inter.ratings is None:
+        raise ValueError(f"--ratings yes needs a rating column; {inter.source} has none.")
+    rsplit = rating_split(inter, seed=config.train.seed)
+    rater, rating_fit = train_rater(config.model, inter, rsplit, config, output_dir / "rating",
+                                    verbose="auto" if verbose else 0)
+    rating_metrics = rating_errors(inter.ratings[rsplit.test], predict_ratings(rater, inter, rsplit.test))
+    rating_metrics["train_s"] = rating_fit.train_s
+    biases = baselines.bias_baseline(inter.users[rsplit.train], inter.items[rsplit.train],
+                                     inter.ratings[rsplit.train], inter.n_users, inter.n_items)
+    base["bias_baseline"] = {"rating": rating_errors(inter.ratings[rsplit.test],
+                                                     biases(inter.users[rsplit.test], inter.items[rsplit.test])),
+                             "fit_s": biases.fit_s}
+    save_model(rater, output_dir / "rating")
+    say(f"Ratings ({len(rsplit.train):,} train, {len(rsplit.test):,} test): {config.model} RMSE "
+        f"{rating_metrics['rmse']:.4f}, MAE {rating_metrics['mae']:.4f}; bias_baseline RMSE "
+        f"{base['bias_baseline']['rating']['rmse']:.4f}")
+    return rating_metrics, rating_fit
+
+
+def _plots(config, inter, train_rows, trained, curves, dashed, fits, output_dir: Path) -> list[Path]:
+    """The training history (and the rating model's), HR@K curves and the item vectors' map."""
+    from keras_zoo.applications.common import plotting
+    from keras_zoo.applications.recommendation import plots
+
+    paths = [plotting.plot_history(fits[0].history, output_dir),
+             plotting.save_figure(plots.curves_figure(curves, dashed=dashed), output_dir, "hit_rate_at_k")]
+    if len(fits) > 1:
+        paths.append(plotting.plot_history(fits[1].history, output_dir, name="history_ratings"))
+    net, scorer = trained
+    vectors = scorer.item_vectors()
+    if vectors is None:
+        vectors = _embedding_weights(net)
+    if vectors is not None:
+        popularity = np.bincount(inter.items[train_rows], minlength=inter.n_items)
+        paths.append(plotting.save_figure(
+            plots.embedding_map(vectors, genres=inter.item_genres, popularity=popularity,
+                                title=f"{config.model}: item vectors (PCA)"), output_dir, "item_embeddings"))
+    return paths
 
 
 # Each baseline's one hyperparameter is chosen among these by NDCG@10 of the validation items (the
@@ -364,7 +399,6 @@ def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
     """Both protocols on `data`'s leave-one-out test items, for the users and items the run knows."""
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.recommendation.data import load_interactions
-    from keras_zoo.applications.recommendation.metrics import sample_negatives
     from keras_zoo.applications.recommendation.serving import CATALOG_FILE, Catalog
     from keras_zoo.applications.recommendation.splits import leave_one_out
 
@@ -383,12 +417,8 @@ def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
     split = leave_one_out(mapped)
     if not len(split.test_users):
         raise ValueError(f"{data}: no user known to the run has two interactions to hold one out.")
-    seen_all = mapped.matrix()
-    seen_eval = seen_all - _pairs_matrix(split.test_users, split.test_items, seen_all.shape)
-    negatives = sample_negatives(split.test_users, split.test_items, seen_all, mapped.n_items,
-                                 n=min(int(record.get("protocol", {}).get("sampled_negatives", EVAL_NEGATIVES)),
-                                       eval_negatives(seen_all)),
-                                 seed=int(record.get("run", {}).get("seed") or 0))
+    _, seen_eval, negatives = _held_out(mapped, split, int(record.get("run", {}).get("seed") or 0), lambda _: None,
+                                        int(record.get("protocol", {}).get("sampled_negatives", EVAL_NEGATIVES)))
     result, _ = measure(make_scorer(net, mapped, split), split, seen_eval, negatives)
     result["unknown_interactions_skipped"] = dropped
     if verbose:

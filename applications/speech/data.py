@@ -14,6 +14,7 @@ float32 `(clip_samples,)` at 16 kHz in [-1, 1], `label` int32 in `0..len(class_n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ CLIP_SAMPLES = SAMPLE_RATE  # one second
 NOISE_FOLDER = "_background_noise_"  # Speech Commands' name for its noise recordings
 WAV_EXTENSIONS = (".wav", ".wave")
 MIN_PER_CLASS = 2
+# `<label>_<speaker>_<n>`, as the Free Spoken Digit Dataset names its files (`3_jackson_12.wav`).
+SPEAKER_PATTERN = r"^[^_]+_(?P<speaker>[^_]+)_[^_]+$"
+MIN_TRAIN_SPEAKERS = 3  # validation holds out speakers only while this many are left to train on
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ def split_by_group(groups: np.ndarray, fractions, *, seed: int) -> list[np.ndarr
 
 
 def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15, test_path=None,
-                clip_samples: int = CLIP_SAMPLES) -> SpeechData:
+                clip_samples: int = CLIP_SAMPLES, group_by: str | None = None, speaker_pattern: str | None = None,
+                test_speakers=None) -> SpeechData:
     """Keyword clips in class subfolders (`path/<word>/<clip>.wav`), as Speech Commands is laid out.
 
     Class names are the subfolder names, sorted; hidden folders and folders starting with `_` are
@@ -109,6 +114,11 @@ def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fractio
     loudest stretch) to `clip_samples`. A file that cannot be read (empty, not a wav) is skipped
     and listed in `skipped`. The split is stratified by class with `seed`; with `test_path` (a
     folder with the same class subfolders), that folder is the test split.
+
+    With `group_by="speaker"` the held-out parts hold out whole speakers instead (`split_by_speaker`):
+    each clip's speaker is read from its file name by `speaker_pattern` (default
+    `SPEAKER_PATTERN`, `<label>_<speaker>_<n>.wav`); `test_speakers` names the test speakers
+    (one fold of leave-one-speaker-out), else `test_fraction` of them are drawn with `seed`.
 
     Raises:
         ValueError: a missing folder, fewer than two classes, a class without readable clips,
@@ -123,8 +133,22 @@ def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fractio
     files = _scan(root)
     class_names = tuple(files)
     skipped: list[str] = []
-    audio, labels, cropped = _read_classes(files, class_names, clip_samples, skipped, root)
+    audio, labels, cropped, kept = _read_classes(files, class_names, clip_samples, skipped, root)
     noise = _read_noise(root, skipped)
+    if group_by is not None:
+        if test_path is not None:
+            raise ValueError("--group-by speaker holds out speakers of one folder; --test-data brings its own test "
+                             "split. Give one of them.")
+        parts, notes = split_by_speaker(speakers_of(kept, speaker_pattern), labels, class_names, seed=seed,
+                                        fractions=(val_fraction, test_fraction), test_speakers=test_speakers)
+        train, val, test = parts
+        return SpeechData(
+            train=_dataset(audio[train], labels[train]), val=_dataset(audio[val], labels[val]),
+            test=_dataset(audio[test], labels[test]), class_names=class_names,
+            counts={"train": len(train), "val": len(val), "test": len(test)}, source=str(path), skipped=skipped,
+            cropped=cropped, noise=noise, notes=notes)
+    if test_speakers:
+        raise ValueError("Test speakers are held out with --group-by speaker.")
     if test_path is not None:
         test_files = _scan(Path(test_path))
         if tuple(test_files) != class_names:
@@ -134,8 +158,8 @@ def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fractio
                 f"The test folder {str(test_path)!r} must have the same class subfolders as {str(root)!r}: it lacks "
                 f"{missing} and has {extra} in addition. Received: test_path={str(test_path)!r}"
             )
-        test_audio, test_labels, test_cropped = _read_classes(test_files, class_names, clip_samples, skipped,
-                                                              Path(test_path))
+        test_audio, test_labels, test_cropped, _ = _read_classes(test_files, class_names, clip_samples, skipped,
+                                                                 Path(test_path))
         cropped += test_cropped
         train, val = _stratified(labels, (val_fraction,), seed=seed, class_names=class_names, source=str(root))
     else:
@@ -172,7 +196,7 @@ def read_examples(path, class_names, *, clip_samples: int = CLIP_SAMPLES):
         raise ValueError(f"The folder {str(root)!r} has classes {unknown} that the model does not know; its classes "
                          f"must be among {list(class_names)}. Received: path={str(root)!r}")
     skipped: list[str] = []
-    audio, labels, cropped = _read_classes(files, tuple(class_names), clip_samples, skipped, root)
+    audio, labels, cropped, _ = _read_classes(files, tuple(class_names), clip_samples, skipped, root)
     return audio, labels, skipped, cropped
 
 
@@ -234,8 +258,75 @@ def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.1, max_exampl
                       counts=counts, source=f"tfds:{name}", notes={"split": "TFDS splits"})
 
 
+def speakers_of(files, pattern: str | None = None) -> np.ndarray:
+    """Each file's speaker, read from its name (without extension) by `pattern`'s `speaker` group (or
+    its first group); a ValueError naming the first file it does not match."""
+    try:
+        regex = re.compile(pattern or SPEAKER_PATTERN, re.IGNORECASE)
+    except re.error as error:
+        raise ValueError(f"--speaker-regex is not a regular expression ({error}). Received: {pattern!r}") from None
+    if not regex.groups:
+        raise ValueError(f"--speaker-regex needs a group that captures the speaker, as (?P<speaker>[^_]+). "
+                         f"Received: {pattern!r}")
+    group = "speaker" if "speaker" in regex.groupindex else 1
+    speakers = []
+    for file in files:
+        match = regex.search(Path(file).stem)
+        if not match or not match.group(group):
+            raise ValueError(f"Cannot read a speaker from {str(file)!r}: its name does not match "
+                             f"{regex.pattern!r} (<label>_<speaker>_<n>.wav). Rename the files, or give "
+                             f"--speaker-regex with a (?P<speaker>...) group.")
+        speakers.append(match.group(group))
+    return np.array(speakers)
+
+
+def split_by_speaker(speakers: np.ndarray, labels: np.ndarray, class_names, *, seed: int, fractions,
+                     test_speakers=None) -> tuple[list[np.ndarray], dict]:
+    """`([train, val, test], notes)`: test holds out whole speakers (`test_speakers`, or `fractions[1]`
+    of them drawn with `seed`); validation too while at least `MIN_TRAIN_SPEAKERS` are left to
+    train on, else a stratified share of the training speakers' clips (it only stops training).
+
+    Raises:
+        ValueError: an unknown test speaker, no speaker left to train on, or a word that the test
+            speakers never say (its accuracy could not be measured).
+    """
+    names = sorted(set(speakers.tolist()))
+    if test_speakers:
+        unknown = sorted(set(test_speakers) - set(names))
+        if unknown:
+            raise ValueError(f"No clip of speaker(s) {unknown}; the speakers are {names}.")
+        rest, test = _by_group(speakers, set(test_speakers))
+    else:
+        rest, test = split_by_group(speakers, (fractions[1],), seed=seed)
+    left = sorted(set(speakers[rest].tolist()))
+    if not left:
+        raise ValueError(f"Holding out {sorted(set(speakers[test].tolist()))} leaves no speaker to train on.")
+    missing = [class_names[c] for c in range(len(class_names)) if not np.any(labels[test] == c)]
+    if missing:
+        raise ValueError(f"The test speakers {sorted(set(speakers[test].tolist()))} never say {missing}: a split must "
+                         f"leave every word some test speaker. Hold out others (--seed) or record those words.")
+    val_speakers = max(1, int(round(fractions[0] * len(left))))
+    if len(left) - val_speakers >= MIN_TRAIN_SPEAKERS:
+        train, val = (rest[i] for i in split_by_group(speakers[rest], (fractions[0],), seed=seed))
+        held = "by speaker"
+    else:
+        train, val = (rest[i] for i in _stratified(labels[rest], (fractions[0],), seed=seed,
+                                                   class_names=class_names, source="the training speakers"))
+        held = "clips of the training speakers"
+    return [np.sort(train), np.sort(val), np.sort(test)], {
+        "split": f"by speaker: test {', '.join(sorted(set(speakers[test].tolist())))} held out; validation {held}",
+        "test_speakers": sorted(set(speakers[test].tolist())), "val_speakers": sorted(set(speakers[val].tolist())),
+        "train_speakers": sorted(set(speakers[train].tolist()))}
+
+
+def _by_group(groups: np.ndarray, held: set) -> tuple[np.ndarray, np.ndarray]:
+    mask = np.array([g in held for g in groups.tolist()])
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
 def load_audio(kind: str, *, name=None, path=None, text: str = "", seed: int = 0, test=None,
-               max_examples: int | None = None) -> SpeechData:
+               max_examples: int | None = None, group_by: str | None = None, speaker_pattern: str | None = None,
+               test_speakers=None) -> SpeechData:
     """The clips a parsed data source names (`applications.common.sources.Source`'s fields).
 
     Args:
@@ -255,6 +346,9 @@ def load_audio(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
             raise ValueError(f"A separate test set goes with a folder source; {kind!r} sources bring their own test "
                              f"split. Received: source={text or kind!r}, test={str(test_path)!r}")
     check_max_examples(max_examples)
+    if (group_by or test_speakers) and kind != "folder":
+        raise ValueError(f"--group-by speaker reads speakers from the file names of a folder of .wav files; "
+                         f"{kind!r} sources split their own way. Received: source={text or kind!r}")
     if kind == "sample":
         data = load_sample(seed=seed)
     elif kind == "tfds":
@@ -262,7 +356,8 @@ def load_audio(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
             raise ValueError(f"A TFDS source needs a name, as in 'tfds:speech_commands'. Received: source={text!r}")
         data = load_tfds(name, seed=seed, max_examples=max_examples)
     elif kind == "folder":
-        data = load_folder(path, seed=seed, test_path=test_path)
+        data = load_folder(path, seed=seed, test_path=test_path, group_by=group_by, speaker_pattern=speaker_pattern,
+                           test_speakers=test_speakers)
     elif kind == "csv":
         raise ValueError(f"The speech application reads audio: 'sample', 'tfds:NAME' or a folder of class subfolders "
                          f"of .wav files, not a CSV file. Received: source={text!r}")
@@ -306,7 +401,8 @@ def _scan(root: Path, *, min_classes: int = 2) -> dict[str, list[Path]]:
 
 
 def _read_classes(files: dict, class_names: tuple, clip_samples: int, skipped: list, root: Path):
-    audio, labels, cropped = [], [], 0
+    """`(audio, labels, cropped, files read)`: every readable clip; the others listed in `skipped`."""
+    audio, labels, cropped, kept = [], [], 0, []
     for name, paths in files.items():
         label = class_names.index(name)
         before = len(audio)
@@ -320,11 +416,12 @@ def _read_classes(files: dict, class_names: tuple, clip_samples: int, skipped: l
                 continue
             audio.append(clip)
             labels.append(label)
+            kept.append(file)
             cropped += was_cropped
         if len(audio) == before:
             raise ValueError(f"No readable .wav file in {str(root / name)!r} ({len(paths)} skipped; the first: "
                              f"{skipped[-len(paths)] if skipped else '?'}). Received: path={str(root)!r}")
-    return np.stack(audio), np.array(labels, dtype=np.int32), cropped
+    return np.stack(audio), np.array(labels, dtype=np.int32), cropped, kept
 
 
 def _read_noise(root: Path, skipped: list) -> np.ndarray | None:

@@ -12,11 +12,20 @@ class SpeechDomain(Domain):
     pipeline = "keras_zoo.applications.speech.pipeline"
     default_train = DEFAULT_TRAIN
     tune_unit = "clips"
+    input_benchmarked = True
+    own_flags = {"--features": "features", "--group-by": "group_by", "--speaker-regex": "speaker_regex",
+                 "--test-speaker": "test_speaker"}
 
     def add_arguments(self, parser):
         group = parser.add_argument_group("speech")
         group.add_argument("--features", choices=("log_mel", "mfcc"), help="what the network hears (default "
                            "log_mel: 40 log-mel bands every 10 ms)")
+        group.add_argument("--group-by", choices=("speaker",), help="a folder source: validation and test hold "
+                           "out whole speakers, read from the file names (<label>_<speaker>_<n>.wav)")
+        group.add_argument("--speaker-regex", metavar="REGEX", help="with --group-by speaker: reads the speaker "
+                           "from a file name without extension, by its (?P<speaker>...) group")
+        group.add_argument("--test-speaker", action="append", metavar="NAME", help="with --group-by speaker: test "
+                           "on this speaker (repeat for more; one fold of leave-one-speaker-out)")
 
     def check_model(self, name):
         self.module.check_speech_model(name)

@@ -14,12 +14,12 @@ The saved model takes raw audio: its first layers compute the features, so `zoo 
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from keras_zoo.applications.common.classifier import (Classifier, Setup, TestSplit, check_classes, create_network,
+                                                      dataset_to_numpy)
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.speech.domain import DEFAULT_TRAIN
 from keras_zoo.applications.speech.data import CLIP_SAMPLES
@@ -55,9 +55,16 @@ class SpeechConfig:
     freeze_backbone: bool = False  # with pretrained: train the new head only
     overrides: dict = field(default_factory=dict)  # model config overrides, as `zoo.create_model` takes
     max_examples: int | None = None  # cap each split, for quick runs
+    group_by: str | None = None  # "speaker": validation and test hold out whole speakers (a folder source)
+    speaker_regex: str | None = None  # reads the speaker from a file name; default `data.SPEAKER_PATTERN`
+    test_speakers: tuple[str, ...] = ()  # with group_by: these speakers are the test split
     train: TrainConfig = field(default_factory=lambda: TrainConfig(**DEFAULT_TRAIN))
 
     def __post_init__(self) -> None:
+        if self.group_by not in (None, "speaker"):
+            raise ValueError(f"group_by is 'speaker' or None. Received: group_by={self.group_by!r}")
+        if (self.speaker_regex or self.test_speakers) and not self.group_by:
+            raise ValueError("--speaker-regex and --test-speaker go with --group-by speaker.")
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}. Received: features={self.features!r}")
         if self.augment not in AUGMENT:
@@ -93,7 +100,8 @@ def load_data(config: SpeechConfig):
     source = parse_source(config.data)
     test = parse_source(config.test_data) if config.test_data else None
     return load_audio(source.kind, name=source.name, path=source.path, text=source.text, seed=config.train.seed,
-                      test=test, max_examples=config.max_examples)
+                      test=test, max_examples=config.max_examples, group_by=config.group_by,
+                      speaker_pattern=config.speaker_regex, test_speakers=tuple(config.test_speakers))
 
 
 def feature_layer(kind: str):
@@ -104,21 +112,17 @@ def feature_layer(kind: str):
     return LogMelSpectrogram(num_mel_bins=NUM_FEATURES, name="log_mel")
 
 
-def build_model(config: SpeechConfig, num_classes: int):
-    """`(model, net)`: the registry network `net` inside a model that takes raw audio `(CLIP_SAMPLES,)`."""
-    import keras_zoo as zoo
+def network_input_shape(name: str) -> tuple[int, int]:
+    """`(16000, 1)` samples for a raw-audio network, else `(frames, NUM_FEATURES)` features."""
     from keras_zoo.layers.audio import frame_count
 
-    check_speech_model(config.model)
-    raw = reads_raw_audio(config.model)
-    shape = (CLIP_SAMPLES, 1) if raw else (frame_count(CLIP_SAMPLES), NUM_FEATURES)
-    kwargs = dict(num_classes=num_classes, input_shape=shape, **config.overrides)
-    net = zoo.create_model(config.model, pretrained=config.pretrained, **kwargs) if config.pretrained else \
-        zoo.create_model(config.model, **kwargs)
-    if config.freeze_backbone:
-        import keras_zoo.transfer
+    return (CLIP_SAMPLES, 1) if reads_raw_audio(name) else (frame_count(CLIP_SAMPLES), NUM_FEATURES)
 
-        zoo.transfer.freeze_backbone(net)
+
+def build_model(config: SpeechConfig, num_classes: int):
+    """`(model, net)`: the registry network `net` inside a model that takes raw audio `(CLIP_SAMPLES,)`."""
+    check_speech_model(config.model)
+    net = create_network(config, network_input_shape(config.model), num_classes)
     return wrap_network(net, config), net
 
 
@@ -180,223 +184,107 @@ def epoch_repeats(n: int, batch_size: int) -> int:
     return max(1, -(-MIN_STEPS_PER_EPOCH * batch_size // max(n, 1))) if n else 1
 
 
-def _predict(model, ds, batch_size: int = 256):
-    audio, labels = [], []
-    for a, y in ds.batch(batch_size):
-        audio.append(a.numpy())
-        labels.append(y.numpy())
-    x = np.concatenate(audio) if audio else np.zeros((0, CLIP_SAMPLES), np.float32)
-    y = np.concatenate(labels) if labels else np.zeros((0,), np.int32)
-    probs = model.predict(x, batch_size=batch_size, verbose=0) if len(x) else np.zeros((0, model.output_shape[-1]))
-    return x, y, probs
+class KeywordClassifier(Classifier):
+    """Speech's run (`common/classifier.py`): raw audio in, MFCC + SVM beside the network."""
 
+    domain, unit, config_class, demo_model, top = DOMAIN, "clips", SpeechConfig, DEMO_MODEL, TOP
+    no_inputs = "Give at least one .wav file, as in: zoo predict speech --model-dir D clip.wav"
 
-# ---------------------------------------------------------------------------------------------
-# The run
+    def check_model(self, name):
+        check_speech_model(name)
 
+    def prepare(self, config: SpeechConfig, *, tuning: bool = False) -> Setup:
+        data = load_data(config)
+        counts, seed = dict(data.counts), config.train.seed
+        batch_size = config.train.resolve_batch_size(counts["train"])
+        n_train = counts["train"] * epoch_repeats(counts["train"], batch_size)
+        return Setup(
+            data=data, counts=counts, val=batches(data.val, batch_size) if counts["val"] else None,
+            train=batches(data.train, batch_size, training=True, seed=seed, augment=augmenter(config, data.noise),
+                          n=counts["train"]),
+            test=batches(data.test, batch_size), input_shape=network_input_shape(config.model),
+            wrap=lambda net: wrap_network(net, config), n_train=n_train, steps_per_epoch=max(1, -(-n_train // batch_size)),
+            info={"features": "raw audio" if reads_raw_audio(config.model) else config.features,
+                  "augment": resolve_augment(config), **data.notes},
+        )
 
-def train_and_evaluate(config: SpeechConfig, output_dir: Path, *, verbose: bool = True) -> dict:
-    """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-    from keras_zoo.applications.common import plotting, report, training
-    from keras_zoo.applications.common.evaluation import classification_metrics
-    from keras_zoo.applications.common.runs import save_model
-    from keras_zoo.applications.speech import baselines, plots
+    def data_line(self, setup):
+        data, c = setup.data, setup.counts
+        return (f"Data {data.source}: {c['train']} train, {c['val']} validation, {c['test']} test clips, "
+                f"{len(data.class_names)} words ({data.notes.get('split', '')})"
+                + (f"; {len(data.skipped)} unreadable files skipped" if data.skipped else "")
+                + (f"; {data.cropped} clips longer than {CLIP_SAMPLES / 16000:g} s cropped to their loudest second"
+                   if data.cropped else ""))
 
-    def say(message):
-        if verbose:
-            print(message, flush=True)
+    def model_line(self, config, setup, net):
+        return super().model_line(config, setup, net) + ("" if reads_raw_audio(config.model)
+                                                         else f" ({config.features} frames)")
 
-    training.set_seed(config.train.seed)
-    check_speech_model(config.model)
-    data = load_data(config)
-    n_classes = len(data.class_names)
-    counts = data.counts
-    say(f"Data {data.source}: {counts['train']} train, {counts['val']} validation, {counts['test']} test clips, "
-        f"{n_classes} words ({data.notes.get('split', '')})"
-        + (f"; {len(data.skipped)} unreadable files skipped" if data.skipped else "")
-        + (f"; {data.cropped} clips longer than {CLIP_SAMPLES / 16000:g} s cropped to their loudest second"
-           if data.cropped else ""))
+    def test_split(self, setup):
+        return TestSplit(*dataset_to_numpy(setup.data.test))
 
-    model, net = build_model(config, n_classes)
-    say(f"Model {config.model}" + (f" from checkpoint {config.pretrained}" if config.pretrained else "")
-        + f": {net.count_params():,} parameters, input {net.input_shape[1:]}"
-        + ("" if reads_raw_audio(config.model) else f" ({config.features} frames)"))
+    def extra_metrics(self, setup, per_class):
+        return {"recall_per_word": {w: per_class[w]["recall"] for w in setup.class_names}}
 
-    batch_size = config.train.resolve_batch_size(counts["train"])
-    train_ds = batches(data.train, batch_size, training=True, seed=config.train.seed,
-                       augment=augmenter(config, data.noise), n=counts["train"])
-    val_ds = batches(data.val, batch_size) if counts["val"] else None
-    per_epoch = counts["train"] * epoch_repeats(counts["train"], batch_size)
-    fit = training.fit(model, train_ds, val_ds, config.train, output_dir, loss="sparse_categorical_crossentropy",
-                       metrics=["accuracy"], steps_per_epoch=max(1, -(-per_epoch // batch_size)), n_train=per_epoch)
-    say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} clips/s)"
-        + (f"; each epoch went {per_epoch // counts['train']} times through the {counts['train']} training clips"
-           if per_epoch > counts["train"] else ""))
+    def baselines(self, config, setup, test, probs):
+        from keras_zoo.applications.speech import baselines
 
-    # ## Evaluation on the held-out test split, beside the baseline on the same split
-    x_test, y_test, probs = _predict(model, data.test)
-    metrics, per_class, matrix = classification_metrics(y_test, probs, data.class_names)
-    svm = baselines.mfcc_svm(data.train, data.test, data.class_names, seed=config.train.seed)
-    svm_predictions = svm.pop("predictions")
+        svm = baselines.mfcc_svm(setup.data.train, setup.data.test, setup.class_names, seed=config.train.seed)
+        predictions = svm.pop("predictions")
+        svm["recall_per_word"] = {w: svm["per_class"][w]["recall"] for w in setup.class_names}
+        svm["agreement_with_model"] = float(np.mean(predictions == probs.argmax(-1))) if len(test.labels) else None
+        return {"mfcc_svm": svm}
 
-    # ## Files
-    save_model(model, output_dir)
-    report.write_history_csv(output_dir, fit.history)
-    recalls = {config.model: {w: per_class[w]["recall"] for w in data.class_names},
-               "mfcc_svm": {w: svm["per_class"][w]["recall"] for w in data.class_names}}
-    plot_paths = [
-        plotting.plot_history(fit.history, output_dir),
-        plotting.plot_confusion_matrix(matrix, data.class_names, output_dir),
-        plotting.plot_bars({config.model: metrics["accuracy"], "mfcc_svm": svm["accuracy"]}, output_dir,
-                           "model_vs_baseline", title="Test accuracy", ylabel="accuracy"),
-        plotting.save_figure(plots.recall_figure(recalls), output_dir, "recall_per_word"),
-    ]
-    if len(x_test):
-        pick = plots.pick_examples(y_test, probs.argmax(-1), k=6, seed=config.train.seed)
-        plot_paths.append(plotting.save_figure(
-            plots.examples_figure(x_test[pick], y_test[pick], probs[pick], data.class_names), output_dir, "examples"))
+    def data_record(self, setup, test):
+        return {"cropped": setup.data.cropped, "sample_rate": 16000, "clip_samples": CLIP_SAMPLES, **setup.data.notes}
 
-    record = {
-        "domain": DOMAIN,
-        "model": config.model,
-        "pretrained": config.pretrained,
-        "data": {
-            "source": data.source, "train": counts["train"], "val": counts["val"], "test": counts["test"],
-            "classes": list(data.class_names), "skipped": data.skipped, "cropped": data.cropped,
-            "sample_rate": 16000, "clip_samples": CLIP_SAMPLES, **data.notes,
-        },
-        "metrics": {**metrics, "recall_per_word": recalls[config.model]},
-        "baselines": {"mfcc_svm": {**svm, "recall_per_word": recalls["mfcc_svm"],
-                                   "agreement_with_model": float(np.mean(svm_predictions == probs.argmax(-1)))
-                                   if len(y_test) else None}},
-        "timing": {"train_s": fit.train_s, "train_examples_per_s": fit.examples_per_s},
-    }
-    report.write_metrics(
-        output_dir, **record, per_class=per_class, confusion_matrix=matrix, epochs_run=fit.epochs_run,
-        config=dataclasses.asdict(config), seed=config.train.seed,
-        plots=[str(p.relative_to(output_dir)) for p in plot_paths],
-    )
-    say(f"Test accuracy {metrics['accuracy']:.4f} (macro-F1 {metrics['macro_f1']:.4f}); mfcc_svm {svm['accuracy']:.4f}")
-    return report.read_metrics(output_dir)
+    def plots(self, run, output_dir):
+        from keras_zoo.applications.common.plotting import save_figure
+        from keras_zoo.applications.speech import plots
 
+        recalls = {run.config.model: run.metrics["recall_per_word"],
+                   **{name: r["recall_per_word"] for name, r in run.baselines.items()}}
+        paths = [run.accuracy_bars(output_dir), save_figure(plots.recall_figure(recalls), output_dir, "recall_per_word")]
+        x, y = run.test.inputs, run.test.labels
+        if len(x):
+            pick = plots.pick_examples(y, run.probs.argmax(-1), k=6, seed=run.config.train.seed)
+            paths.append(save_figure(plots.examples_figure(x[pick], y[pick], run.probs[pick], run.setup.class_names),
+                                     output_dir, "examples"))
+        return paths
 
-def load_run(model_dir: str | Path):
-    """A finished speech run's model (raw audio in) and metrics record."""
-    from keras_zoo.applications.common.runs import load_run as load
+    def read_test(self, source, record, seed):
+        import tensorflow as tf
 
-    return load(model_dir, DOMAIN)
+        from keras_zoo.applications.speech import data as audio_data
 
-
-def evaluate(model_dir: str | Path, data: str, *, seed: int | None = None, verbose: bool = True) -> dict:
-    """Accuracy, macro-F1 and per-word recall of a finished run on `data`.
-
-    For `sample` and `tfds:` sources that is their test split, split with the run's own seed (or
-    `seed`), so that it is the test split the run reported on; a folder is used whole.
-    """
-    import tensorflow as tf
-
-    from keras_zoo.applications.common.evaluation import classification_metrics
-    from keras_zoo.applications.common.runs import run_seed
-    from keras_zoo.applications.common.sources import parse_source
-    from keras_zoo.applications.speech import data as audio_data
-
-    model, record = load_run(model_dir)
-    seed = run_seed(record) if seed is None else seed
-    class_names = tuple(record["data"]["classes"])
-    source = parse_source(data)
-    skipped: list = []
-    if source.kind == "folder":  # every clip in it is test data
-        x, y, skipped, _ = audio_data.read_examples(source.path, class_names)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-    else:
+        class_names = tuple(record["data"]["classes"])
+        if source.kind == "folder":  # every clip in it is test data
+            x, y, skipped, _ = audio_data.read_examples(source.path, class_names)
+            return TestSplit(*dataset_to_numpy(tf.data.Dataset.from_tensor_slices((x, y))), skipped=skipped)
         loaded = audio_data.load_audio(source.kind, name=source.name, path=source.path, text=source.text, seed=seed)
-        if tuple(loaded.class_names) != class_names:
-            raise ValueError(f"The data's words {list(loaded.class_names)} are not the model's {list(class_names)}.")
-        ds = loaded.test
-    _, y, probs = _predict(model, ds)
-    metrics, per_class, matrix = classification_metrics(y, probs, class_names)
-    result = {"data": data, "test": int(len(y)), "metrics": metrics, "per_class": per_class,
-              "confusion_matrix": matrix, "skipped": skipped}
-    if verbose:
-        print(f"{data}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f} on {len(y)} clips"
-              + (f"; {len(skipped)} unreadable files skipped" if skipped else ""))
-    return result
+        check_classes(loaded.class_names, class_names, "words")
+        return TestSplit(*dataset_to_numpy(loaded.test))
+
+    def read_inputs(self, inputs, record):
+        from keras_zoo.applications.speech.wav import load_clip
+
+        return np.stack([load_clip(p, clip_samples=CLIP_SAMPLES)[0] for p in inputs])  # a bad file: WavError
+
+    def feed_config(self, model, data, *, batch_size, seed):
+        return dataclasses.replace(super().feed_config(model, data, batch_size=batch_size, seed=seed), augment="light")
 
 
-def predict(model_dir: str | Path, paths: list[str], *, top: int = TOP) -> list[dict]:
-    """The likeliest words (`top` of them, with probabilities) for each `.wav` file."""
-    from keras_zoo.applications.speech.wav import load_clip
-
-    if not paths:
-        raise ValueError("Give at least one .wav file, as in: zoo predict speech --model-dir D clip.wav")
-    clips = [load_clip(p, clip_samples=CLIP_SAMPLES)[0] for p in paths]  # a bad file: WavError, a ValueError
-    model, record = load_run(model_dir)
-    probs = model.predict(np.stack(clips), batch_size=256, verbose=0)
-    class_names = record["data"]["classes"]
-    results = []
-    for path, p in zip(paths, probs):
-        order = np.argsort(p)[::-1][:top]
-        results.append({"file": str(path), "label": class_names[order[0]], "probability": float(p[order[0]]),
-                        "top": [(class_names[i], float(p[i])) for i in order]})
-    return results
-
-
-def demo(output_dir: Path, *, seed: int = 0) -> dict:
-    """The offline demo: `DEMO_MODEL` on the synthetic sample, tested on voices held out from training."""
-    config = SpeechConfig(model=DEMO_MODEL, train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))
-    start = time.perf_counter()
-    record = train_and_evaluate(config, output_dir)
-    record["timing"]["total_s"] = time.perf_counter() - start
-    return record
+CLASSIFIER = KeywordClassifier()
+prepare, train_and_evaluate, load_run = CLASSIFIER.prepare, CLASSIFIER.train_and_evaluate, CLASSIFIER.load_run
+evaluate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.predict, CLASSIFIER.demo
+tune_data, input_feed = CLASSIFIER.tune_data, CLASSIFIER.input_feed
 
 
 def config_from_args(args, train: TrainConfig) -> SpeechConfig:
     """The run's config from `zoo train speech` arguments."""
-    for flag, value in (("--embeddings", "embeddings"), ("--max-tokens", "max_tokens"),
-                        ("--sequence-length", "sequence_length"), ("--image-size", "image_size")):
-        if getattr(args, value, None):
-            raise ValueError(f"{flag} is not a speech option; speech takes --features and --augment.")
-    augment = getattr(args, "augment", "auto") or "auto"
     return SpeechConfig(
         model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
-        features=getattr(args, "features", None) or "log_mel", augment=augment, pretrained=args.pretrained,
-        freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train,
+        features=getattr(args, "features", None) or "log_mel", augment=getattr(args, "augment", "auto") or "auto",
+        pretrained=args.pretrained, freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train,
+        group_by=args.group_by, speaker_regex=args.speaker_regex, test_speakers=tuple(args.test_speaker or ()),
     )
-
-
-def tune_data(model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
-    """The clips as `zoo train speech` splits them; the network behind the same log-mel features."""
-    from keras_zoo.applications.tune import TuneData, need_validation
-    from keras_zoo.layers.audio import frame_count
-
-    config = SpeechConfig(model=model, data=data, max_examples=max_examples, train=TrainConfig(seed=seed))
-    loaded = load_data(config)
-    need_validation(loaded.counts)
-    raw = reads_raw_audio(model)
-    shape = (CLIP_SAMPLES, 1) if raw else (frame_count(CLIP_SAMPLES), NUM_FEATURES)
-
-    def wrap(net):  # what `zoo train speech` puts before the network
-        return wrap_network(net, config)
-
-    counts = dict(loaded.counts)
-    return TuneData(
-        train=batches(loaded.train, batch_size, training=True, seed=seed,
-                      augment=augmenter(config, loaded.noise), n=counts["train"]),
-        val=batches(loaded.val, batch_size), test=batches(loaded.test, batch_size),
-        num_classes=len(loaded.class_names), input_shape=shape, counts=counts, classification=True, wrap=wrap,
-        info={"source": loaded.source or data, **counts, "classes": list(loaded.class_names),
-              "features": "raw audio" if raw else config.features, "augment": resolve_augment(config),
-              **loaded.notes},
-    )
-
-
-def input_feed(model: str | None, data: str, *, batch_size: int, seed: int):
-    """The clips' training batches (light augmentation) and the model, as `zoo train speech` makes them."""
-    config = SpeechConfig(data=data, augment="light", train=TrainConfig(batch_size=batch_size, seed=seed),
-                          **({"model": model} if model else {}))
-    check_speech_model(config.model)
-    clips = load_data(config)
-    keras_model, _ = build_model(config, len(clips.class_names))
-    ds = batches(clips.train, batch_size, training=True, seed=seed,
-                 augment=augmenter(config, clips.noise), n=clips.counts["train"])
-    return config.model, keras_model, ds

@@ -108,25 +108,6 @@ def svm_baseline(x_train, y_train, x_test, y_test, *, max_side: int = 16, seed: 
     }
 
 
-def dataset_to_numpy(ds, limit: int | None = None):
-    """An unbatched `tf.data.Dataset` of `(x, y)` as two numpy arrays (the first `limit` examples).
-
-    Example:
-        >>> x_train, y_train = dataset_to_numpy(data.train)
-    """
-    x_spec, y_spec = ds.element_spec
-    if limit is not None:
-        ds = ds.take(limit)
-    xs, ys = [], []
-    for x, y in ds.batch(1024).as_numpy_iterator():
-        xs.append(x)
-        ys.append(y)
-    if not xs:
-        return (np.zeros((0, *x_spec.shape), dtype=x_spec.dtype.as_numpy_dtype),
-                np.zeros((0, *y_spec.shape), dtype=y_spec.dtype.as_numpy_dtype))
-    return np.concatenate(xs), np.concatenate(ys)
-
-
 def _images(x, name: str) -> np.ndarray:
     x = np.asarray(x, dtype="float32")
     if x.ndim == 3:

@@ -9,6 +9,8 @@ class VisionDomain(Domain):
     name = "vision"
     pipeline = "keras_zoo.applications.vision.pipeline"
     tune_unit = "images"
+    input_benchmarked = True
+    own_flags = {"--image-size": "image_size"}
 
     def add_arguments(self, parser):
         group = parser.add_argument_group("vision")

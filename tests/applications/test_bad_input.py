@@ -123,13 +123,13 @@ def _other_cases():
             f"holds a {theirs} run, not a {d} run"
         inputs = {"recommendation": ["--user", "u1"], "finance": ["--data", "{root}/cols.csv"]}.get(d, ["x"])
         yield d, ["predict", d, "--model-dir", "{root}/no_such_run", *inputs], (
-            "No such .wav file" if d == "speech" else f"is not a finished {d} run")
+            f"is not a finished {d} run")
     yield "vision", ["predict", "vision", "--model-dir", "{root}/speech_run"], "Give at least one input"
     yield "recommendation", ["predict", "recommendation", "--model-dir", "{root}/speech_run", "u1"], \
         "not positional inputs"
     yield "finance", ["predict", "finance", "--model-dir", "{root}/speech_run"], "--data CSV"
     yield "nlp", ["predict", "nlp", "--model-dir", "{root}/speech_run", "--user", "u1", "hi"], \
-        "--user and --top are recommendation options"
+        "--user is for `zoo predict recommendation`, not nlp."
 
 
 FAULTS = {"read-only": "Cannot write to the output folder", "full-disk": "File too large. Free some space"}

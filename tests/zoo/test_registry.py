@@ -148,6 +148,19 @@ def test_register_a_user_model():
         del registry._REGISTRY["tiny_user_model"]
 
 
+def test_a_new_domain_adds_its_name_before_registering_models(monkeypatch):
+    monkeypatch.setattr(registry, "_ADDED_DOMAINS", [])
+    with pytest.raises(ValueError, match=r"Unknown domains \['toy'\].*zoo.registry.add_domain"):
+        zoo.register_model(None, domains=("toy",), input_kind="vector", input_shape=(1,), num_classes=1)
+    zoo.registry.add_domain("toy")
+    zoo.registry.add_domain("toy")  # twice is once
+    assert zoo.registry.known_domains() == (*zoo.registry.DOMAINS, "toy")
+    assert zoo.list_models(domain="toy") == []  # a known domain, with no models yet
+    for bad in ("Toy", "my domain", "", 3):
+        with pytest.raises(ValueError, match="lowercase identifier"):
+            zoo.registry.add_domain(bad)
+
+
 def test_registration_rejects_unknown_domains_and_kinds():
     with pytest.raises(ValueError, match="Unknown domains"):
         zoo.register_model(None, domains=("astrology",), input_kind="vector", input_shape=(1,), num_classes=1)

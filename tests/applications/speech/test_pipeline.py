@@ -144,7 +144,7 @@ def test_command_line_train_predict_and_bad_input(tmp_path, capsys):
         (["predict", "speech", "--model-dir", str(run), str(empty)], "is empty (0 bytes)"),
         (["train", "speech", "--data", str(one), "--output", str(tmp_path / "x")], "at least 2 class subfolders"),
         (["train", "speech", "--embeddings", "vectors.txt", "--output", str(tmp_path / "y")],
-         "--embeddings is not a speech option"),
+         "--embeddings is for `zoo train nlp`, not speech."),
     ):
         status, stderr = run_zoo(args, capsys)
         (error,) = [line for line in stderr.splitlines() if line.startswith("zoo ")]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_zoo.applications.vision.baselines import dataset_to_numpy, svm_baseline
+from keras_zoo.applications.common.classifier import dataset_to_numpy
+from keras_zoo.applications.vision.baselines import svm_baseline
 from keras_zoo.applications.vision.data import digits_splits, load_sample
 
 

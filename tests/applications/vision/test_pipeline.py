@@ -88,7 +88,7 @@ def test_folder_of_images_train_then_predict_new_files(tmp_path):
     files = sorted(str(p) for p in new.rglob("*.png"))
     Image.open(files[0]).convert("L").resize((40, 30)).save(tmp_path / "grey_other_size.png")
     results = pipeline.predict(out, [*files, str(tmp_path / "grey_other_size.png")])
-    assert [r["file"] for r in results[:-1]] == files
+    assert [r["input"] for r in results[:-1]] == files
     assert all(0.0 <= r["probability"] <= 1.0 and r["label"] in ("horizontal", "vertical") for r in results)
 
 
@@ -172,7 +172,7 @@ def test_cli_train_predict_evaluate(tmp_path):
         (["train", "vision", "--batch-size", "0"], "--batch-size"),
         (["train", "vision", "--data", "no/such/folder"], "No such file or folder"),
         (["train", "vision", "--freeze-backbone"], "--freeze-backbone needs --pretrained"),
-        (["train", "vision", "--embeddings", "glove.txt"], "are for `zoo train nlp`, not vision"),
+        (["train", "vision", "--embeddings", "glove.txt"], "--embeddings is for `zoo train nlp`, not vision."),
         (["train", "vision", "--window", "8"], "--window is for `zoo train finance`, not vision"),
         (["train", "vision", "--items", "items.csv"], "--items is for `zoo train recommendation`, not vision"),
         (["train", "vision", "--features", "mfcc"], "--features is for `zoo train speech`"),

@@ -1,0 +1,388 @@
+"""The run that the classification domains share: train, report, evaluate, predict top-k, demo.
+
+Vision, NLP and speech differ in their data, their input layers and their baselines, and in
+nothing else: each is a `Classifier` that fills those in, and the run around them is written once
+here. `prepare(config)` is the one set-up (data, network input, batches) that `zoo train`,
+`zoo tune` and `zoo benchmark --pipeline` share, so that what they measure is what trains.
+
+Example:
+    A domain's pipeline module makes one instance and exposes its methods as the module's
+    functions, which its `Domain` calls:
+
+        class ImageClassifier(Classifier):
+            domain, unit, config_class = "vision", "images", VisionConfig
+            def check_model(self, name): ...
+            def prepare(self, config) -> Setup: ...        # splits, batches, network input
+            def test_split(self, setup) -> TestSplit: ...  # what the saved model reads, labels
+            def baselines(self, config, setup, test, probs): ...
+            def read_test(self, source, record, seed) -> TestSplit: ...   # for `zoo evaluate`
+            def read_inputs(self, inputs, record): ...     # for `zoo predict`
+
+        CLASSIFIER = ImageClassifier()
+        train_and_evaluate, evaluate, predict, demo = (CLASSIFIER.train_and_evaluate, ...)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+LOSS = "sparse_categorical_crossentropy"  # every classifier's output is a softmax over integer labels
+
+
+@dataclass
+class Setup:
+    """A run's data made ready: what train, tune and benchmark share (`Classifier.prepare`)."""
+
+    data: Any  # the domain's loaded splits: `class_names`, `source`, `skipped`
+    counts: dict  # {"train": n, "val": n, "test": n}
+    train: Any  # training batches (shuffled, augmented as the run's recipe says)
+    val: Any  # validation batches, or None without a validation split
+    test: Any  # test batches (for `zoo tune`'s one look at the test split)
+    input_shape: tuple  # what the registry network takes
+    wrap: Callable | None = None  # network -> the model that trains (the run's input layers); None: itself
+    n_train: int = 0  # examples an epoch goes through (more than `counts["train"]` when a small set repeats)
+    steps_per_epoch: int | None = None
+    fixed: dict = field(default_factory=dict)  # `create_model` arguments the data fixes (a vocabulary size)
+    info: dict = field(default_factory=dict)  # what a search's `best.json` records of the data
+    extra: dict = field(default_factory=dict)  # the domain's own (a text vectoriser, word vectors)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.data.class_names)
+
+
+@dataclass
+class TestSplit:
+    """Held-out examples as the saved model reads them (images, texts, audio), with their labels."""
+
+    inputs: Any
+    labels: np.ndarray
+    masks: dict = field(default_factory=dict)  # subsets reported on their own: name -> boolean mask
+    skipped: Any = field(default_factory=list)  # files that could not be read
+
+
+class Classifier:
+    """A classification domain's run; a subclass fills in the methods that raise NotImplementedError.
+
+    Attributes:
+        domain: the domain's name (`metrics.json`'s "domain", `zoo train DOMAIN`).
+        unit: what an example is called in the lines printed ("images", "texts", "clips").
+        config_class: the run's config dataclass (fields `model`, `data`, `max_examples`, `train`).
+        demo_model: the model `zoo demo` trains (None: the config's default).
+        top: how many classes `predict` gives per input by default.
+        reported_subset: a subset whose accuracy the closing lines print (NLP's "negation").
+        no_inputs: the error for `predict` without inputs.
+    """
+
+    domain: str = ""
+    unit: str = "examples"
+    config_class: type = None  # type: ignore[assignment]
+    demo_model: str | None = None
+    top: int = 1
+    reported_subset: str | None = None
+    no_inputs: str = "Give at least one input to predict."
+
+    # -- what a domain fills in -----------------------------------------------------------------
+
+    def check_model(self, name: str) -> None:
+        """A ValueError, in the domain's words, for a registry model it cannot train."""
+        raise NotImplementedError
+
+    def prepare(self, config, *, tuning: bool = False) -> Setup:
+        """Load and split the data as the run's config says; batches and the network's input.
+
+        `tuning`: for `zoo tune`, whose trials draw their own configs (a text CNN's widest filter).
+        """
+        raise NotImplementedError
+
+    def test_split(self, setup: Setup) -> TestSplit:
+        """The test split as the saved model reads it."""
+        raise NotImplementedError
+
+    def baselines(self, config, setup: Setup, test: TestSplit, probs: np.ndarray) -> dict[str, dict]:
+        """The classical baselines, trained on the training split and scored on `test`: name -> scores."""
+        raise NotImplementedError
+
+    def read_test(self, source, record: dict, seed: int) -> TestSplit:
+        """`zoo evaluate`'s data: the test split of a source split with `seed`, or a folder or file whole."""
+        raise NotImplementedError
+
+    def read_inputs(self, inputs: list[str], record: dict):
+        """`zoo predict`'s inputs (files, texts) as the saved model reads them; ValueError for a bad one."""
+        raise NotImplementedError
+
+    # -- what a domain may change ---------------------------------------------------------------
+
+    def build(self, config, setup: Setup):
+        """`(model, net)`: the registry network `net` (from `config.pretrained` when given) and the
+        model that trains, `net` behind the run's input layers."""
+        net = create_network(config, setup.input_shape, len(setup.class_names), **setup.fixed)
+        return (setup.wrap(net) if setup.wrap else net), net
+
+    def saved_model(self, model, setup: Setup):
+        """What `model.keras` holds: the model that takes the domain's raw inputs."""
+        return model
+
+    def probabilities(self, model, inputs, num_classes: int) -> np.ndarray:
+        if not len(inputs):
+            return np.zeros((0, num_classes))
+        return model.predict(inputs, batch_size=256, verbose=0)
+
+    def data_line(self, setup: Setup) -> str:
+        c = setup.counts
+        return (f"Data {setup.data.source}: {c['train']} train, {c['val']} validation, {c['test']} test {self.unit}, "
+                f"{len(setup.class_names)} classes")
+
+    def model_line(self, config, setup: Setup, net) -> str:
+        return (f"Model {config.model}" + (f" from checkpoint {config.pretrained}" if _pretrained(config) else "")
+                + f": {net.count_params():,} parameters, input {net.input_shape[1:]}")
+
+    def extra_metrics(self, setup: Setup, per_class: dict) -> dict:
+        """Scores of the model beyond accuracy and macro-F1 (speech's recall per word)."""
+        return {}
+
+    def data_record(self, setup: Setup, test: TestSplit) -> dict:
+        """`metrics.json`'s "data" beyond source, counts, classes and skipped files."""
+        return {}
+
+    def record_extra(self, config, setup: Setup) -> dict:
+        """Keys of `metrics.json` of the domain's own (NLP's "embeddings")."""
+        return {}
+
+    def plots(self, run: "FinishedRun", output_dir: Path) -> list[Path]:
+        """The domain's figures beyond the history and the confusion matrix."""
+        return []
+
+    def demo_config(self, seed: int):
+        """The config `zoo demo` trains: the domain's default on its embedded sample."""
+        train = dataclasses.replace(self.config_class().train, seed=seed)
+        return self.config_class(**({"model": self.demo_model} if self.demo_model else {}), train=train)
+
+    def feed_config(self, model: str | None, data: str, *, batch_size: int, seed: int):
+        """The config `zoo benchmark --pipeline` measures the input of."""
+        from keras_zoo.applications.common.training import TrainConfig
+
+        return self.config_class(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
+                                 **({"model": model} if model else {}))
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def train_and_evaluate(self, config, output_dir: Path, *, verbose: bool = True) -> dict:
+        """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
+        from keras_zoo.applications.common import report, training
+
+        say = report.print_if(verbose)
+        training.set_seed(config.train.seed)
+        self.check_model(config.model)
+        setup = self.prepare(config)
+        say(self.data_line(setup))
+        model, net = self.build(config, setup)
+        say(self.model_line(config, setup, net))
+        fit = training.fit(model, setup.train, setup.val, config.train, output_dir, loss=LOSS, metrics=["accuracy"],
+                           steps_per_epoch=setup.steps_per_epoch, n_train=setup.n_train)
+        n = setup.counts["train"]
+        say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} {self.unit}/s)"
+            + (f"; each epoch went {setup.n_train // n} times through the {n} training {self.unit}"
+               if setup.n_train > n else ""))
+        run = self._score(config, setup, self.saved_model(model, setup), fit)
+        self._write(run, output_dir)
+        say(f"Test accuracy {run.metrics['accuracy']:.4f} (macro-F1 {run.metrics['macro_f1']:.4f}"
+            + self._subset_note(run.metrics, ", {} subset {:.4f}") + "); "
+            + ", ".join(f"{name} {r['accuracy']:.4f}" for name, r in run.baselines.items()))
+        return report.read_metrics(output_dir)
+
+    def _score(self, config, setup: Setup, model, fit) -> "FinishedRun":
+        """The trained model and the baselines on the held-out test split."""
+        test = self.test_split(setup)
+        probs = self.probabilities(model, test.inputs, len(setup.class_names))
+        metrics, per_class, matrix = scores(test.labels, probs, setup.class_names, test.masks)
+        metrics.update(self.extra_metrics(setup, per_class))
+        baselines = self.baselines(config, setup, test, probs)
+        return FinishedRun(self, config, setup, test, model, fit, probs, metrics, per_class, matrix, baselines)
+
+    def _write(self, run: "FinishedRun", output_dir: Path) -> None:
+        """`model.keras`, `history.csv`, the plots and `metrics.json`."""
+        from keras_zoo.applications.common import plotting, report
+        from keras_zoo.applications.common.runs import save_model
+
+        save_model(run.model, output_dir)
+        report.write_history_csv(output_dir, run.fit.history)
+        plot_paths = [plotting.plot_history(run.fit.history, output_dir),
+                      plotting.plot_confusion_matrix(run.matrix, run.setup.class_names, output_dir),
+                      *self.plots(run, output_dir)]
+        config, setup, data = run.config, run.setup, run.setup.data
+        record = {
+            "domain": self.domain,
+            "model": config.model,
+            "pretrained": _pretrained(config),
+            "data": {"source": data.source, **setup.counts, "classes": list(setup.class_names),
+                     "skipped": data.skipped, **self.data_record(setup, run.test)},
+            **self.record_extra(config, setup),
+            "metrics": run.metrics,
+            "baselines": run.baselines,
+            "timing": {"train_s": run.fit.train_s, "train_examples_per_s": run.fit.examples_per_s},
+        }
+        report.write_metrics(
+            output_dir, **record, per_class=run.per_class, confusion_matrix=run.matrix, epochs_run=run.fit.epochs_run,
+            config=dataclasses.asdict(config), seed=config.train.seed,
+            plots=[str(p.relative_to(output_dir)) for p in plot_paths],
+        )
+
+    def _subset_note(self, metrics: dict, template: str) -> str:
+        value = metrics.get(f"accuracy_{self.reported_subset}") if self.reported_subset else None
+        return "" if value is None else template.format(self.reported_subset, value)
+
+    # -- a finished run -------------------------------------------------------------------------
+
+    def load_run(self, model_dir: str | Path):
+        """A finished run's model and metrics record; a clear error for a folder that is not one."""
+        from keras_zoo.applications.common.runs import load_run
+
+        return load_run(model_dir, self.domain)
+
+    def evaluate(self, model_dir: str | Path, data: str, *, seed: int | None = None, verbose: bool = True) -> dict:
+        """Accuracy, macro-F1 and per-class scores of a finished run on `data`.
+
+        For `sample` and `tfds:` sources that is their test split, split with the run's own seed
+        (or `seed`), so that it is the test split the run reported on; a folder or file is used whole.
+        """
+        from keras_zoo.applications.common.runs import run_seed
+        from keras_zoo.applications.common.sources import parse_source
+
+        model, record = self.load_run(model_dir)
+        seed = run_seed(record) if seed is None else seed
+        class_names = tuple(record["data"]["classes"])
+        test = self.read_test(parse_source(data), record, seed)
+        probs = self.probabilities(model, test.inputs, len(class_names))
+        metrics, per_class, matrix = scores(test.labels, probs, class_names, test.masks)
+        n = int(len(test.labels))
+        if verbose:
+            print(f"{data}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f} on {n} {self.unit}"
+                  + self._subset_note(metrics, "; {} subset {:.4f}")
+                  + (f"; {len(test.skipped)} unreadable files skipped" if test.skipped else ""))
+        return {"data": data, "test": n, "metrics": metrics, "per_class": per_class, "confusion_matrix": matrix,
+                "skipped": test.skipped}
+
+    def predict(self, model_dir: str | Path, inputs: list[str], *, top: int | None = None) -> list[dict]:
+        """The likeliest classes of each input: `{"input", "label", "probability", "top": [(label, p), ...]}`."""
+        if not inputs:
+            raise ValueError(self.no_inputs)
+        model, record = self.load_run(model_dir)
+        class_names = record["data"]["classes"]
+        probs = self.probabilities(model, self.read_inputs(list(inputs), record), len(class_names))
+        results = []
+        for given, p in zip(inputs, probs):
+            order = np.argsort(p)[::-1][:top or self.top]
+            results.append({"input": str(given), "label": class_names[order[0]], "probability": float(p[order[0]]),
+                            "top": [(class_names[i], float(p[i])) for i in order]})
+        return results
+
+    def demo(self, output_dir: Path, *, seed: int = 0) -> dict:
+        """The offline demo: `demo_config` trained on the embedded sample, against the baselines."""
+        start = time.perf_counter()
+        record = self.train_and_evaluate(self.demo_config(seed), output_dir)
+        record["timing"]["total_s"] = time.perf_counter() - start
+        return record
+
+    # -- zoo tune, zoo benchmark --pipeline -----------------------------------------------------
+
+    def tune_data(self, model: str, data: str, *, seed: int, batch_size: int, max_examples: int | None = None):
+        """The splits as `zoo train` makes them, for `zoo tune`: an `applications.tune.TuneData`."""
+        from keras_zoo.applications.common.training import TrainConfig
+        from keras_zoo.applications.tune import TuneData, need_validation
+
+        config = self.config_class(model=model, data=data, max_examples=max_examples,
+                                   train=TrainConfig(seed=seed, batch_size=batch_size))
+        setup = self.prepare(config, tuning=True)
+        need_validation(setup.counts)
+        return TuneData(train=setup.train, val=setup.val, test=setup.test, num_classes=len(setup.class_names),
+                        input_shape=tuple(setup.input_shape), counts=dict(setup.counts), classification=True,
+                        wrap=setup.wrap, fixed=dict(setup.fixed),
+                        info={"source": setup.data.source or data, **setup.counts, "classes": list(setup.class_names),
+                              **setup.info})
+
+    def input_feed(self, model: str | None, data: str, *, batch_size: int, seed: int):
+        """`(model name, model, training batches)` as `zoo train` makes them."""
+        config = self.feed_config(model, data, batch_size=batch_size, seed=seed)
+        self.check_model(config.model)
+        setup = self.prepare(config)
+        built, _ = self.build(config, setup)
+        return config.model, built, setup.train
+
+
+@dataclass
+class FinishedRun:
+    """A trained model scored on the test split beside the baselines: what the run's files show."""
+
+    classifier: Classifier
+    config: Any
+    setup: Setup
+    test: TestSplit
+    model: Any  # the saved model (raw inputs in)
+    fit: Any  # `training.FitResult`
+    probs: np.ndarray
+    metrics: dict
+    per_class: dict
+    matrix: list
+    baselines: dict
+
+    def accuracy_bars(self, output_dir: Path) -> Path:
+        """The model's test accuracy beside each baseline's, as bars (`model_vs_baseline.png`)."""
+        from keras_zoo.applications.common import plotting
+
+        values = {self.config.model: self.metrics["accuracy"], **{n: r["accuracy"] for n, r in self.baselines.items()}}
+        return plotting.plot_bars(values, output_dir, "model_vs_baseline", title="Test accuracy", ylabel="accuracy")
+
+
+def scores(y_true, probs, class_names, masks: dict | None = None) -> tuple[dict, dict, list]:
+    """`classification_metrics`, with the accuracy of each masked subset (`accuracy_<name>`)."""
+    from keras_zoo.applications.common.evaluation import classification_metrics, subset_accuracies
+
+    metrics, per_class, matrix = classification_metrics(y_true, probs, class_names)
+    if masks:
+        metrics.update(subset_accuracies(y_true, np.argmax(probs, axis=-1), masks))
+    return metrics, per_class, matrix
+
+
+def create_network(config, input_shape, num_classes: int, **fixed):
+    """The registry network of `config.model`, from `config.pretrained` (backbone frozen when asked)."""
+    import keras_zoo as zoo
+
+    kwargs = dict(num_classes=num_classes, input_shape=tuple(input_shape), **getattr(config, "overrides", {}), **fixed)
+    if _pretrained(config):
+        kwargs["pretrained"] = config.pretrained
+    net = zoo.create_model(config.model, **kwargs)
+    if getattr(config, "freeze_backbone", False):
+        import keras_zoo.transfer
+
+        zoo.transfer.freeze_backbone(net)
+    return net
+
+
+def check_classes(found, expected, word: str = "classes") -> None:
+    """The data's classes must be the model's, in the same order."""
+    if tuple(found) != tuple(expected):
+        raise ValueError(f"The data's {word} {list(found)} are not the model's {list(expected)}.")
+
+
+def dataset_to_numpy(ds, limit: int | None = None):
+    """An unbatched `tf.data.Dataset` of `(x, y)` as two numpy arrays (the first `limit` examples)."""
+    x_spec, y_spec = ds.element_spec
+    xs, ys = [], []
+    for x, y in (ds if limit is None else ds.take(limit)).batch(1024).as_numpy_iterator():
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        return (np.zeros((0, *x_spec.shape), dtype=x_spec.dtype.as_numpy_dtype),
+                np.zeros((0, *y_spec.shape), dtype=y_spec.dtype.as_numpy_dtype))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _pretrained(config):
+    return getattr(config, "pretrained", None)
