@@ -8,6 +8,7 @@
                      [--strategy default|mirrored|multi-worker] [--cpu-replicas N] [--tensorboard]
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
                      speech: [--features log_mel|mfcc] [--augment auto|light|none|full]
+                             [--group-by speaker [--speaker-regex REGEX] [--test-speaker NAME...]]
                      recommendation: [--items CSV] [--loss L] [--negatives N] [--ratings auto|yes|no] [--compare NAME...]
                      finance: [--target return|direction|volatility ...] [--window N] [--horizon N]
                               [--walk-forward N] [--cost-bps X]

@@ -34,7 +34,7 @@ def speakers(data: str, pattern: str | None = None) -> list[str]:
 
 
 def folds(data: str, output: Path, *, model: str, augment: str, seed: int, pattern: str | None = None,
-          **recipe) -> list[dict]:
+          pretrained: str | None = None, **recipe) -> list[dict]:
     """One run per speaker, that speaker held out for testing; each run's scores."""
     from keras_zoo.applications.common.report import prepare_output_dir
     from keras_zoo.applications.common.training import TrainConfig
@@ -42,9 +42,11 @@ def folds(data: str, output: Path, *, model: str, augment: str, seed: int, patte
 
     rows = []
     for speaker in speakers(data, pattern):
-        out = prepare_output_dir(output / f"{model}-{augment}-seed{seed}-{speaker}", "speech")
+        tag = f"{model}-{augment}-seed{seed}" + ("-pretrained" if pretrained else "")
+        out = prepare_output_dir(output / f"{tag}-{speaker}", "speech")
         config = SpeechConfig(model=model, data=data, augment=augment, group_by="speaker", speaker_regex=pattern,
-                              test_speakers=(speaker,), train=TrainConfig(**{**DEFAULT_TRAIN, **recipe, "seed": seed}))
+                              test_speakers=(speaker,), pretrained=pretrained,
+                              train=TrainConfig(**{**DEFAULT_TRAIN, **recipe, "seed": seed}))
         record = train_and_evaluate(config, out, verbose=False)
         svm = record["baselines"]["mfcc_svm"]
         rows.append({"speaker": speaker, "accuracy": record["metrics"]["accuracy"],
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="ds_cnn_small")
     parser.add_argument("--augment", default="auto", choices=("auto", "light", "none", "full"))
     parser.add_argument("--speaker-regex", help="reads the speaker from a file name (a (?P<speaker>...) group)")
+    parser.add_argument("--pretrained", help="a checkpoint of --model to fine-tune (a new head for the digits)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=Path("runs/speech_speakers"))
@@ -78,13 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     recipe = {"epochs": args.epochs} if args.epochs else {}
     start = time.perf_counter()
     rows = folds(args.data, args.output, model=args.model, augment=args.augment, seed=args.seed,
-                 pattern=args.speaker_regex, **recipe)
+                 pattern=args.speaker_regex, pretrained=args.pretrained, **recipe)
     total = time.perf_counter() - start
     print()
     print(table(rows, args.model))
     print(f"\n{len(rows)} folds in {total / 60:.1f} min")
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "results.json").write_text(json.dumps({"model": args.model, "augment": args.augment,
+                                                          "pretrained": args.pretrained,
                                                           "seed": args.seed, "recipe": recipe, "folds": rows,
                                                           "total_s": total}, indent=2))
     return 0

@@ -185,7 +185,8 @@ class Classifier:
         model, net = self.build(config, setup)
         say(self.model_line(config, setup, net))
         fit = training.fit(model, setup.train, setup.val, config.train, output_dir, loss=LOSS, metrics=["accuracy"],
-                           steps_per_epoch=setup.steps_per_epoch, n_train=setup.n_train)
+                           steps_per_epoch=setup.steps_per_epoch, n_train=setup.n_train,
+                           verbose="auto" if verbose else 0)
         n = setup.counts["train"]
         say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} {self.unit}/s)"
             + (f"; each epoch went {setup.n_train // n} times through the {n} training {self.unit}"

@@ -99,7 +99,7 @@ def check_finance_model(name: str) -> None:
                          f"of feature rows: {models}. Received: --model {name}")
 
 
-def load_frames(config: FinanceConfig):
+def load_data(config: FinanceConfig):
     """`(frames, test_starts)`: the series as feature frames, and where given test data starts."""
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.finance.prices import load_series
@@ -354,7 +354,7 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
 
     say = report.print_if(verbose)
     training.set_seed(config.train.seed)
-    frames, test_starts = load_frames(config)
+    frames, test_starts = load_data(config)
     names = frames[0].feature_names
     first = config.targets[0]
     spans = {t: F.target_span(t, config.horizon) for t in config.targets}
@@ -759,7 +759,7 @@ def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str 
 
     config = FinanceConfig(model=model, data=data, targets=(target,), window=window, horizon=horizon,
                            train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))
-    frames, test_starts = load_frames(config)
+    frames, test_starts = load_data(config)
     split = F.chronological_split(frames, window=window, span=F.target_span(target, horizon),
                                   test_starts=test_starts)
     # As `pipeline.fit_target`: the scaler and the volatility anchor see training rows only.

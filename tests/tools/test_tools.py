@@ -75,6 +75,18 @@ def test_speech_models_prints_the_table(tmp_path):
     assert runs[0]["data"]["split"] == "by voice" and runs[0]["epochs_run"] == 1
 
 
+def test_speech_speakers_holds_out_each_speaker_in_turn(tmp_path):
+    from tests.applications.speech.test_speakers import make_speakers
+
+    data = make_speakers(tmp_path / "digits", speakers=("ann", "bob", "cid"))
+    out = run_tool("tools/speech_speakers.py", "--data", str(data), "--epochs", "1", "--augment", "none",
+                   "--output", str(tmp_path / "runs"))
+    assert "| held-out speaker | ds_cnn_small | mfcc_svm |" in out and "| **worst** |" in out
+    folds = json.loads((tmp_path / "runs" / "results.json").read_text())["folds"]
+    assert [f["speaker"] for f in folds] == ["ann", "bob", "cid"]
+    assert all(f["split"].startswith(f"by speaker: test {f['speaker']} held out") for f in folds)
+
+
 def test_speech_transfer_draws_voices_the_checkpoint_never_heard():
     sys.path.insert(0, str(ROOT))
     from tools.speech_sample import draw_voices

@@ -305,12 +305,12 @@ def test_test_data_that_is_not_later_is_refused(tmp_path, goog, test_rows):
     test = write_csv(tmp_path / "test" / "GOOG.csv", earlier)
     config = pipeline.FinanceConfig(model="mlp_small", data=str(data), test_data=str(test), window=WINDOW)
     with pytest.raises(ValueError, match="must be the later period") as caught:
-        pipeline.load_frames(config)
+        pipeline.load_data(config)
     assert "--test-data" in str(caught.value) and str(goog.dates[699]) in str(caught.value)
     # and the same rows, one day later, are accepted
     later = write_csv(tmp_path / "ok.csv", Series("GOOG", goog.dates[700:], goog.close[700:], open=goog.open[700:],
                                                    high=goog.high[700:], low=goog.low[700:], volume=goog.volume[700:]))
-    frames, starts = pipeline.load_frames(pipeline.FinanceConfig(model="mlp_small", data=str(data),
+    frames, starts = pipeline.load_data(pipeline.FinanceConfig(model="mlp_small", data=str(data),
                                                                  test_data=str(later), window=WINDOW))
     assert starts == {"GOOG": goog.dates[700]} and len(frames[0]) == len(goog) - 1
 
