@@ -348,12 +348,11 @@ def sample_inputs(model, domain: str, *, n: int = PARITY_INPUTS, seed: int = 0):
         if len(sizes) > 1:  # one column per table: [user, item]
             return np.stack([rng.integers(0, high, size=n) for high in sizes], axis=1).astype(dtype)
         return rng.integers(0, sizes[0], size=shape).astype(dtype)
-    if domain == "vision":
-        x = rng.random(shape)
-    elif domain == "speech":
-        x = np.clip(rng.normal(0.0, 0.1, shape), -1.0, 1.0)
-    else:
-        x = rng.standard_normal(shape)
+    from keras_zoo.applications import domains
+
+    kind = domains.get(domain).float_inputs if domain in domains.built() else "features"
+    x = {"pixels": lambda: rng.random(shape), "audio": lambda: np.clip(rng.normal(0.0, 0.1, shape), -1.0, 1.0),
+         "features": lambda: rng.standard_normal(shape)}[kind]()
     return x.astype(keras.backend.standardize_dtype(dtype))
 
 

@@ -13,6 +13,7 @@ class SpeechDomain(Domain):
     default_train = DEFAULT_TRAIN
     tune_unit = "clips"
     input_benchmarked = True
+    float_inputs = "audio"
     own_flags = {"--features": "features", "--group-by": "group_by", "--speaker-regex": "speaker_regex",
                  "--test-speaker": "test_speaker"}
 

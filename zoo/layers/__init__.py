@@ -15,12 +15,14 @@ from keras_zoo.layers.positions import PositionEmbedding, SinusoidalPositionEnco
 from keras_zoo.layers.residual import batch_norm, conv, residual_block, resnet_stem
 from keras_zoo.layers.scale import FeatureScale
 from keras_zoo.layers.shortcut import ZeroPadShortcut
+from keras_zoo.layers.strided_depthwise import DepthwiseConv2D
 from keras_zoo.layers.subspectral_norm import SubSpectralNorm
 from keras_zoo.layers.transformer_encoder import transformer_encoder_block
 
 __all__ = [
     "BatchNormalization",
     "ClassToken",
+    "DepthwiseConv2D",
     "ExtractClassToken",
     "FeatureScale",
     "FoldedNormalization",

@@ -235,7 +235,7 @@ def bc_res_block(x, channels: int, *, frequency_stride: int, dilation: int, sub_
     """
     import keras
 
-    from keras_zoo.layers import SubSpectralNorm
+    from keras_zoo.layers import DepthwiseConv2D, SubSpectralNorm
 
     transition = x.shape[-1] != channels
     shortcut = x
@@ -243,8 +243,8 @@ def bc_res_block(x, channels: int, *, frequency_stride: int, dilation: int, sub_
         x = keras.layers.Conv2D(channels, 1, use_bias=False, name=f"{name}_transition_conv")(x)
         x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_transition_bn")(x)
         x = keras.layers.Activation("relu", name=f"{name}_transition_relu")(x)
-    x = keras.layers.DepthwiseConv2D((3, 1), strides=(frequency_stride, 1), padding="same", use_bias=False,
-                                     name=f"{name}_frequency_depthwise")(x)
+    x = DepthwiseConv2D((3, 1), strides=(frequency_stride, 1), padding="same", use_bias=False,  # any CPU's
+                        name=f"{name}_frequency_depthwise")(x)
     y = SubSpectralNorm(sub_bands, momentum=bn_momentum, name=f"{name}_ssn")(x)
 
     z = keras.layers.AveragePooling2D((y.shape[1], 1), name=f"{name}_frequency_mean")(y)  # (batch, 1, time, channels)

@@ -22,6 +22,7 @@ def test_every_registered_domain_fills_in_the_contract(name):
     assert domain.name == name
     assert domain.test_unit and isinstance(domain.test_unit, str)
     assert isinstance(domain.default_train, dict)
+    assert domain.float_inputs in ("pixels", "audio", "features")  # `zoo export`'s parity inputs
     assert domain.pipeline and domain.module.__name__ == domain.pipeline
     for method in ("config_from_args", "train_and_evaluate", "evaluate", "predict", "demo"):
         assert callable(getattr(domain.module, method)), method  # what the default methods call
