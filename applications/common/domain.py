@@ -94,8 +94,17 @@ class Domain:
         return self.module.config_from_args(args, train)
 
     def prepare(self, config):
-        """The run's set-up that train, tune and benchmark share: data, network input, batches."""
-        return self.module.prepare(config)
+        """The run's set-up that train, tune and benchmark share: data, network input, batches
+        (a `common.classifier.Setup` for the classification domains).
+
+        Raises:
+            NotImplementedError: the domain's runs share no set-up (recommendation and finance
+                build theirs inside `train_and_evaluate` and `tune_data`).
+        """
+        module = self.module
+        if not hasattr(module, "prepare"):
+            raise NotImplementedError(f"The {self.name} domain has no shared set-up; its runs make their own.")
+        return module.prepare(config)
 
     def train_and_evaluate(self, config, output: Path) -> dict:
         """Train, evaluate on the test split, write the run's files into `output`; the `metrics.json` record."""

@@ -133,3 +133,19 @@ def test_a_new_domain_is_its_package_and_one_registration_line(tmp_path, monkeyp
 def test_an_option_of_one_domain_is_refused_by_another(capsys, tmp_path):
     status, stderr = run_zoo(["train", "nlp", "--window", "8", "--output", str(tmp_path / "run")], capsys)
     assert status == 2 and "--window is for `zoo train finance`, not nlp." in stderr
+
+
+def test_prepare_is_the_set_up_train_tune_and_benchmark_share():
+    from keras_zoo.applications.common.classifier import Setup
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.vision.pipeline import VisionConfig
+
+    vision = domains.get("vision")
+    setup = vision.prepare(VisionConfig(model="cnn_small", train=TrainConfig(batch_size=64)))
+    assert isinstance(setup, Setup) and setup.class_names == tuple(str(d) for d in range(10))
+    assert setup.counts == {"train": 1149, "val": 288, "test": 360} and setup.n_train == 1149
+    assert setup.steps_per_epoch == 18 and tuple(setup.input_shape) == (8, 8, 1)
+    images, labels = next(iter(setup.train))
+    assert images.shape == (64, 8, 8, 1) and labels.shape == (64,)
+    with pytest.raises(NotImplementedError, match="recommendation domain has no shared set-up"):
+        domains.get("recommendation").prepare(None)
