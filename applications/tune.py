@@ -190,10 +190,7 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
                   max_examples=max_examples, target=target, window=window, horizon=horizon)
     from keras_zoo.applications.common import report, training
 
-    def say(message):
-        if verbose:
-            print(message, flush=True)
-
+    say = report.print_if(verbose)
     training.set_seed(seed)
     from keras_zoo.applications import domains
 

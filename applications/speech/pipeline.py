@@ -253,14 +253,12 @@ class KeywordClassifier(Classifier):
         return paths
 
     def read_test(self, source, record, seed):
-        import tensorflow as tf
-
         from keras_zoo.applications.speech import data as audio_data
 
         class_names = tuple(record["data"]["classes"])
         if source.kind == "folder":  # every clip in it is test data
             x, y, skipped, _ = audio_data.read_examples(source.path, class_names)
-            return TestSplit(*dataset_to_numpy(tf.data.Dataset.from_tensor_slices((x, y))), skipped=skipped)
+            return TestSplit(x, y, skipped=skipped)  # already arrays
         loaded = audio_data.load_audio(source.kind, name=source.name, path=source.path, text=source.text, seed=seed)
         check_classes(loaded.class_names, class_names, "words")
         return TestSplit(*dataset_to_numpy(loaded.test))
