@@ -47,6 +47,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_zoo.applications.finance.metrics import finite_series
+
 RETURN_BASELINES = ("zero_return", "historical_mean", "autoregression")
 VARIANCE_BASELINES = ("ewma", "garch", "har")
 AR_LAG_CANDIDATES = (1, 2, 5, 10)
@@ -111,7 +113,7 @@ def zero_return(train_returns) -> ZeroReturn:
     Example:
         >>> zero_return(returns[:train_end]).forecast(returns, index)
     """
-    _check_returns(train_returns, "train_returns")
+    finite_series("train_returns", train_returns)
     return ZeroReturn()
 
 
@@ -124,7 +126,7 @@ def historical_mean(train_returns) -> HistoricalMean:
     Example:
         >>> historical_mean(returns[:train_end]).forecast(returns, index)
     """
-    _check_returns(train_returns, "train_returns")
+    finite_series("train_returns", train_returns)
     return HistoricalMean()
 
 
@@ -144,7 +146,7 @@ def autoregression(train_returns, lags: int = 5) -> AutoRegression:
     from sklearn.linear_model import LinearRegression
 
     lags = _check_positive_int("lags", lags)
-    r = _check_returns(train_returns, "train_returns")
+    r = finite_series("train_returns", train_returns)
     if len(r) < 2 * lags + 1:
         raise ValueError(
             f"An AR({lags}) needs at least {2 * lags + 1} training returns ({lags} lags, {lags + 1} targets). "
@@ -173,7 +175,7 @@ def choose_ar_lags(returns, train_end: int, val_end: int, candidates=AR_LAG_CAND
         >>> lags = choose_ar_lags(returns, train_end=1500, val_end=2000)
         >>> ar = autoregression(returns[:1500], lags=lags)
     """
-    r = _check_returns(returns, "returns")
+    r = finite_series("returns", returns)
     candidates = tuple(_check_positive_int("candidates", lag) for lag in candidates)
     if not candidates:
         raise ValueError("`candidates` must hold at least one order. Received: candidates=()")
@@ -206,7 +208,7 @@ def variance_targets(returns, index, horizon: int = 1) -> np.ndarray:
         >>> variance_targets([0.01, -0.02, 0.03], [0, 1], horizon=2)
         array([0.00025, 0.00065])
     """
-    r = _check_returns(returns, "returns")
+    r = finite_series("returns", returns)
     horizon = _check_positive_int("horizon", horizon)
     index = _check_index(index, 0, len(r) - horizon, f"len(returns) - horizon = {len(r) - horizon}")
     sums = np.concatenate([[0.0], np.cumsum(r**2)])
@@ -297,7 +299,7 @@ def ewma(train_returns, lam: float = 0.94, horizon: int = 1, init_periods: int =
     horizon = _check_positive_int("horizon", horizon)
     init_periods = _check_positive_int("init_periods", init_periods)
     start = time.perf_counter()
-    r = _check_returns(train_returns, "train_returns")
+    r = finite_series("train_returns", train_returns)
     initial = float(np.mean(r[:init_periods] ** 2))
     if not initial > 0:
         raise ValueError(f"The first {init_periods} training returns are all 0: EWMA cannot start from a variance "
@@ -332,7 +334,7 @@ def garch(train_returns, horizon: int = 1, mean: str = "constant") -> Garch:
     horizon = _check_positive_int("horizon", horizon)
     if mean not in ("constant", "zero"):
         raise ValueError(f'`mean` must be "constant" or "zero". Received: mean={mean!r}')
-    r = _check_returns(train_returns, "train_returns")
+    r = finite_series("train_returns", train_returns)
     if len(r) < 10:
         raise ValueError(f"GARCH(1,1) needs at least 10 training returns. Received: len(train_returns)={len(r)}")
     start = time.perf_counter()
@@ -362,7 +364,7 @@ def har(train_returns, horizon: int = 1) -> HAR:
     from sklearn.linear_model import LinearRegression
 
     horizon = _check_positive_int("horizon", horizon)
-    r = _check_returns(train_returns, "train_returns")
+    r = finite_series("train_returns", train_returns)
     first = max(HAR_WINDOWS)
     if len(r) < first + horizon + 4:
         raise ValueError(
@@ -425,7 +427,7 @@ def _fit_and_forecast(builders: dict, kind: str, name: str, returns, train_end, 
     if unknown:
         raise ValueError(f"`{name}` takes {', '.join(accepted) or 'no options'}, not {', '.join(unknown)}. "
                          f"Received: {', '.join(f'{k}={kwargs[k]!r}' for k in unknown)}")
-    r = _check_returns(returns, "returns")
+    r = finite_series("returns", returns)
     if not isinstance(train_end, (int, np.integer)) or not 0 < train_end <= len(r):
         raise ValueError(
             f"`train_end` must be an integer in 1..len(returns) = {len(r)}. Received: train_end={train_end!r}"
@@ -457,12 +459,6 @@ def _har_features(r: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.stack([(sums[index] - sums[index - w]) / w for w in HAR_WINDOWS], axis=1)
 
 
-def _check_returns(values, name: str) -> np.ndarray:
-    from keras_zoo.applications.finance.metrics import finite_series
-
-    return finite_series(name, values)
-
-
 def _check_index(index, lowest: int, highest: int, bound: str) -> np.ndarray:
     array = np.asarray(index)
     if array.ndim != 1 or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
@@ -476,7 +472,7 @@ def _check_index(index, lowest: int, highest: int, bound: str) -> np.ndarray:
 
 
 def _check_forecast_args(returns, index, min_history: int, who: str = "") -> tuple[np.ndarray, np.ndarray]:
-    r = _check_returns(returns, "returns")
+    r = finite_series("returns", returns)
     bound = f"len(returns) = {len(r)}"
     if min_history and who:
         bound += f" ({who} needs {min_history} returns before each target)"

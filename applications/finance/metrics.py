@@ -34,8 +34,7 @@ import numpy as np
 ZERO_VARIANCE_FLOOR = 1e-6
 
 # `periods_per_year` reads the median spacing of the dates, in days, against these upper bounds.
-_SPACINGS = ((4.0, 252, "daily"), (10.0, 52, "weekly"), (60.0, 12, "monthly"), (180.0, 4, "quarterly"),
-             (500.0, 1, "annual"))
+_SPACINGS = ((4.0, 252), (10.0, 52), (60.0, 12), (180.0, 4), (500.0, 1))
 # Daily data with at least this share of Saturdays and Sundays trades every day (crypto): 365 a year.
 _WEEKEND_SHARE = 0.1
 
@@ -347,7 +346,7 @@ def periods_per_year(dates) -> int:
     if spacing < 1.0:
         raise ValueError(f"Intraday data is not supported: daily, weekly, monthly, quarterly or annual dates are. "
                          f"Received: a median spacing of {spacing * 24:.3g} hours")
-    for upper, per_year, _ in _SPACINGS:
+    for upper, per_year in _SPACINGS:
         if spacing < upper:
             if per_year == 252:
                 weekday = (values.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday

@@ -146,12 +146,23 @@ def _checkpoint_of(config: FinanceConfig, target: str) -> str:
     return config.pretrained
 
 
-def target_values(frame: F.Frame, target: str, horizon: int, anchor: np.ndarray | None) -> np.ndarray:
-    """What the network learns for each index: the target, or for volatility its ratio to the EWMA anchor."""
-    y = F.targets(frame, target, horizon)
+def _scaled_targets(target: str, split: F.Split, horizon: int):
+    """`(scaler, scaled features, fit_until, anchors, values, scale)` of a split, from training rows only:
+    `values` are the targets (for volatility, their ratio to the EWMA anchor), `scale` the training
+    standard deviation of a return target (1 for the others), which the network learns in units of."""
+    scaler = F.Scaler.fit(split)
+    scaled = [scaler.transform(f.features) for f in split.frames]
+    # The returns a baseline may fit on: up to the last training target, never beyond.
+    fit_until = [split.last_train_end(k) + split.span + 1 for k in range(len(split.frames))]
+    anchors = [ewma_anchor(f.returns, fit_until[k], horizon) if target == "volatility" else None
+               for k, f in enumerate(split.frames)]
+    values = [F.targets(f, target, horizon) for f in split.frames]
     if target == "volatility":
-        return np.maximum(y, 1e-12) / anchor
-    return y
+        values = [np.maximum(y, 1e-12) / anchor for y, anchor in zip(values, anchors)]
+    scale = 1.0
+    if target == "return":
+        scale = float(np.std(np.concatenate([v[e] for v, e in zip(values, split.ends["train"])]))) or 1.0
+    return scaler, scaled, fit_until, anchors, values, scale
 
 
 def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path, *,
@@ -164,18 +175,7 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     from keras_zoo.applications.common import training
 
     horizon, window = config.horizon, config.window
-    scaler = F.Scaler.fit(split)
-    scaled = [scaler.transform(f.features) for f in split.frames]
-    train_ends = [int(split.last_train_end(k)) for k in range(len(split.frames))]
-    # The returns a baseline may fit on: up to the last training target, never beyond.
-    fit_until = [e + split.span + 1 for e in train_ends]
-    anchors = [ewma_anchor(f.returns, fit_until[k], horizon) if target == "volatility" else None
-               for k, f in enumerate(split.frames)]
-    values = [target_values(f, target, horizon, anchors[k]) for k, f in enumerate(split.frames)]
-    scale = 1.0
-    if target == "return":
-        train_y = np.concatenate([v[e] for v, e in zip(values, split.ends["train"])])
-        scale = float(np.std(train_y)) or 1.0
+    scaler, scaled, fit_until, anchors, values, scale = _scaled_targets(target, split, horizon)
 
     def xy(name):
         x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends[name])])
@@ -200,31 +200,29 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
         head.set_weights([np.zeros_like(w) for w in head.get_weights()])
     fit = training.fit(net, train_ds, val, config.train, folder, loss=loss, metrics=metrics,
                        steps_per_epoch=-(-n_train // batch), n_train=n_train, verbose=verbose)
-    kept_anchor = False
-    if anchored:
-        # Early stopping's epoch 0: when no trained epoch beats the anchor on the validation period,
-        # the network is its anchor (a zero head), and the run says so.
-        trained = validation_loss(target, net, val)
-        untrained = validation_loss(target, None, val)
-        if not trained < untrained:
-            head = net.get_layer("head")
-            head.set_weights([np.zeros_like(w) for w in head.get_weights()])
-            kept_anchor = True
+    # Early stopping's epoch 0: when no trained epoch beats the anchor on the validation period,
+    # the network is its anchor (a zero head), and the run says so.
+    kept_anchor = anchored and not validation_loss(target, net, val) < validation_loss(target, None, val)
+    if kept_anchor:
+        head = net.get_layer("head")
+        head.set_weights([np.zeros_like(w) for w in head.get_weights()])
 
     forecasts = {net.name: []}
-    for k, frame in enumerate(split.frames):
-        ends = split.ends["test"][k]
+    for k, ends in enumerate(split.ends["test"]):
         out = net.predict(F.windows(scaled[k], ends, window), verbose=0, batch_size=1024) if len(ends) else \
             np.zeros((0, 2 if target == "direction" else 1))
-        if target == "direction":
-            forecasts[net.name].append(out[:, 1])
-        elif target == "volatility":
-            forecasts[net.name].append(anchors[k][ends] * np.exp(np.clip(out[:, 0], -10, 10)))
-        else:
-            forecasts[net.name].append(out[:, 0] * scale)
-    for method, per_frame in baseline_forecasts(target, split, fit_until, horizon).items():
-        forecasts[method] = per_frame
+        forecasts[net.name].append(_in_units(target, out, None if anchors[k] is None else anchors[k][ends], scale))
+    forecasts.update(baseline_forecasts(target, split, fit_until, horizon))
     return {"net": net, "fit": fit, "scaler": scaler, "forecasts": forecasts, "scale": scale, "kept_anchor": kept_anchor}
+
+
+def _in_units(target: str, out: np.ndarray, anchor, scale: float) -> np.ndarray:
+    """The network's outputs in the target's units: P(up), a log return, or a per-period variance."""
+    if target == "direction":
+        return out[:, 1]
+    if target == "volatility":
+        return anchor * np.exp(np.clip(out[:, 0], -10, 10))
+    return out[:, 0] * scale
 
 
 def validation_loss(target: str, net, val) -> float:
@@ -357,9 +355,8 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
     frames, test_starts = load_data(config)
     names = frames[0].feature_names
     first = config.targets[0]
-    spans = {t: F.target_span(t, config.horizon) for t in config.targets}
-    splits = {t: F.chronological_split(frames, window=config.window, span=spans[t], test_starts=test_starts)
-              for t in config.targets}
+    splits = {t: F.chronological_split(frames, window=config.window, span=F.target_span(t, config.horizon),
+                                       test_starts=test_starts) for t in config.targets}
     head = splits[first]
     say(f"Data {config.data}: {len(frames)} series ({', '.join(f.name for f in frames[:5])}"
         f"{'...' if len(frames) > 5 else ''}), {sum(len(f) for f in frames):,} returns, features {', '.join(names)}; "
@@ -386,10 +383,8 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
         verdict.append(_backtest_sentence(backtest))
 
     # ## Files
-    main = nets[first]
-    save_model(main, output_dir)
-    for target in config.targets[1:]:
-        save_model(nets[target], output_dir / target)
+    for target in config.targets:
+        save_model(nets[target], output_dir if target == first else output_dir / target)
     _save_checkpoints(config, nets, output_dir, results)
     report.write_json(output_dir / SERIES_FILE, {
         "features": list(names), "window": config.window, "horizon": config.horizon, "targets": list(config.targets),
@@ -426,8 +421,8 @@ def _fit_and_score(target: str, frames, split: F.Split, config: FinanceConfig, f
     """`(run, result, sentences)`: one target's network fitted (or walked forward) and scored on the
     test period beside its baselines, with the verdict's sentences."""
     start = time.perf_counter()
-    fitter = walk_forward if config.walk_forward else fit_target
-    run = fitter(target, split, config, folder, verbose="auto" if verbose else 0)
+    run = (walk_forward if config.walk_forward else fit_target)(target, split, config, folder,
+                                                                verbose="auto" if verbose else 0)
     elapsed = time.perf_counter() - start
     net = run["net"]
     realised = np.concatenate([F.targets(f, target, config.horizon)[e] for f, e in zip(frames, split.ends["test"])])
@@ -452,8 +447,7 @@ def _backtest(config: FinanceConfig, frames, splits: dict, fits: dict, ppy: floa
     split, run = splits[trade_target], fits[trade_target]
     forecasts = run["forecasts"][run["net"].name]
     per_series = {}
-    for k, frame in enumerate(frames):
-        ends = split.ends["test"][k]
+    for k, (frame, ends) in enumerate(zip(frames, split.ends["test"])):
         if not len(ends):
             continue
         signal = forecasts[k] - (0.5 if trade_target == "direction" else 0.0)
@@ -477,9 +471,8 @@ def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Pat
         stop = block_starts[b + 1] if b + 1 < len(block_starts) else None
         sub = F.chronological_split(split.frames, window=split.window, span=split.span,
                                     test_starts={f.name: start for f in split.frames})
-        keep = [e[(f.dates[e + 1] >= start) & ((f.dates[e + 1] < stop) if stop is not None else True)]
-                for f, e in zip(split.frames, sub.ends["test"])]
-        sub.ends["test"] = keep
+        sub.ends["test"] = [e[(f.dates[e + 1] >= start) & ((f.dates[e + 1] < stop) if stop is not None else True)]
+                            for f, e in zip(split.frames, sub.ends["test"])]
         block_dir = folder / "walk_forward" / f"block_{b + 1}"
         block_dir.mkdir(parents=True, exist_ok=True)
         run = fit_target(target, sub, config, block_dir, verbose=0)  # the block lines below say enough
@@ -494,14 +487,9 @@ def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Pat
             print(f"  walk-forward block {b + 1}/{len(block_starts)} from {start}: "
                   f"{sub.count('train'):,} train windows, {run['fit'].epochs_run} epochs", flush=True)
     shutil.rmtree(folder / "walk_forward", ignore_errors=True)
-    last = runs[-1]
-    return {**last, "forecasts": forecasts, "fit": _merged_fit(runs)}
-
-
-def _merged_fit(runs):
-    fit = runs[-1]["fit"]
-    return dataclasses.replace(fit, train_s=sum(r["fit"].train_s for r in runs),
-                               epochs_run=sum(r["fit"].epochs_run for r in runs))
+    fit = dataclasses.replace(runs[-1]["fit"], train_s=sum(r["fit"].train_s for r in runs),
+                              epochs_run=sum(r["fit"].epochs_run for r in runs))
+    return {**runs[-1], "forecasts": forecasts, "fit": fit}
 
 
 def _summarise_backtests(per_series: dict, cost_bps: float) -> dict:
@@ -509,8 +497,7 @@ def _summarise_backtests(per_series: dict, cost_bps: float) -> dict:
     strip = {name: {side: {k: v for k, v in bt[side].items() if k != "equity"} for side in ("strategy", "buy_and_hold")}
              for name, bt in per_series.items()}
     if len(strip) == 1:
-        only = next(iter(strip.values()))
-        return {**only, "cost_bps": cost_bps}
+        return {**next(iter(strip.values())), "cost_bps": cost_bps}
     mean = {side: {k: float(np.mean([s[side][k] for s in strip.values() if s[side][k] is not None]))
                    for k in next(iter(strip.values()))[side]} for side in ("strategy", "buy_and_hold")}
     return {**mean, "cost_bps": cost_bps, "averaged_over": len(strip), "series": strip}
@@ -559,19 +546,17 @@ def _plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir) 
     k = 0  # the first series
     frame = frames[k]
     if "return" in config.targets:
-        split, run = splits["return"], fits["return"]
-        ends = split.ends["test"][k]
-        f = run["forecasts"][nets["return"].name][k]
+        ends = splits["return"].ends["test"][k]
+        f = fits["return"]["forecasts"][nets["return"].name][k]
         dates = frame.dates[ends + 1]
         paths.append(plotting.save_figure(P.price_figure(dates, frame.close[ends + 1], frame.close[ends] * np.exp(f),
                                                          name=frame.name, model=config.model), output_dir, "price"))
         paths.append(plotting.save_figure(P.residuals_figure(dates, frame.returns[ends + 1] - f, model=config.model),
                                           output_dir, "residuals"))
     if "volatility" in config.targets:
-        split, run = splits["volatility"], fits["volatility"]
-        ends = split.ends["test"][k]
+        ends = splits["volatility"].ends["test"][k]
         realised = F.targets(frame, "volatility", config.horizon)[ends]
-        shown = {m: v[k] for m, v in run["forecasts"].items() if not isinstance(v, str) and m in
+        shown = {m: v[k] for m, v in fits["volatility"]["forecasts"].items() if not isinstance(v, str) and m in
                  (nets["volatility"].name, "ewma", "garch")}
         paths.append(plotting.save_figure(P.volatility_figure(frame.dates[ends + 1], realised, shown,
                                                               periods_per_year=ppy, horizon=config.horizon),
@@ -624,44 +609,32 @@ def _cells(m: dict) -> list[str]:
 # A finished run
 
 
-def load_run(model_dir: str | Path):
-    from keras_zoo.applications.common.runs import load_run as load
-
-    return load(model_dir, DOMAIN)
-
-
-def _networks(model_dir: Path, first):
-    """`(series.json, {target: network})`; `first` is the run's `model.keras`, already loaded by `load_run`."""
+def _load(model_dir: str | Path, data: str):
+    """`(metrics.json, series.json, {target: network}, the frame of --data)`: a finished run and one series."""
     import keras_zoo as zoo
-
-    info = json.loads((model_dir / SERIES_FILE).read_text())
-    nets = {t: first if p["model"] == runs.MODEL_FILE else zoo.load_model(model_dir / p["model"])
-            for t, p in info["per_target"].items()}
-    return info, nets
-
-
-def _single_frame(data: str, info: dict, what: str) -> F.Frame:
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.finance.prices import load_series
 
-    series = load_series(parse_source(data), what=what)
+    model_dir = Path(model_dir)
+    first, record = runs.load_run(model_dir, DOMAIN)
+    info = json.loads((model_dir / SERIES_FILE).read_text())
+    nets = {t: first if p["model"] == runs.MODEL_FILE else zoo.load_model(model_dir / p["model"])
+            for t, p in info["per_target"].items()}
+    series = load_series(parse_source(data), what="--data")
     if len(series) != 1:
-        raise ValueError(f"{what} takes one series (a CSV file) here. Received: {what} {data} with {len(series)} series")
+        raise ValueError(f"--data takes one series (a CSV file) here. "
+                         f"Received: --data {data} with {len(series)} series")
     have = F.available_features(series)
     missing = [n for n in info["features"] if n not in have]
     if missing:
         raise ValueError(f"The run's network reads {', '.join(info['features'])}; {data} cannot give "
                          f"{', '.join(missing)} (range needs High and Low, volume_change a Volume column).")
-    return F.make_frame(series[0], tuple(info["features"]))
+    return record, info, nets, F.make_frame(series[0], tuple(info["features"]))
 
 
 def predict(model_dir: str | Path, data: str) -> list[str]:
     """The forecast for the period after `data`'s last row, from its latest window, as printable lines."""
-
-    model_dir = Path(model_dir)
-    first, record = load_run(model_dir)
-    info, nets = _networks(model_dir, first)
-    frame = _single_frame(data, info, "--data")
+    record, info, nets, frame = _load(model_dir, data)
     window, last = int(info["window"]), len(frame) - 1
     if last < F.WARMUP + window - 1:
         raise ValueError(f"{data} has {len(frame) + 1} prices; the forecast reads a window of {window} periods after "
@@ -689,11 +662,7 @@ def predict(model_dir: str | Path, data: str) -> list[str]:
 
 def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
     """The run's networks on every window of `data` (one series), against the baselines that need no fitting."""
-
-    model_dir = Path(model_dir)
-    first, record = load_run(model_dir)
-    info, nets = _networks(model_dir, first)
-    frame = _single_frame(data, info, "--data")
+    _, info, nets, frame = _load(model_dir, data)
     window, horizon = int(info["window"]), int(info["horizon"])
     result = {}
     for target, net in nets.items():
@@ -762,16 +731,7 @@ def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str 
     frames, test_starts = load_data(config)
     split = F.chronological_split(frames, window=window, span=F.target_span(target, horizon),
                                   test_starts=test_starts)
-    # As `pipeline.fit_target`: the scaler and the volatility anchor see training rows only.
-    scaler = F.Scaler.fit(split)
-    scaled = [scaler.transform(f.features) for f in split.frames]
-    fit_until = [split.last_train_end(k) + split.span + 1 for k in range(len(split.frames))]
-    anchors = [ewma_anchor(f.returns, fit_until[k], horizon) if target == "volatility" else None
-               for k, f in enumerate(split.frames)]
-    values = [target_values(f, target, horizon, anchors[k]) for k, f in enumerate(split.frames)]
-    scale = 1.0
-    if target == "return":
-        scale = float(np.std(np.concatenate([v[e] for v, e in zip(values, split.ends["train"])]))) or 1.0
+    _, scaled, _, _, values, scale = _scaled_targets(target, split, horizon)  # as `fit_target`
 
     def xy(name):
         x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends[name])])
@@ -781,10 +741,9 @@ def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str 
     train, val, test = xy("train"), xy("val"), xy("test")
     counts = {s: split.count(s) for s in ("train", "val", "test")}
     direction = target == "direction"
-    anchor = None
-    if not direction:  # the forecast a zero head makes: a zero return, or EWMA's variance
-        anchor = {"name": ANCHORS[target], "val_loss": validation_loss(target, None, val),
-                  "test_loss": validation_loss(target, None, test)}
+    # The forecast a zero head makes: a zero return, or EWMA's variance.
+    anchor = None if direction else {"name": ANCHORS[target], "val_loss": validation_loss(target, None, val),
+                                     "test_loss": validation_loss(target, None, test)}
 
     def test_extra(net) -> dict:
         """The return forecast's RMSE and directional accuracy in log-return units (`zoo train finance`'s metrics)."""

@@ -12,12 +12,7 @@ def price_figure(dates, close, forecast_price, *, name: str, model: str) -> Figu
     ax = fig.subplots()
     ax.plot(dates, close, label=f"{name} price", linewidth=1.2, color="black")
     ax.plot(dates, forecast_price, label=f"{model}: forecast made the period before", linewidth=1.0, alpha=0.8)
-    ax.set_title(f"{name}: price and one-step forecasts over the test period", fontsize=10)
-    ax.set_ylabel("price")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    return fig
+    return _finish(fig, ax, f"{name}: price and one-step forecasts over the test period", "price")
 
 
 def volatility_figure(dates, realised, forecasts: dict[str, np.ndarray], *, periods_per_year: int,
@@ -29,12 +24,8 @@ def volatility_figure(dates, realised, forecasts: dict[str, np.ndarray], *, peri
     ax.plot(dates, np.sqrt(realised) * scale, color="black", linewidth=0.8, alpha=0.6, label="realised")
     for k, (label, values) in enumerate(forecasts.items()):
         ax.plot(dates, np.sqrt(values) * scale, "-" if k == 0 else "--", linewidth=1.2, label=label)
-    ax.set_title(f"Volatility over the next {horizon} period(s), annualised: forecast against realised", fontsize=10)
-    ax.set_ylabel("% a year")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    return fig
+    return _finish(fig, ax, f"Volatility over the next {horizon} period(s), annualised: forecast against realised",
+                   "% a year")
 
 
 def equity_figure(dates, curves: dict[str, np.ndarray], *, cost_bps: float) -> Figure:
@@ -44,12 +35,7 @@ def equity_figure(dates, curves: dict[str, np.ndarray], *, cost_bps: float) -> F
     for label, equity in curves.items():
         ax.plot(dates, equity, linewidth=1.2, label=label)
     ax.axhline(1.0, color="grey", linewidth=0.8)
-    ax.set_title(f"Equity over the test period ({cost_bps:g} bp a trade)", fontsize=10)
-    ax.set_ylabel("value of 1 invested")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    return fig
+    return _finish(fig, ax, f"Equity over the test period ({cost_bps:g} bp a trade)", "value of 1 invested")
 
 
 def residuals_figure(dates, residuals, *, model: str) -> Figure:
@@ -64,4 +50,14 @@ def residuals_figure(dates, residuals, *, model: str) -> Figure:
     right.set_title("distribution", fontsize=10)
     for label in left.get_xticklabels():
         label.set_rotation(30)
+    return fig
+
+
+def _finish(fig: Figure, ax, title: str, ylabel: str) -> Figure:
+    """The common dress of a time-series panel: title, axis label, grid, legend, slanted dates."""
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
     return fig

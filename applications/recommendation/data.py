@@ -161,7 +161,7 @@ def read_csv(path, *, what: str = "--data", max_rows: int | None = None) -> Inte
         (943, 1682, 0)
     """
     path = Path(path)
-    frame = _read_frame(path, what, max_rows)
+    frame = read_csv_frame(path, what, max_rows)
     columns = _find_columns(frame, path, what, user=USER_COLUMNS, item=ITEM_COLUMNS)
     optional = _find_columns(frame, path, what, rating=RATING_COLUMNS, timestamp=TIME_COLUMNS, required=False)
     users = _ids(frame[columns["user"]], path, what, "a user id")
@@ -191,14 +191,12 @@ def read_items(path, interactions: Interactions, *, what: str = "--items") -> In
         ('Toy Story (1995)', 'Animation')
     """
     path = Path(path)
-    frame = _read_frame(path, what, None)
+    frame = read_csv_frame(path, what)
     columns = _find_columns(frame, path, what, item=ITEM_COLUMNS, title=TITLE_COLUMNS)
     optional = _find_columns(frame, path, what, genre=GENRE_COLUMNS, required=False)
     ids = _ids(frame[columns["item"]], path, what, "an item id")
     titles = frame[columns["title"]].fillna("").astype(str).str.strip().to_numpy(dtype=str)
-    lookup = {}
-    for k in range(len(ids) - 1, -1, -1):  # backwards: the first row of an id wins
-        lookup[ids[k]] = k
+    lookup = {i: k for k, i in reversed(list(enumerate(ids)))}  # backwards: the first row of an id wins
     at = np.array([lookup.get(i, -1) for i in interactions.item_ids.tolist()], dtype=np.int64)
     found = at >= 0
     if len(at) and not found.any():
@@ -226,11 +224,6 @@ def _first_genre(text: str) -> str:
     parts = text.split("|") if "|" in text else text.split()
     first = parts[0].strip() if parts else ""
     return first or UNKNOWN_GENRE
-
-
-def _read_frame(path: Path, what: str, max_rows: int | None):
-    """The file as a DataFrame of text columns (`applications.common.tables.read_csv_frame`)."""
-    return read_csv_frame(path, what, max_rows)
 
 
 def _find_columns(frame, path: Path, what: str, *, required: bool = True, **wanted) -> dict:
@@ -367,10 +360,8 @@ def load_tfds(name: str, *, data_dir=None, max_examples: int | None = None) -> I
     if not chunks:
         raise ValueError(f"tfds:{name} has no rows in its 'train' split. Received: source='tfds:{name}'")
     columns = {key: np.concatenate(value) for key, value in chunks.items()}
-    genres = None
-    if "genre" in columns:
-        names = np.array([*genre_names, UNKNOWN_GENRE])  # index -1 -> unknown
-        genres = names[columns["genre"]]
+    # The genre names, index -1 -> unknown.
+    genres = np.array([*genre_names, UNKNOWN_GENRE])[columns["genre"]] if "genre" in columns else None
     return build_interactions(
         _decode(columns["user_id"]), _decode(columns["movie_id"]),
         columns.get("user_rating"), columns.get("timestamp"),

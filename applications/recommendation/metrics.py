@@ -69,9 +69,7 @@ def sample_negatives(users, positives, seen, n_items: int, n: int = 99, seed: in
     users = _index_array("users", users, seen.shape[0])
     positives = _index_array("positives", positives, n_items)
     _check_lengths(users=users, positives=positives)
-    if int(n) != n or n < 1:
-        raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
-    n = int(n)
+    n = _positive_int("n", n)
     rng = np.random.default_rng(seed)
     negatives = np.empty((len(users), n), dtype=np.int32)
     for k, (user, positive) in enumerate(zip(users, positives)):
@@ -186,7 +184,7 @@ def leave_one_out_ranks(scorer: Scorer, users, positives, negatives, batch_size:
             "A user's negatives contain its held-out item. "
             f"Received: users[{k}]={users[k]}, positives[{k}]={positives[k]}"
         )
-    batch_size = _check_batch_size(batch_size)
+    batch_size = _positive_int("batch_size", batch_size)
     result = np.empty(len(users), dtype=np.int64)
     for start in range(0, len(users), batch_size):
         chunk = slice(start, start + batch_size)
@@ -237,7 +235,7 @@ def full_ranking_ranks(scorer: Scorer, users, positives, seen, batch_size: int =
     users = _index_array("users", users, n_users)
     positives = _index_array("positives", positives, n_items)
     _check_lengths(users=users, positives=positives)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = _positive_int("batch_size", batch_size)
     if len(users):
         inside = np.asarray(seen[users, positives]).ravel() != 0
         if inside.any():
@@ -345,8 +343,7 @@ def _check_seen(seen, n_items: int | None = None):
 
 
 def _check_ranks(ranks, k: int, name: str = "k") -> np.ndarray:
-    if int(k) != k or k < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={k!r}")
+    _positive_int(name, k)
     r = np.asarray(ranks)
     if r.ndim != 1 or len(r) == 0 or not np.issubdtype(r.dtype, np.integer) or (r < 0).any():
         raise ValueError(
@@ -363,7 +360,7 @@ def _check_ks(ks, name: str) -> tuple[int, ...]:
     return tuple(int(k) for k in ks)
 
 
-def _check_batch_size(batch_size: int) -> int:
-    if int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
-    return int(batch_size)
+def _positive_int(name: str, value) -> int:
+    if int(value) != value or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)

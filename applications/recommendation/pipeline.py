@@ -104,13 +104,6 @@ def check_recommendation_model(name: str) -> None:
                          f"of (user, item) ids: {models}. Received: --model {name}")
 
 
-def load_data(config: RecommendationConfig):
-    from keras_zoo.applications.common.sources import parse_source
-    from keras_zoo.applications.recommendation.data import load_interactions
-
-    return load_interactions(parse_source(config.data), items=config.items, max_examples=config.max_examples)
-
-
 # ---------------------------------------------------------------------------------------------
 # Evaluation
 
@@ -136,12 +129,14 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
     from keras_zoo.applications.common import report, training
     from keras_zoo.applications.common.runs import save_model
+    from keras_zoo.applications.common.sources import parse_source
+    from keras_zoo.applications.recommendation.data import load_interactions
     from keras_zoo.applications.recommendation.serving import CATALOG_FILE, Catalog
     from keras_zoo.applications.recommendation.splits import leave_one_out
 
     say = report.print_if(verbose)
     training.set_seed(config.train.seed)
-    inter = load_data(config)
+    inter = load_interactions(parse_source(config.data), items=config.items, max_examples=config.max_examples)
     split = leave_one_out(inter)
     if not len(split.test_users):
         raise ValueError(f"{inter.source}: no user has two interactions, so none can be held out for testing.")
@@ -220,7 +215,7 @@ def _held_out(inter, split, seed: int, say, most: int = EVAL_NEGATIVES):
     from keras_zoo.applications.recommendation.metrics import sample_negatives
 
     seen_all = inter.matrix()
-    seen_eval = seen_all - _pairs_matrix(split.test_users, split.test_items, seen_all.shape)  # train + val
+    seen_eval = seen_all - inter.matrix(split.test_rows)  # train + val
     n_negatives = min(most, eval_negatives(seen_all))
     if n_negatives < min(most, EVAL_NEGATIVES):
         say(f"The catalogue is small: each held-out item is ranked among {n_negatives} sampled unseen items, not "
@@ -238,8 +233,7 @@ def _train_models(config, inter, split, seen_eval, negatives, output_dir: Path, 
         net, fit = train_ranker(name, inter, split, config, folder, verbose="auto" if verbose else 0)
         scorer = make_scorer(net, inter, split)
         results[name], curves[name] = measure(scorer, split, seen_eval, negatives)
-        results[name]["train_s"] = fit.train_s
-        results[name]["epochs_run"] = fit.epochs_run
+        results[name].update(train_s=fit.train_s, epochs_run=fit.epochs_run)
         nets[name], fits[name] = (net, scorer), fit
         if verbose:
             print(f"{name}: {net.count_params():,} parameters, {fit.epochs_run} epochs in {fit.train_s:.1f} s; "
@@ -319,8 +313,7 @@ def fit_baselines(train_matrix, split, seen_all, *, seed: int = 0):
     for name, (key, grid) in BASELINE_GRIDS.items():
         make = getattr(baselines, name)
         kwargs = {"seed": seed} if name == "pure_svd" else {}
-        grid = [v for v in grid if name != "pure_svd" or v < min(train_matrix.shape)]
-        grid = grid or [1]
+        grid = [v for v in grid if name != "pure_svd" or v < min(train_matrix.shape)] or [1]
         if not len(split.val_users) or len(grid) == 1:
             result.append((make(train_matrix, **{key: grid[0]}, **kwargs), {key: grid[0]}))
             continue
@@ -345,12 +338,6 @@ def make_scorer(net, inter, split):
         rows = np.concatenate([split.train, split.val_rows]) if split.val_rows is not None else split.train
         return SequenceScorer(net, histories(inter, rows, net.input_shape[1]), inter.n_items)
     return Scorer(net, inter.n_items)
-
-
-def _pairs_matrix(users, items, shape):
-    import scipy.sparse
-
-    return scipy.sparse.csr_matrix((np.ones(len(users), np.float32), (users, items)), shape=shape)
 
 
 def _embedding_weights(net) -> np.ndarray | None:
@@ -389,20 +376,15 @@ def summary_table(record: dict) -> tuple[list[str], list[list[str]]]:
 # A finished run
 
 
-def load_run(model_dir: str | Path):
-    from keras_zoo.applications.common.runs import load_run as load
-
-    return load(model_dir, DOMAIN)
-
-
 def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
     """Both protocols on `data`'s leave-one-out test items, for the users and items the run knows."""
+    from keras_zoo.applications.common.runs import load_run
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.recommendation.data import load_interactions
     from keras_zoo.applications.recommendation.serving import CATALOG_FILE, Catalog
     from keras_zoo.applications.recommendation.splits import leave_one_out
 
-    net, record = load_run(model_dir)
+    net, record = load_run(model_dir, DOMAIN)
     catalog = Catalog.load(Path(model_dir) / CATALOG_FILE)
     inter = load_interactions(parse_source(data))
     users = _renumber(inter.user_ids, catalog.user_ids)[inter.users]

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from keras_zoo.applications.recommendation.interactions import Interactions
-from keras_zoo.applications.recommendation.serving import OFFSET
+from keras_zoo.applications.recommendation.serving import OFFSET, logit_model
+from keras_zoo.applications.recommendation.splits import time_order
 
 
 def histories(inter: Interactions, rows: np.ndarray | None, max_len: int) -> np.ndarray:
@@ -83,18 +84,9 @@ def _time_ordered(inter: Interactions, rows, max_len):
     """`rows` sorted by user, then time: their users, tokens, and positions from each user's end and start."""
     if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 1:
         raise ValueError(f"max_len must be a positive int. Received: max_len={max_len!r}")
-    rows = np.arange(len(inter), dtype=np.int64) if rows is None else np.sort(np.asarray(rows, dtype=np.int64))
-    users = np.asarray(inter.users, dtype=np.int64)[rows]
-    keys = (users,) if inter.timestamps is None else (np.asarray(inter.timestamps)[rows], users)
-    order = rows[np.lexsort(keys)]  # by user, then time; stable, so ties stay in row order
+    order, from_end, counts = time_order(inter, rows)
     users = np.asarray(inter.users, dtype=np.int64)[order]
     tokens = np.asarray(inter.items, dtype=np.int64)[order] + OFFSET
-    n = len(order)
-    is_last = np.ones(n, dtype=bool)
-    is_last[:-1] = users[1:] != users[:-1]
-    ends = np.flatnonzero(is_last)
-    counts = np.diff(np.r_[-1, ends])
-    from_end = np.repeat(ends, counts) - np.arange(n)  # 0 = the user's latest row
     position = np.repeat(counts, counts) - 1 - from_end  # 0 = the user's first row
     return users, tokens, from_end, position
 
@@ -122,8 +114,6 @@ class SequenceScorer:
     factorised = False  # no item vectors to index: serving scores the network's output
 
     def __init__(self, net, histories_matrix: np.ndarray, n_items: int, *, batch_size: int = 1024):
-        import keras
-
         self.histories = np.asarray(histories_matrix, dtype=np.int32)
         if self.histories.ndim != 2:
             raise ValueError(f"histories_matrix must be (n_users, max_len). Received: shape={self.histories.shape}")
@@ -133,9 +123,7 @@ class SequenceScorer:
                              f"Received: n_items={n_items}")
         self.net, self.n_items, self.batch_size = net, n_items, batch_size
         self.name = net.name
-        names = {layer.name for layer in net.layers}
-        self.logits = (keras.Model(net.inputs, net.get_layer("predictions").input, name=f"{net.name}_logits")
-                       if "predictions" in names else net)
+        self.logits = logit_model(net)  # without its softmax ("predictions"), if it has one
 
     def item_vectors(self) -> None:
         return None

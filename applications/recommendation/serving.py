@@ -115,14 +115,6 @@ class ItemIndex:
         """`(b, n_items)` inner products of `(b, d)` query vectors with every item."""
         return np.asarray(queries, dtype=np.float32) @ self.vectors.T
 
-    def search(self, queries: np.ndarray, k: int, *, exclude=None) -> tuple[np.ndarray, np.ndarray]:
-        """`(items, scores)`, each `(b, k)`: the `k` best items per query, best first.
-
-        Args:
-            exclude: `(b, n_items)` CSR (or dense boolean) of items never to return per query.
-        """
-        return top_k(self.scores(queries), k, exclude=exclude)
-
 
 def top_k(scores: np.ndarray, k: int, *, exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """The `k` highest-scoring columns of each row, best first, skipping `exclude`d ones (fewer if too few remain)."""
@@ -150,9 +142,7 @@ class Scorer:
         self.net, self.n_items, self.batch_size = net, n_items, batch_size
         self.name = net.name
         parts = towers(net)
-        self.user_tower = None
-        self.index = None
-        self.logits = None
+        self.user_tower = self.index = self.logits = None
         if parts is not None:
             self.user_tower, item_tower = parts
             items = np.arange(OFFSET, n_items + OFFSET, dtype=np.int32)

@@ -51,18 +51,7 @@ def leave_one_out(inter: Interactions) -> LeaveOneOut:
         >>> len(split.test_users), split.single_users
         (600, 0)
     """
-    n = len(inter)
-    users = np.asarray(inter.users, dtype=np.int64)
-    keys = (users,) if inter.timestamps is None else (np.asarray(inter.timestamps), users)
-    order = np.lexsort(keys)  # by user, then time; lexsort is stable, so ties stay in row order
-    sorted_users = users[order]
-    # position of each sorted row counted from the end of its user's history: 0 = latest
-    is_last = np.ones(n, dtype=bool)
-    is_last[:-1] = sorted_users[1:] != sorted_users[:-1]
-    ends = np.flatnonzero(is_last)
-    starts = np.r_[0, ends[:-1] + 1]
-    counts = ends - starts + 1
-    from_end = np.repeat(ends, counts) - np.arange(n)
+    order, from_end, counts = time_order(inter)
     count_of_row = np.repeat(counts, counts)
     test_mask = (from_end == 0) & (count_of_row >= 2)
     val_mask = (from_end == 1) & (count_of_row >= 3)
@@ -79,6 +68,20 @@ def leave_one_out(inter: Interactions) -> LeaveOneOut:
         val_rows=val_rows.astype(np.int64),
         test_rows=test_rows.astype(np.int64),
     )
+
+
+def time_order(inter: Interactions, rows: np.ndarray | None = None):
+    """`(order, from_end, counts)`: `rows` (all by default) sorted by user, then time (ties in row
+    order); each sorted row's position from its user's latest (0); each user's number of rows."""
+    rows = np.arange(len(inter), dtype=np.int64) if rows is None else np.sort(np.asarray(rows, dtype=np.int64))
+    users = np.asarray(inter.users, dtype=np.int64)[rows]
+    keys = (users,) if inter.timestamps is None else (np.asarray(inter.timestamps)[rows], users)
+    order = rows[np.lexsort(keys)]  # lexsort is stable
+    is_last = np.ones(len(order), dtype=bool)
+    is_last[:-1] = np.diff(np.asarray(inter.users, dtype=np.int64)[order]) != 0
+    ends = np.flatnonzero(is_last)
+    counts = np.diff(np.r_[-1, ends])
+    return order, np.repeat(ends, counts) - np.arange(len(order)), counts
 
 
 @dataclass

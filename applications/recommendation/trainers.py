@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from keras_zoo.applications.recommendation.serving import OFFSET
+
 if TYPE_CHECKING:
     from keras_zoo.applications.recommendation.pipeline import RecommendationConfig
 
-# How a model learns from implicit feedback (--loss):
-# - bce: each positive against `negatives` sampled unseen items, binary cross-entropy (NCF's recipe);
-# - softmax: each positive against every item of the catalogue, a softmax (factorised models only);
-# - in_batch: each positive against the other positives' items of its batch, a softmax with the
-#   sampling-bias correction (the two-tower retrieval recipe, for catalogues too big for `softmax`).
+# How a model learns from implicit feedback (--loss; the module docstring). softmax is for factorised
+# models only; in_batch is the two-tower retrieval recipe, for catalogues too big for `softmax`.
 # auto: softmax for mf (on MovieLens-100k it ranked better than bce, README) and sasrec, in_batch
 # for two_tower, bce for the NCF models (they do not factorise: every item would need the network).
 LOSSES = ("auto", "bce", "softmax", "in_batch")
@@ -92,8 +91,6 @@ def build_net(name: str, inter, *, overrides: dict | None = None, **kwargs):
     """
     import keras_zoo as zoo
 
-    from keras_zoo.applications.recommendation.serving import OFFSET
-
     if is_sequential(name):
         return zoo.create_model(name, num_classes=inter.n_items + OFFSET, **{"classifier_activation": None,
                                                                            **(overrides or {}), **kwargs})
@@ -109,8 +106,6 @@ def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_k
     taught as disliked.
     """
     import tensorflow as tf
-
-    from keras_zoo.applications.recommendation.serving import OFFSET
 
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(tf.constant(positives_keys, tf.int64),
@@ -137,7 +132,6 @@ def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_k
 def sampled_pairs(users, items, *, n_items: int, negatives: int, seen, seed: int):
     """`(ids, labels)`: each (user, item) positive and `negatives` items the user never interacted with."""
     from keras_zoo.applications.recommendation.metrics import sample_negatives
-    from keras_zoo.applications.recommendation.serving import OFFSET
 
     neg = sample_negatives(users, items, seen, n_items, n=negatives, seed=seed)
     u = np.concatenate([users, np.repeat(users, negatives)])
@@ -149,8 +143,6 @@ def sampled_pairs(users, items, *, n_items: int, negatives: int, seen, seed: int
 def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
     """Batches of `([user, item] ids, range(b))` for the in-batch softmax: the diagonal is the positive."""
     import tensorflow as tf
-
-    from keras_zoo.applications.recommendation.serving import OFFSET
 
     x = np.stack([users, items], 1).astype(np.int32) + OFFSET
     ds = tf.data.Dataset.from_tensor_slices(x)
@@ -164,7 +156,6 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
     """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
     from keras_zoo.applications.common import training
     from keras_zoo.applications.recommendation.sequences import histories, next_item_examples
-    from keras_zoo.applications.recommendation.serving import OFFSET
     from keras_zoo.models.recommender import full_softmax, in_batch_softmax
 
     training.set_seed(config.train.seed)
@@ -186,43 +177,37 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
         watch = dict(epoch_metrics=[ranking_monitor(net, split.val_users, split.val_items, negatives,
                                                     histories=context)],
                      monitor=MONITOR, mode="max")
+    trainer, steps, n_train = net, None, n
     if sequential:  # every training item, predicted from the up to max_len items before it
-        x, y = next_item_examples(inter, split.train, max_len)
+        train = next_item_examples(inter, split.train, max_len)
         val = [context[split.val_users], split.val_items.astype(np.int32) + OFFSET] if has_val else None
-        fit = training.fit(net, (x, y), val, config.train, output_dir, loss=_softmax_loss(), metrics=[],
-                           n_train=len(x), verbose=verbose, **watch)
-        return net, fit
-    if loss == "softmax":
+        fit_loss, n_train = _softmax_loss(), len(train[0])
+    elif loss == "softmax":
         x = np.stack([users, items], 1).astype(np.int32) + OFFSET
-        val = None
+        train, val = (x, x[:, 1]), None
         if has_val:
             val_x = np.stack([split.val_users, split.val_items], 1).astype(np.int32) + OFFSET
             val = [val_x, val_x[:, 1]]
-        fit = training.fit(full_softmax(net), (x, x[:, 1]), val, config.train, output_dir, loss=_softmax_loss(),
-                           metrics=[], n_train=n, verbose=verbose, **watch)
-        return net, fit
-    if loss == "in_batch":
+        trainer, fit_loss = full_softmax(net), _softmax_loss()
+    elif loss == "in_batch":
         counts = np.bincount(items, minlength=inter.n_items).astype(np.float64)
         log_q = np.log(np.maximum(counts, 1.0) / counts.sum())
         log_q = np.concatenate([[log_q.min()], log_q]).astype(np.float32)  # row 0: the unknown item
         trainer = in_batch_softmax(net, item_log_probs=log_q)
         batch = max(int(config.train.resolve_batch_size(n)), IN_BATCH_SIZE)
-        train_ds = in_batch_batches(users, items, batch_size=batch, seed=config.train.seed)
-        val_ds = in_batch_batches(split.val_users, split.val_items, batch_size=batch, seed=None) if has_val else None
-        fit = training.fit(trainer, train_ds, val_ds, config.train, output_dir, loss=_diagonal_softmax_loss,
-                           metrics=[], steps_per_epoch=math.ceil(n / batch), n_train=n, verbose=verbose, **watch)
-        return net, fit
-    batch = config.train.resolve_batch_size(n)
-    keys = users.astype(np.int64) * inter.n_items + items
-    train_ds = pointwise_batches(users, items, n_items=inter.n_items, negatives=config.negatives,
-                                 positives_keys=keys, batch_size=batch, seed=config.train.seed)
-    val_ds = None
-    if has_val:
-        val_ds = list(sampled_pairs(split.val_users, split.val_items, n_items=inter.n_items,
-                                    negatives=config.negatives, seen=seen_all, seed=config.train.seed + 1))
-    fit = training.fit(net, train_ds, val_ds, config.train, output_dir, loss="binary_crossentropy", metrics=[],
-                       steps_per_epoch=math.ceil(n / batch), n_train=n * (1 + config.negatives), verbose=verbose,
-                       **watch)
+        train = in_batch_batches(users, items, batch_size=batch, seed=config.train.seed)
+        val = in_batch_batches(split.val_users, split.val_items, batch_size=batch, seed=None) if has_val else None
+        fit_loss, steps = _diagonal_softmax_loss, math.ceil(n / batch)
+    else:
+        batch = config.train.resolve_batch_size(n)
+        keys = users.astype(np.int64) * inter.n_items + items
+        train = pointwise_batches(users, items, n_items=inter.n_items, negatives=config.negatives,
+                                  positives_keys=keys, batch_size=batch, seed=config.train.seed)
+        val = list(sampled_pairs(split.val_users, split.val_items, n_items=inter.n_items, negatives=config.negatives,
+                                 seen=seen_all, seed=config.train.seed + 1)) if has_val else None
+        fit_loss, steps, n_train = "binary_crossentropy", math.ceil(n / batch), n * (1 + config.negatives)
+    fit = training.fit(trainer, train, val, config.train, output_dir, loss=fit_loss, metrics=[], steps_per_epoch=steps,
+                       n_train=n_train, verbose=verbose, **watch)
     return net, fit
 
 
@@ -269,7 +254,7 @@ def ranking_monitor(net, users, items, negatives, *, histories=None):
     import keras
 
     from keras_zoo.applications.recommendation import metrics
-    from keras_zoo.applications.recommendation.serving import OFFSET, logit_model
+    from keras_zoo.applications.recommendation.serving import logit_model
 
     candidates = np.concatenate([np.asarray(items)[:, None], negatives], axis=1)
     scorer = logit_model(net)
@@ -320,11 +305,9 @@ def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_d
                 verbose: int | str = "auto"):
     """`(net, fit)`: registry model `name` with a linear output trained on ratings (MSE), with the run's recipe."""
     from keras_zoo.applications.common import training
-    from keras_zoo.applications.recommendation.serving import OFFSET
 
     training.set_seed(config.train.seed)
     net = build_net(name, inter, overrides=config.overrides, classifier_activation=None)
-    train = config.train
 
     def xy(rows):
         return np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET, \
@@ -332,14 +315,12 @@ def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_d
 
     x, y = xy(rsplit.train)
     val = list(xy(rsplit.val)) if len(rsplit.val) else None
-    fit = training.fit(net, (x, y), val, train, output_dir, loss="mse", metrics=["mae"], n_train=len(x),
+    fit = training.fit(net, (x, y), val, config.train, output_dir, loss="mse", metrics=["mae"], n_train=len(x),
                        verbose=verbose)
     return net, fit
 
 
 def predict_ratings(net, inter, rows) -> np.ndarray:
-    from keras_zoo.applications.recommendation.serving import OFFSET
-
     x = np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET
     out = net.predict(x, batch_size=65536, verbose=0).reshape(-1)
     return np.clip(out, np.min(inter.ratings), np.max(inter.ratings))
