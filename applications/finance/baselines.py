@@ -64,9 +64,6 @@ class GarchUnavailable(ImportError):
     """`garch` was asked for but `arch` cannot be imported: the pipeline reports GARCH as skipped."""
 
 
-# ## Return forecasters
-
-
 @dataclass
 class ZeroReturn:
     """Forecasts 0: the random walk in log prices."""
@@ -191,9 +188,6 @@ def choose_ar_lags(returns, train_end: int, val_end: int, candidates=AR_LAG_CAND
         forecast = autoregression(r[:train_end], lags=lags).forecast(r, index)
         scores[lags] = float(np.mean((forecast - r[index]) ** 2))
     return min(scores, key=lambda lags: (scores[lags], lags))
-
-
-# ## Variance forecasters
 
 
 def variance_targets(returns, index, horizon: int = 1) -> np.ndarray:
@@ -378,9 +372,6 @@ def har(train_returns, horizon: int = 1) -> HAR:
                floor=HAR_FLOOR * float(np.mean(r**2)), fit_s=time.perf_counter() - start)
 
 
-# ## One call per baseline name
-
-
 def forecast_returns(name: str, returns, train_end: int, index, **kwargs) -> np.ndarray:
     """Fit the return baseline `name` on `returns[:train_end]` and forecast `returns[index]`.
 
@@ -433,9 +424,6 @@ def _fit_and_forecast(builders: dict, kind: str, name: str, returns, train_end, 
             f"`train_end` must be an integer in 1..len(returns) = {len(r)}. Received: train_end={train_end!r}"
         )
     return builders[name](r[:train_end], **kwargs).forecast(r, index)
-
-
-# ## Helpers
 
 
 def _filter(initial: float, decay: float, inputs: np.ndarray) -> np.ndarray:

@@ -44,10 +44,6 @@ TEST_FRACTION = 0.15
 SPLITS = ("train", "val", "test")
 
 
-# ---------------------------------------------------------------------------------------------
-# Features
-
-
 @dataclass
 class Frame:
     """One series as the models see it: returns and feature rows, indexed by return.
@@ -155,10 +151,6 @@ def check_window(window) -> int:
     return int(window)
 
 
-# ---------------------------------------------------------------------------------------------
-# Test data given separately
-
-
 def join_test(train: list[Series], test: list[Series]) -> tuple[list[Series], dict[str, np.datetime64]]:
     """Each training series continued by its test series, and the date each test period starts.
 
@@ -191,10 +183,6 @@ def join_test(train: list[Series], test: list[Series]) -> tuple[list[Series], di
                              **keep, source=f"{old.source} + {new.source}", notes=dict(old.notes)))
         starts[old.name] = new.dates[0]
     return joined, starts
-
-
-# ---------------------------------------------------------------------------------------------
-# The split
 
 
 @dataclass
@@ -281,10 +269,6 @@ def chronological_split(frames: list[Frame], *, window: int, span: int, test_sta
             raise ValueError(f"The {name} period holds no complete sample (window {window}, target {span} period(s) "
                              f"ahead). Give more data, a later --test-data start, or a shorter --window.")
     return split
-
-
-# ---------------------------------------------------------------------------------------------
-# Scaling and windows
 
 
 @dataclass

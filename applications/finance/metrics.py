@@ -39,9 +39,6 @@ _SPACINGS = ((4.0, 252), (10.0, 52), (60.0, 12), (180.0, 4), (500.0, 1))
 _WEEKEND_SHARE = 0.1
 
 
-# ## Errors of a return forecast
-
-
 def rmse(y, f) -> float:
     """Root mean squared error of the forecasts `f` of the targets `y`.
 
@@ -79,9 +76,6 @@ def mse_losses(y, f) -> np.ndarray:
     """Per-observation squared errors `(f - y)^2`, for `diebold_mariano`."""
     y, f = _pair(y, f)
     return (f - y) ** 2
-
-
-# ## Losses of a variance forecast
 
 
 def qlike_losses(realised_var, forecast_var) -> np.ndarray:
@@ -132,9 +126,6 @@ def qlike(realised_var, forecast_var) -> float:
         0.1534...
     """
     return float(np.mean(qlike_losses(realised_var, forecast_var)))
-
-
-# ## Is one forecast better than another
 
 
 def diebold_mariano(loss_a, loss_b, *, horizon: int = 1) -> dict:
@@ -237,9 +228,6 @@ def verdict(name: str, baseline: str, dm, *, alpha: float = 0.05, lower_is_bette
                 f"not significant (Diebold–Mariano {p_text}).")
     worse = ", significantly worse" if significant else ""
     return f"{name} did not beat {baseline}: its {loss_name} is {size}{worse} (Diebold–Mariano {p_text})."
-
-
-# ## Does it make money
 
 
 def backtest(returns, signal, *, cost_bps: float = 5.0, periods_per_year: int = 252) -> dict:
@@ -355,9 +343,6 @@ def periods_per_year(dates) -> int:
             return per_year
     raise ValueError(f"Dates further apart than annual are not supported. Received: a median spacing of "
                      f"{spacing:.0f} days")
-
-
-# ## Checks
 
 
 def finite_series(name: str, values) -> np.ndarray:

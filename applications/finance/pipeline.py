@@ -113,10 +113,6 @@ def load_data(config: FinanceConfig):
     return [F.make_frame(s, names) for s in series], test_starts
 
 
-# ---------------------------------------------------------------------------------------------
-# One target: a network and the baselines, fitted on a split, forecasting its test samples
-
-
 def build_network(config: FinanceConfig, target: str, n_features: int):
     import keras_zoo as zoo
 
@@ -300,10 +296,6 @@ def qlike_of_log_ratio(y_true, y_pred):
     return y * keras.ops.exp(-s) - keras.ops.log(y) + s - 1.0
 
 
-# ---------------------------------------------------------------------------------------------
-# Scores
-
-
 def score(target: str, realised: np.ndarray, forecasts: dict, model: str, horizon: int) -> tuple[dict, dict, list]:
     """`(model metrics, {baseline: metrics}, verdicts)` on the test samples, with Diebold-Mariano against each baseline."""
     from keras_zoo.applications.finance import metrics as M
@@ -338,10 +330,6 @@ def score(target: str, realised: np.ndarray, forecasts: dict, model: str, horizo
         base[name] = {**measure(f), "diebold_mariano": dm}
         verdicts.append(M.verdict(f"{model} ({target})", name, dm, alpha=ALPHA, loss_name=LOSS_NAMES[target]))
     return ours, base, verdicts
-
-
-# ---------------------------------------------------------------------------------------------
-# The run
 
 
 def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool = True) -> dict:
@@ -382,7 +370,6 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
     if backtest is not None:
         verdict.append(_backtest_sentence(backtest))
 
-    # ## Files
     for target in config.targets:
         save_model(nets[target], output_dir if target == first else output_dir / target)
     _save_checkpoints(config, nets, output_dir, results)
@@ -603,10 +590,6 @@ def _cells(m: dict) -> list[str]:
     accuracy = m.get("directional_accuracy", m.get("accuracy"))
     return ["-" if m.get(k) is None else f"{m[k]:.5f}" for k in ("rmse", "mae")] + \
         ["-" if accuracy is None else f"{accuracy:.4f}", "-" if m.get("qlike") is None else f"{m['qlike']:.4f}"]
-
-
-# ---------------------------------------------------------------------------------------------
-# A finished run
 
 
 def _load(model_dir: str | Path, data: str):

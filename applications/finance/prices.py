@@ -62,10 +62,6 @@ class Series:
         return Series(self.name, self.dates[:n], self.close[:n], **cut, source=self.source, notes=dict(self.notes))
 
 
-# ---------------------------------------------------------------------------------------------
-# Sources
-
-
 def load_series(source: Source, *, what: str = "--data") -> list[Series]:
     """The series of a parsed data source (`applications.common.sources.parse_source`).
 
@@ -117,10 +113,6 @@ def stocks_sample() -> list[Series]:
         series.append(Series(name=column, dates=dates[ok], close=prices[ok],
                              source=f"sample (matplotlib Stocks.csv: {column} monthly)"))
     return series
-
-
-# ---------------------------------------------------------------------------------------------
-# CSV
 
 
 def read_csv(path, *, what: str = "--data") -> Series:

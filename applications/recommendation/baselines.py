@@ -30,9 +30,6 @@ import numpy as np
 KNN_BLOCK_ENTRIES = 2**22
 
 
-# ## Ranking baselines
-
-
 @dataclass
 class Popularity:
     """Every user gets the items' interaction counts: `counts` `(n_items,)` float32."""
@@ -225,9 +222,6 @@ def _als_half_step(rows, other: np.ndarray, reg: float, alpha: float) -> np.ndar
     return solved
 
 
-# ## Rating baseline
-
-
 @dataclass
 class BiasBaseline:
     """`rating(u, i) = mean + user_bias[u] + item_bias[i]` clipped to `[low, high]`; unknown users and items: bias 0."""
@@ -313,9 +307,6 @@ def _shrunk_mean(total: np.ndarray, count: np.ndarray, reg: float) -> np.ndarray
 def _lookup(bias: np.ndarray, index: np.ndarray) -> np.ndarray:
     known = (index >= 0) & (index < len(bias))
     return np.where(known, bias[np.where(known, index, 0)], 0.0)
-
-
-# ## Checks
 
 
 def _check_train(train):

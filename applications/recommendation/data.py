@@ -52,10 +52,6 @@ ACCEPTED = ("a CSV file of user_id,item_id[,rating][,timestamp] rows, tfds:movie
 _TFDS_BATCH = 65_536
 
 
-# ---------------------------------------------------------------------------------------------
-# From columns to Interactions
-
-
 def build_interactions(users, items, ratings=None, timestamps=None, *, titles=None, genres=None, source: str = "",
                        notes: dict | None = None) -> Interactions:
     """An `Interactions` from per-row raw columns: numbers users and items, drops duplicate pairs.
@@ -127,10 +123,6 @@ def _number(ids) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty(len(uniques), dtype=np.int64)
     rank[order] = np.arange(len(uniques))
     return rank[np.asarray(codes)], uniques[order]
-
-
-# ---------------------------------------------------------------------------------------------
-# CSV files
 
 
 def read_csv(path, *, what: str = "--data", max_rows: int | None = None) -> Interactions:
@@ -294,10 +286,6 @@ def _times(column, path: Path, what: str) -> np.ndarray:
     return ((dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
 
 
-# ---------------------------------------------------------------------------------------------
-# TensorFlow Datasets (MovieLens)
-
-
 def load_tfds(name: str, *, data_dir=None, max_examples: int | None = None) -> Interactions:
     """Interactions from a TensorFlow Datasets MovieLens ratings config, e.g. `movielens/100k-ratings`.
 
@@ -377,10 +365,6 @@ def _decode(values: np.ndarray) -> np.ndarray:
     import pandas as pd
 
     return pd.Series(values, dtype=object).str.decode("utf-8", errors="replace").to_numpy(dtype=str)
-
-
-# ---------------------------------------------------------------------------------------------
-# A data-source string
 
 
 def load_interactions(source, *, items=None, max_examples: int | None = None, data_dir=None) -> Interactions:

@@ -36,9 +36,6 @@ Scorer = Callable[[np.ndarray], np.ndarray]  # users (b,) -> scores (b, n_items)
 _REJECTION_MIN_FRACTION = 0.5
 
 
-# ## Candidates
-
-
 def sample_negatives(users, positives, seen, n_items: int, n: int = 99, seed: int = 0) -> np.ndarray:
     """`n` distinct items per test user that the user has not interacted with, fixed by the seed.
 
@@ -100,9 +97,6 @@ def _sample_by_rejection(rng, n_items: int, excluded: np.ndarray, n: int, allowe
     return chosen[:n]
 
 
-# ## Ranks and the metrics of a rank
-
-
 def ranks(target_scores, candidate_scores) -> np.ndarray:
     """0-based rank of each target among its candidates; ties count against the target.
 
@@ -161,9 +155,6 @@ def rating_errors(y_true, y_pred) -> dict:
         raise ValueError("Ratings must be finite. Received: NaN or inf in y_true or y_pred")
     error = y_pred - y_true
     return {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error))), "n": int(len(error))}
-
-
-# ## Protocols
 
 
 def leave_one_out_ranks(scorer: Scorer, users, positives, negatives, batch_size: int = 1024) -> np.ndarray:
@@ -292,9 +283,6 @@ def full_ranking(scorer: Scorer, users, positives, seen, ks: Sequence[int] = (10
     result = {f"recall@{k}": hit_rate(r, k) for k in ks}
     result.update({f"ndcg@{k}": ndcg(r, k) for k in ndcg_k})
     return {**result, "users": int(len(r))}
-
-
-# ## Checks
 
 
 def _score(scorer: Scorer, users: np.ndarray) -> np.ndarray:

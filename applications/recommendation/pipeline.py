@@ -104,10 +104,6 @@ def check_recommendation_model(name: str) -> None:
                          f"of (user, item) ids: {models}. Received: --model {name}")
 
 
-# ---------------------------------------------------------------------------------------------
-# Evaluation
-
-
 def measure(scorer, split, seen_eval, negatives) -> tuple[dict, dict]:
     """`(metrics, curves)` of a scorer on both protocols; curves are HR@1..CURVE_K for the plots."""
     from keras_zoo.applications.recommendation import metrics as m
@@ -119,10 +115,6 @@ def measure(scorer, split, seen_eval, negatives) -> tuple[dict, dict]:
     n = len(split.test_users)
     curves = {"leave_one_out": m.hit_curve(loo_ranks, CURVE_K), "full_ranking": m.hit_curve(full_ranks, CURVE_K)}
     return {"leave_one_out": {**loo, "users": n}, "full_ranking": {**full, "users": n}}, curves
-
-
-# ---------------------------------------------------------------------------------------------
-# The run
 
 
 def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbose: bool = True) -> dict:
@@ -165,7 +157,6 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     # ## Ratings: the same architecture on a random 70/10/20 split of them (train, validation, test)
     rating_metrics, rating_fit = _ratings(config, inter, output_dir, base, verbose)
 
-    # ## Files
     main_net, fit = nets[config.model][0], fits[config.model]
     save_model(main_net, output_dir)
     catalog = Catalog.from_interactions(inter, train_rows)
@@ -370,10 +361,6 @@ def summary_table(record: dict) -> tuple[list[str], list[list[str]]]:
     rows += [row(name, r, r.get("train_s")) for name, r in record.get("models", {}).items()]
     rows += [row(name, r, r.get("fit_s")) for name, r in record.get("baselines", {}).items()]
     return header, rows
-
-
-# ---------------------------------------------------------------------------------------------
-# A finished run
 
 
 def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
