@@ -32,6 +32,7 @@ from keras_zoo.applications.common.datasets import (
     prepare_tfds,
     tfds_builder,
 )
+from keras_zoo.applications.common.loaders import capped, class_files, separate_test_path, stratified_parts
 from keras_zoo.applications.nlp.corpus import CORPUS_CLASSES, generate_corpus
 
 
@@ -51,10 +52,6 @@ class TextData:
     skipped: int  # empty texts dropped
     source: str
     test_kinds: list[str] | None = None  # sample only: each test example's corpus "kind", in order
-
-
-# ---------------------------------------------------------------------------------------------
-# The sources
 
 
 def load_sample(*, seed: int = 0, n: int = 4000) -> TextData:
@@ -110,9 +107,8 @@ def load_csv(path, *, seed: int = 0, val_fraction: float = 0.15, test_fraction: 
     Example:
         >>> data = load_csv("reviews.csv", test_fraction=0.2)
     """
-    texts, labels, skipped = _read_csv(Path(path))
-    return _from_examples(texts, labels, skipped, path=Path(path), source=str(path), seed=seed,
-                          val_fraction=val_fraction, test_fraction=test_fraction, test_path=test_path)
+    return _from_examples(*_read_csv(Path(path)), source=str(path), seed=seed, val_fraction=val_fraction,
+                          test_fraction=test_fraction, test_path=test_path)
 
 
 def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
@@ -131,9 +127,8 @@ def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fractio
     Example:
         >>> data = load_folder("aclImdb/train", test_path="aclImdb/test")
     """
-    texts, labels, skipped = _read_folder(Path(path))
-    return _from_examples(texts, labels, skipped, path=Path(path), source=str(path), seed=seed,
-                          val_fraction=val_fraction, test_fraction=test_fraction, test_path=test_path)
+    return _from_examples(*_read_folder(Path(path)), source=str(path), seed=seed, val_fraction=val_fraction,
+                          test_fraction=test_fraction, test_path=test_path)
 
 
 def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.2, max_examples: int | None = None,
@@ -164,8 +159,6 @@ def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.2, max_exampl
     check_max_examples(max_examples)
     builder = tfds_builder(name, data_dir=data_dir, features={"text": "Text", "label": "ClassLabel"},
                            task="a text-classification set", application="the NLP application")
-    features = builder.info.features
-    label_feature = features["label"]
     test_split = prepare_tfds(builder, name)
 
     def read(split):
@@ -183,19 +176,13 @@ def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.2, max_exampl
             labels.append(int(example["label"]))
         return np.array(texts, dtype=object), np.array(labels, dtype="int32"), skipped
 
-    class_names = tuple(label_feature.names)
     texts, labels, skipped = read("train")
-    source = f"tfds:{name}"
+    test = None
     if test_split:
-        test_texts, test_labels, test_skipped = read(test_split)
-        train, val = _split(labels, (val_fraction,), seed=seed, class_names=class_names, source=source)
-        test = None
+        *test, test_skipped = read(test_split)
         skipped += test_skipped
-    else:
-        train, val, test = _split(labels, (val_fraction, val_fraction), seed=seed, class_names=class_names,
-                                  source=source)
-        test_texts, test_labels = texts[test], labels[test]
-    return _text_data(texts, labels, train, val, test_texts, test_labels, class_names, skipped, source)
+    return _text_data(texts, labels, test, fractions=(val_fraction, val_fraction), seed=seed,
+                      class_names=tuple(builder.info.features["label"].names), skipped=skipped, source=f"tfds:{name}")
 
 
 def load_texts(kind: str, *, name=None, path=None, text: str = "", seed: int = 0, test=None,
@@ -218,20 +205,9 @@ def load_texts(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
         >>> src = parse_source("reviews.csv")
         >>> data = load_texts(src.kind, name=src.name, path=src.path, text=src.text)
     """
-    test_path = None
-    if test is not None:
-        test_kind = getattr(test, "kind", None)
-        test_path = getattr(test, "path", test)
-        if test_kind not in (None, "folder", "csv") or test_path is None:
-            raise ValueError(
-                "Test data for text must be a folder of class subfolders or a .csv file. "
-                f"Received: test={getattr(test, 'text', test)!r}"
-            )
-        if kind not in ("folder", "csv"):
-            raise ValueError(
-                f"A separate test set goes with a folder or CSV source; {kind!r} sources bring their own test "
-                f"split. Received: source={text or kind!r}, test={str(test_path)!r}"
-            )
+    test_path = separate_test_path(test, kind=kind, text=text, kinds=("folder", "csv"),
+                                   test_is="text must be a folder of class subfolders or a .csv file",
+                                   goes_with="A separate test set goes with a folder or CSV source")
     check_max_examples(max_examples)
     if kind == "sample":
         data = load_sample(seed=seed)
@@ -247,17 +223,9 @@ def load_texts(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
     else:
         raise ValueError(f"kind must be 'sample', 'tfds', 'folder' or 'csv'. Received: kind={kind!r}")
     if max_examples is not None:
-        data = replace(
-            data,
-            train=data.train.take(max_examples), val=data.val.take(max_examples), test=data.test.take(max_examples),
-            counts={s: min(n, max_examples) for s, n in data.counts.items()},
-            test_kinds=None if data.test_kinds is None else data.test_kinds[:max_examples],
-        )
+        data = capped(data, max_examples,
+                      test_kinds=None if data.test_kinds is None else data.test_kinds[:max_examples])
     return replace(data, source=text) if text else data
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
 
 
 def _dataset(texts, labels):
@@ -268,14 +236,20 @@ def _dataset(texts, labels):
     return tf.data.Dataset.from_tensor_slices((texts, labels))
 
 
-def _text_data(texts, labels, train, val, test_texts, test_labels, class_names, skipped, source) -> TextData:
-    """`TextData` from all examples, the train and validation indices, and the test examples."""
+def _text_data(texts, labels, test, *, fractions, seed: int, class_names, skipped: int, source: str) -> TextData:
+    """`TextData` of all examples split by `fractions` (validation, test); with `test` examples
+    `(texts, labels)`, split for validation only."""
+    if test is None:
+        train, val, held = _split(labels, fractions, seed=seed, class_names=class_names, source=source)
+        test = texts[held], labels[held]
+    else:
+        train, val = _split(labels, fractions[:1], seed=seed, class_names=class_names, source=source)
     return TextData(
         train=_dataset(texts[train], labels[train]),
         val=_dataset(texts[val], labels[val]),
-        test=_dataset(test_texts, test_labels),
+        test=_dataset(*test),
         class_names=class_names,
-        counts={"train": len(train), "val": len(val), "test": len(test_labels)},
+        counts={"train": len(train), "val": len(val), "test": len(test[1])},
         skipped=skipped,
         source=source,
     )
@@ -289,12 +263,6 @@ def _decode_utf8(data: bytes, file: Path) -> str:
             f"{str(file)!r} is not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} cannot be "
             f"decoded. Re-save the file as UTF-8. Received: path={str(file)!r}"
         ) from None
-
-
-def _read_any(path: Path) -> tuple[list[str], list[str], int]:
-    if path.is_dir():
-        return _read_folder(path)
-    return _read_csv(path)
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[str], int]:
@@ -333,19 +301,14 @@ def _read_folder(path: Path) -> tuple[list[str], list[str], int]:
     """Texts, class (subfolder) names and the number of empty files skipped."""
     if not path.is_dir():
         raise ValueError(f"Text folder {str(path)!r} does not exist. Received: path={str(path)!r}")
-    classes = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    classes = class_files(path, (".txt",))
     if len(classes) < 2:
         raise ValueError(
-            f"Text folder {str(path)!r} needs at least two class subfolders of .txt files; found {classes}. "
+            f"Text folder {str(path)!r} needs at least two class subfolders of .txt files; found {list(classes)}. "
             f"Received: path={str(path)!r}"
         )
     texts, labels, skipped = [], [], 0
-    for name in classes:
-        files = sorted(
-            f for f in (path / name).rglob("*")
-            if f.is_file() and f.suffix.lower() == ".txt"
-            and not any(part.startswith(".") for part in f.relative_to(path).parts)
-        )
+    for name, files in classes.items():
         if not files:
             raise ValueError(
                 f"Class subfolder {str(path / name)!r} has no .txt files. Received: path={str(path)!r}"
@@ -375,40 +338,18 @@ def _label_ids(labels: list[str], class_names: tuple[str, ...], numeric: bool) -
 
 def _split(labels: np.ndarray, fractions, *, seed: int, class_names, source: str):
     """Indices of train and then one part per fraction (0 gives an empty part), stratified by label."""
-    from sklearn.model_selection import train_test_split
-
-    n = len(labels)
-    counts = np.bincount(labels, minlength=len(class_names))
     carved = [f for f in fractions if f > 0]
-    need = 1 + len(carved)
-    for i, count in enumerate(counts):
-        if 0 < count < max(need, 2 if carved else 1):
+    for i, count in enumerate(np.bincount(labels, minlength=len(class_names))):
+        if 0 < count < max(1 + len(carved), 2 if carved else 1):
             raise ValueError(
                 f"Class {class_names[i]!r} of {source!r} has only {count} example(s): too few to stratify it into "
                 f"train and {'/'.join(str(f) for f in carved)} held-out fractions. Add examples or lower the "
                 f"fractions. Received: source={source!r}"
             )
-    rest = np.arange(n)
-    parts = []
-    remaining = 1.0
-    for fraction in fractions:
-        if fraction <= 0:
-            parts.append(np.array([], dtype="int64"))
-            continue
-        try:
-            rest, part = train_test_split(rest, test_size=fraction / remaining, stratify=labels[rest],
-                                          random_state=seed)
-        except ValueError as error:
-            raise ValueError(
-                f"Could not split {source!r} stratified by class ({error}). Add examples or lower the fractions. "
-                f"Received: source={source!r}"
-            ) from None
-        remaining -= fraction
-        parts.append(np.sort(part))
-    return [np.sort(rest), *parts]
+    return stratified_parts(labels, fractions, seed=seed, source=source)
 
 
-def _from_examples(texts, labels, skipped, *, path: Path, source: str, seed: int, val_fraction: float,
+def _from_examples(texts, labels, skipped, *, source: str, seed: int, val_fraction: float,
                    test_fraction: float, test_path) -> TextData:
     check_split_fractions(val_fraction, test_fraction, test_given=test_path is not None)
     if not texts:
@@ -421,16 +362,12 @@ def _from_examples(texts, labels, skipped, *, path: Path, source: str, seed: int
         )
     numeric = all(_is_int(v) for v in labels)
     ids = _label_ids(labels, class_names, numeric)
-    texts = np.array(texts, dtype=object)
+    test = None
     if test_path is not None:
-        test_x, test_y, test_skipped = read_examples(test_path, class_names, numeric=numeric, role="test data")
+        *test, test_skipped = read_examples(test_path, class_names, numeric=numeric, role="test data")
         skipped += test_skipped
-        train, val = _split(ids, (val_fraction,), seed=seed, class_names=class_names, source=source)
-    else:
-        train, val, test = _split(ids, (val_fraction, test_fraction), seed=seed, class_names=class_names,
-                                  source=source)
-        test_x, test_y = texts[test], ids[test]
-    return _text_data(texts, ids, train, val, test_x, test_y, class_names, skipped, source)
+    return _text_data(np.array(texts, dtype=object), ids, test, fractions=(val_fraction, test_fraction), seed=seed,
+                      class_names=class_names, skipped=skipped, source=source)
 
 
 def read_examples(path, class_names, *, numeric: bool | None = None, role: str = "data"):
@@ -446,7 +383,7 @@ def read_examples(path, class_names, *, numeric: bool | None = None, role: str =
     Raises:
         ValueError: as `load_csv` / `load_folder`, and for a class the `class_names` lack.
     """
-    texts, labels, skipped = _read_any(Path(path))
+    texts, labels, skipped = (_read_folder if Path(path).is_dir() else _read_csv)(Path(path))
     if numeric is None:
         numeric = all(_is_int(c) for c in class_names)
     names = [str(int(v)) if numeric and _is_int(v) else v for v in labels]

@@ -120,9 +120,7 @@ def read_word_vectors(path, vocabulary: Sequence[str], *, seed: int = 0) -> Word
     missing = [1]
     found = 0
     for i, word in enumerate(vocabulary[2:], start=2):
-        vector = exact.get(word)
-        if vector is None:
-            vector = lowered.get(word)
+        vector = exact[word] if word in exact else lowered.get(word)
         if vector is None:
             missing.append(i)
         else:
@@ -205,10 +203,6 @@ def load_into(model, vectors: WordVectors, *, trainable: bool = True, model_name
         )
     layer.embeddings.assign(vectors.matrix)
     layer.trainable = bool(trainable)
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
 
 
 def _check_file(path) -> Path:

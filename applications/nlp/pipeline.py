@@ -278,11 +278,11 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
         net = zoo.create_model(config.model, input_shape=(len(vocabulary),), num_classes=num_classes,
                                **config.overrides)
         return net, None
+    from keras_zoo.applications.nlp import embeddings
+
     overrides = dict(config.overrides)
     vectors = None
     if config.embeddings:
-        from keras_zoo.applications.nlp import embeddings
-
         entry = zoo.registry.get_entry(config.model)
         if hasattr(entry.config, "embedding_dim") and "embedding_dim" not in overrides:
             overrides["embedding_dim"] = embeddings.vector_dim(config.embeddings)
@@ -290,8 +290,6 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
     net = zoo.create_model(config.model, input_shape=(sequence_length,), num_classes=num_classes,
                            vocab_size=len(vocabulary), **overrides)
     if vectors is not None:
-        from keras_zoo.applications.nlp import embeddings
-
         embeddings.load_into(net, vectors, trainable=not config.freeze_embeddings, model_name=config.model)
     return net, vectors
 
@@ -333,9 +331,7 @@ class TextClassifier(Classifier):
     domain, unit, config_class, demo_model = DOMAIN, "texts", NLPConfig, DEMO_MODEL
     reported_subset = "negation"
     no_inputs = "Give at least one text to classify, as in: zoo predict nlp --model-dir D \"a fine film\"."
-
-    def check_model(self, name):
-        check_text_model(name)
+    check_model = staticmethod(check_text_model)
 
     def prepare(self, config: NLPConfig, *, tuning: bool = False) -> Setup:
         data = load_data(config)

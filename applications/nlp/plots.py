@@ -8,6 +8,7 @@ reads plainly: in "the acting was not great" a model that understands negation l
 
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import Sequence
 
 import numpy as np
@@ -60,19 +61,14 @@ def token_saliency(model, text: str) -> tuple[list[str], np.ndarray, int, float]
 
 def saliency_examples(texts: Sequence[str], masks: dict[str, np.ndarray], n: int = MAX_EXAMPLES) -> list[str]:
     """Test texts worth explaining: from each subset in turn (negation first), else the first texts."""
+    rounds = zip_longest(*(np.flatnonzero(np.asarray(m, dtype=bool)) for m in masks.values()))
     chosen: list[str] = []
-    pools = [list(np.flatnonzero(np.asarray(m, dtype=bool))) for m in masks.values()]
-    while len(chosen) < n and any(pools):
-        for pool in pools:
-            if pool and len(chosen) < n:
-                text = str(texts[pool.pop(0)])
-                if text not in chosen and text.split():
-                    chosen.append(text)
-    for text in texts:
+    for i in [i for row in rounds for i in row if i is not None] + list(range(len(texts))):
+        text = str(texts[i])
         if len(chosen) >= n:
             break
-        if str(text) not in chosen and str(text).split():
-            chosen.append(str(text))
+        if text not in chosen and text.split():
+            chosen.append(text)
     return chosen
 
 

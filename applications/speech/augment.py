@@ -74,6 +74,11 @@ def _check_batch(audio):
     return audio
 
 
+def _check_probability(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1]. Received: {name}={value!r}")
+
+
 def _check_int(name: str, value, *, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name} must be an int >= {low}. Received: {name}={value!r}")
@@ -134,8 +139,7 @@ def add_noise(audio, noise, snr_db=(5.0, 30.0), probability: float = 0.8, *, rng
 
     audio = _check_batch(audio)
     low, high = _check_range("snr_db", snr_db)
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
-        raise ValueError(f"probability must be a number in [0, 1]. Received: probability={probability!r}")
+    _check_probability("probability", probability)
     _check_rng(rng)
     noise = tf.convert_to_tensor(noise, tf.float32)
     if noise.shape.rank != 1:
@@ -280,11 +284,7 @@ class Augmenter:
 
         _check_int("shift", self.shift, low=0)
         _check_range("snr_db", self.snr_db)
-        if (isinstance(self.noise_probability, bool) or not isinstance(self.noise_probability, (int, float))
-                or not 0 <= self.noise_probability <= 1):
-            raise ValueError(
-                f"noise_probability must be a number in [0, 1]. Received: noise_probability={self.noise_probability!r}"
-            )
+        _check_probability("noise_probability", self.noise_probability)
         if self.speed_factors is not None:
             _check_range("speed_factors", self.speed_factors, positive=True)
         _check_int("seed", self.seed, low=0)

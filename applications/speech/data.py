@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from keras_zoo.applications.common.datasets import check_max_examples, check_split_fractions, prepare_tfds, tfds_builder
+from keras_zoo.applications.common.loaders import (capped, check_test_classes, class_files, separate_test_path,
+                                                   split_size, stratified_parts)
 from keras_zoo.applications.speech.wav import SAMPLE_RATE, WavError, load_clip, read_wav
 
 CLIP_SAMPLES = SAMPLE_RATE  # one second
@@ -48,10 +50,6 @@ class SpeechData:
     noise: np.ndarray | None = None  # background noise at 16 kHz, for augmentation
     groups: dict | None = None  # split -> speaker or voice of each example, where known
     notes: dict = field(default_factory=dict)  # how the data was split, what was held out
-
-
-# ---------------------------------------------------------------------------------------------
-# The sources
 
 
 def load_sample(*, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.2) -> SpeechData:
@@ -135,29 +133,19 @@ def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fractio
     skipped: list[str] = []
     audio, labels, cropped, kept = _read_classes(files, class_names, clip_samples, skipped, root)
     noise = _read_noise(root, skipped)
+    notes = {"split": "stratified by class" + (", test from --test-data" if test_path is not None else "")}
     if group_by is not None:
         if test_path is not None:
             raise ValueError("--group-by speaker holds out speakers of one folder; --test-data brings its own test "
                              "split. Give one of them.")
-        parts, notes = split_by_speaker(speakers_of(kept, speaker_pattern), labels, class_names, seed=seed,
-                                        fractions=(val_fraction, test_fraction), test_speakers=test_speakers)
-        train, val, test = parts
-        return SpeechData(
-            train=_dataset(audio[train], labels[train]), val=_dataset(audio[val], labels[val]),
-            test=_dataset(audio[test], labels[test]), class_names=class_names,
-            counts={"train": len(train), "val": len(val), "test": len(test)}, source=str(path), skipped=skipped,
-            cropped=cropped, noise=noise, notes=notes)
-    if test_speakers:
+        (train, val, test), notes = split_by_speaker(speakers_of(kept, speaker_pattern), labels, class_names,
+                                                     seed=seed, fractions=(val_fraction, test_fraction),
+                                                     test_speakers=test_speakers)
+    elif test_speakers:
         raise ValueError("Test speakers are held out with --group-by speaker.")
-    if test_path is not None:
+    elif test_path is not None:
         test_files = _scan(Path(test_path))
-        if tuple(test_files) != class_names:
-            missing = sorted(set(class_names) - set(test_files))
-            extra = sorted(set(test_files) - set(class_names))
-            raise ValueError(
-                f"The test folder {str(test_path)!r} must have the same class subfolders as {str(root)!r}: it lacks "
-                f"{missing} and has {extra} in addition. Received: test_path={str(test_path)!r}"
-            )
+        check_test_classes(test_files, class_names, test_path=test_path, root=root)
         test_audio, test_labels, test_cropped, _ = _read_classes(test_files, class_names, clip_samples, skipped,
                                                                  Path(test_path))
         cropped += test_cropped
@@ -165,6 +153,7 @@ def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fractio
     else:
         train, val, test = _stratified(labels, (val_fraction, test_fraction), seed=seed, class_names=class_names,
                                        source=str(root))
+    if test_path is None:
         test_audio, test_labels = audio[test], labels[test]
     return SpeechData(
         train=_dataset(audio[train], labels[train]),
@@ -176,7 +165,7 @@ def load_folder(path, *, seed: int = 0, val_fraction: float = 0.15, test_fractio
         skipped=skipped,
         cropped=cropped,
         noise=noise,
-        notes={"split": "stratified by class" + (", test from --test-data" if test_path is not None else "")},
+        notes=notes,
     )
 
 
@@ -235,11 +224,7 @@ def load_tfds(name: str, *, seed: int = 0, val_fraction: float = 0.1, max_exampl
                                   tf.cast(ex["label"], tf.int32)), num_parallel_calls=tf.data.AUTOTUNE)
 
     def size(split):
-        if split in splits:
-            n = builder.info.splits[split].num_examples
-        else:  # tfds.testing.mock_data records no split sizes: count
-            n = int(builder.as_dataset(split=split).reduce(0, lambda c, _: c + 1))
-        return min(n, max_examples) if max_examples is not None else n
+        return split_size(builder, split, builder.as_dataset(split=split), max_examples)
 
     train = read("train")
     counts = {"train": size("train")}
@@ -295,16 +280,17 @@ def split_by_speaker(speakers: np.ndarray, labels: np.ndarray, class_names, *, s
         unknown = sorted(set(test_speakers) - set(names))
         if unknown:
             raise ValueError(f"No clip of speaker(s) {unknown}; the speakers are {names}.")
-        rest, test = _by_group(speakers, set(test_speakers))
+        held_out = np.isin(speakers, list(test_speakers))
+        rest, test = np.flatnonzero(~held_out), np.flatnonzero(held_out)
     else:
         rest, test = split_by_group(speakers, (fractions[1],), seed=seed)
-    left = sorted(set(speakers[rest].tolist()))
+    left, test_names = sorted(set(speakers[rest].tolist())), sorted(set(speakers[test].tolist()))
     if not left:
-        raise ValueError(f"Holding out {sorted(set(speakers[test].tolist()))} leaves no speaker to train on.")
+        raise ValueError(f"Holding out {test_names} leaves no speaker to train on.")
     missing = [class_names[c] for c in range(len(class_names)) if not np.any(labels[test] == c)]
     if missing:
-        raise ValueError(f"The test speakers {sorted(set(speakers[test].tolist()))} never say {missing}: a split must "
-                         f"leave every word some test speaker. Hold out others (--seed) or record those words.")
+        raise ValueError(f"The test speakers {test_names} never say {missing}: a split must leave every word some "
+                         f"test speaker. Hold out others (--seed) or record those words.")
     val_speakers = max(1, int(round(fractions[0] * len(left))))
     if len(left) - val_speakers >= MIN_TRAIN_SPEAKERS:
         train, val = (rest[i] for i in split_by_group(speakers[rest], (fractions[0],), seed=seed))
@@ -314,14 +300,9 @@ def split_by_speaker(speakers: np.ndarray, labels: np.ndarray, class_names, *, s
                                                    class_names=class_names, source="the training speakers"))
         held = "clips of the training speakers"
     return [np.sort(train), np.sort(val), np.sort(test)], {
-        "split": f"by speaker: test {', '.join(sorted(set(speakers[test].tolist())))} held out; validation {held}",
-        "test_speakers": sorted(set(speakers[test].tolist())), "val_speakers": sorted(set(speakers[val].tolist())),
+        "split": f"by speaker: test {', '.join(test_names)} held out; validation {held}",
+        "test_speakers": test_names, "val_speakers": sorted(set(speakers[val].tolist())),
         "train_speakers": sorted(set(speakers[train].tolist()))}
-
-
-def _by_group(groups: np.ndarray, held: set) -> tuple[np.ndarray, np.ndarray]:
-    mask = np.array([g in held for g in groups.tolist()])
-    return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
 def load_audio(kind: str, *, name=None, path=None, text: str = "", seed: int = 0, test=None,
@@ -335,16 +316,8 @@ def load_audio(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
             "folder"); only with a folder source.
         max_examples: at most this many clips in each split (for quick runs).
     """
-    test_path = None
-    if test is not None:
-        test_kind = getattr(test, "kind", "folder")
-        test_path = getattr(test, "path", test)
-        if test_kind != "folder" or test_path is None:
-            raise ValueError("Test data for speech must be a folder of class subfolders of .wav files. "
-                             f"Received: test={getattr(test, 'text', test)!r}")
-        if kind != "folder":
-            raise ValueError(f"A separate test set goes with a folder source; {kind!r} sources bring their own test "
-                             f"split. Received: source={text or kind!r}, test={str(test_path)!r}")
+    test_path = separate_test_path(test, kind=kind, text=text, test_is="speech must be a folder of class subfolders "
+                                   "of .wav files", goes_with="A separate test set goes with a folder source")
     check_max_examples(max_examples)
     if (group_by or test_speakers) and kind != "folder":
         raise ValueError(f"--group-by speaker reads speakers from the file names of a folder of .wav files; "
@@ -364,15 +337,9 @@ def load_audio(kind: str, *, name=None, path=None, text: str = "", seed: int = 0
     else:
         raise ValueError(f"kind must be 'sample', 'tfds' or 'folder'. Received: kind={kind!r}")
     if max_examples is not None and kind != "tfds":
-        groups = None if data.groups is None else {s: g[:max_examples] for s, g in data.groups.items()}
-        data = replace(data, train=data.train.take(max_examples), val=data.val.take(max_examples),
-                       test=data.test.take(max_examples), groups=groups,
-                       counts={s: min(n, max_examples) for s, n in data.counts.items()})
+        data = capped(data, max_examples, groups=None if data.groups is None else {
+            s: g[:max_examples] for s, g in data.groups.items()})
     return replace(data, source=text) if text else data
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
 
 
 def _dataset(audio: np.ndarray, labels: np.ndarray):
@@ -384,19 +351,15 @@ def _dataset(audio: np.ndarray, labels: np.ndarray):
 def _scan(root: Path, *, min_classes: int = 2) -> dict[str, list[Path]]:
     if not root.is_dir():
         raise ValueError(f"Audio folder {str(root)!r} does not exist. Received: path={str(root)!r}")
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    if len(classes) < min_classes:
+    files = class_files(root, WAV_EXTENSIONS, skip=(".", "_"))
+    if len(files) < min_classes:
         raise ValueError(
             f"Audio folder {str(root)!r} needs at least {min_classes} class subfolders of .wav files (one per word); "
-            f"found {classes}. Received: path={str(root)!r}"
+            f"found {list(files)}. Received: path={str(root)!r}"
         )
-    files = {}
-    for name in classes:
-        found = sorted(f for f in (root / name).rglob("*") if f.is_file() and f.suffix.lower() in WAV_EXTENSIONS
-                       and not any(part.startswith(".") for part in f.relative_to(root).parts))
+    for name, found in files.items():
         if not found:
             raise ValueError(f"Class subfolder {str(root / name)!r} has no .wav files. Received: path={str(root)!r}")
-        files[name] = found
     return files
 
 
@@ -440,32 +403,16 @@ def _read_noise(root: Path, skipped: list) -> np.ndarray | None:
 
 def _stratified(labels: np.ndarray, fractions, *, seed: int, class_names, source: str):
     """Indices of train and then one part per fraction (0 gives an empty part), stratified by class."""
-    from sklearn.model_selection import train_test_split
-
-    carved = [f for f in fractions if f > 0]
-    counts = np.bincount(labels, minlength=len(class_names))
-    for i, count in enumerate(counts):
-        if count < max(MIN_PER_CLASS, 1 + len(carved)):
+    need = max(MIN_PER_CLASS, 1 + sum(f > 0 for f in fractions))
+    for i, count in enumerate(np.bincount(labels, minlength=len(class_names))):
+        if count < need:
             raise ValueError(
                 f"Class {class_names[i]!r} of {source!r} has only {count} readable clip(s): too few to split into "
-                f"train and held-out parts (at least {max(MIN_PER_CLASS, 1 + len(carved))} needed). Received: "
-                f"path={source!r}"
+                f"train and held-out parts (at least {need} needed). Received: path={source!r}"
             )
-    rest, parts, remaining = np.arange(len(labels)), [], 1.0
-    for fraction in fractions:
-        if fraction <= 0:
-            parts.append(np.array([], dtype="int64"))
-            continue
-        # At least one clip of every class in each held-out part: few-shot data (5 clips a word) too.
-        size = max(int(round(fraction / remaining * len(rest))), len(class_names))
-        try:
-            rest, part = train_test_split(rest, test_size=size, stratify=labels[rest], random_state=seed)
-        except ValueError as error:
-            raise ValueError(f"Could not split {source!r} stratified by class ({error}). Add clips or lower the "
-                             f"fractions. Received: path={source!r}") from None
-        remaining -= fraction
-        parts.append(np.sort(part))
-    return [np.sort(rest), *parts]
+    # At least one clip of every class in each held-out part: few-shot data (5 clips a word) too.
+    return stratified_parts(labels, fractions, seed=seed, source=source, what="clips", key="path",
+                            min_size=len(class_names))
 
 
 def _full_scale(feature) -> float:

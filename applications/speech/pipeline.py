@@ -26,7 +26,6 @@ from keras_zoo.applications.speech.data import CLIP_SAMPLES
 
 DOMAIN = "speech"
 DEFAULT_MODEL = "ds_cnn_small"
-DEMO_MODEL = DEFAULT_MODEL
 FEATURES = ("log_mel", "mfcc")
 NUM_FEATURES = 40  # mel bands (or cepstral coefficients) per 10 ms frame: the registry's (98, 40) input
 # light: time shift and background noise; full: also speed perturbation and SpecAugment; auto: none
@@ -187,11 +186,9 @@ def epoch_repeats(n: int, batch_size: int) -> int:
 class KeywordClassifier(Classifier):
     """Speech's run (`common/classifier.py`): raw audio in, MFCC + SVM beside the network."""
 
-    domain, unit, config_class, demo_model, top = DOMAIN, "clips", SpeechConfig, DEMO_MODEL, TOP
+    domain, unit, config_class, top = DOMAIN, "clips", SpeechConfig, TOP
     no_inputs = "Give at least one .wav file, as in: zoo predict speech --model-dir D clip.wav"
-
-    def check_model(self, name):
-        check_speech_model(name)
+    check_model = staticmethod(check_speech_model)
 
     def prepare(self, config: SpeechConfig, *, tuning: bool = False) -> Setup:
         data = load_data(config)

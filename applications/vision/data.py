@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from keras_zoo.applications.common.datasets import check_max_examples
+from keras_zoo.applications.common.loaders import capped, separate_test_path
+
 DIGITS_LICENCE = "CC BY 4.0 (UCI ML Repository, Alpaydin and Kaynak 1998), bundled with scikit-learn"
 
 
@@ -116,7 +119,6 @@ def load_sample(*, seed: int = 0) -> ImageData:
         class_names=data.class_names,
         image_shape=tuple(data.x_train.shape[1:]),
         counts={"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)},
-        skipped=[],
         source="sample",
     )
 
@@ -141,20 +143,8 @@ def load_images(kind: str, *, name=None, path=None, text: str = "", image_size=N
     Example:
         >>> data = load_images("tfds", name="mnist", text="tfds:mnist")
     """
-    test_path = None
-    if test is not None:
-        test_kind = getattr(test, "kind", "folder")
-        test_path = getattr(test, "path", test)
-        if test_kind != "folder" or test_path is None:
-            raise ValueError(
-                "Test data for images must be a folder of class subfolders. "
-                f"Received: test={getattr(test, 'text', test)!r}"
-            )
-        if kind != "folder":
-            raise ValueError(
-                f"A separate test folder goes with a folder source; {kind!r} sources bring their own test split. "
-                f"Received: source={text or kind!r}, test={str(test_path)!r}"
-            )
+    test_path = separate_test_path(test, kind=kind, text=text, test_is="images must be a folder of class subfolders",
+                                   goes_with="A separate test folder goes with a folder source")
     if kind == "sample":
         data = load_sample(seed=seed)
         if image_size is not None:
@@ -176,7 +166,8 @@ def load_images(kind: str, *, name=None, path=None, text: str = "", image_size=N
     else:
         raise ValueError(f"kind must be 'sample', 'tfds' or 'folder'. Received: kind={kind!r}")
     if max_examples is not None:
-        data = _capped(data, max_examples)
+        check_max_examples(max_examples)
+        data = capped(data, max_examples)
     return replace(data, source=text) if text else data
 
 
@@ -227,13 +218,7 @@ def load_image_files(paths, image_shape) -> np.ndarray:
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers
-
-
-def _check_image_size(image_size, *, allow_none: bool = False):
-    if image_size is None and allow_none:
-        return None
+def _check_image_size(image_size):
     if isinstance(image_size, int) and not isinstance(image_size, bool):
         image_size = (image_size, image_size)
     try:
@@ -254,14 +239,6 @@ def _resized(data: ImageData, image_size) -> ImageData:
 
     splits = {s: getattr(data, s).map(resize, num_parallel_calls=tf.data.AUTOTUNE) for s in ("train", "val", "test")}
     return replace(data, **splits, image_shape=(*image_size, data.image_shape[-1]))
-
-
-def _capped(data: ImageData, max_examples: int) -> ImageData:
-    from keras_zoo.applications.common.datasets import check_max_examples
-
-    check_max_examples(max_examples)
-    splits = {s: getattr(data, s).take(max_examples) for s in ("train", "val", "test")}
-    return replace(data, **splits, counts={s: min(n, max_examples) for s, n in data.counts.items()})
 
 
 def _decode(file, image_size) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_zoo.applications.common.datasets import check_split_fractions
+from keras_zoo.applications.common.loaders import check_test_classes, class_files
 from keras_zoo.applications.vision.data import (
     DEFAULT_IMAGE_SIZE,
     ImageData,
@@ -67,13 +68,7 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
     test_files = None
     if test_path is not None:
         test_files = _scan_folder(Path(test_path))
-        if tuple(test_files) != class_names:
-            missing = sorted(set(class_names) - set(test_files))
-            extra = sorted(set(test_files) - set(class_names))
-            raise ValueError(
-                f"The test folder {str(test_path)!r} must have the same class subfolders as {str(root)!r}: "
-                f"it lacks {missing} and has {extra} in addition. Received: test_path={str(test_path)!r}"
-            )
+        check_test_classes(test_files, class_names, test_path=test_path, root=root)
 
     skipped: list[str] = []
     images, labels = _read_classes(files, image_size, skipped)
@@ -100,16 +95,13 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
         parts[shuffled[: sizes[0]]] = 1
         parts[shuffled[sizes[0]: sizes[0] + sizes[1]]] = 2
 
-    if test_files is not None:
-        if not len(test_labels):
-            raise ValueError(
-                f"The test folder {str(test_path)!r} has no readable images. Received: test_path={str(test_path)!r}"
-            )
-        test_pair = (test_images, test_labels)
-    else:
-        test_pair = (images[parts == 2], labels[parts == 2])
-    all_grey = all(_is_grey(x) for x in (images, *([test_pair[0]] if test_files is not None else [])))
-    channels = 1 if all_grey else 3
+    if test_files is None:
+        test_images, test_labels = images[parts == 2], labels[parts == 2]
+    elif not len(test_labels):
+        raise ValueError(
+            f"The test folder {str(test_path)!r} has no readable images. Received: test_path={str(test_path)!r}"
+        )
+    channels = 1 if _is_grey(images) and _is_grey(test_images) else 3  # test images carved from grey ones are grey
 
     def dataset(x, y):
         x = x[..., :channels]
@@ -120,10 +112,10 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
     return ImageData(
         train=dataset(images[parts == 0], labels[parts == 0]),
         val=dataset(images[parts == 1], labels[parts == 1]),
-        test=dataset(*test_pair),
+        test=dataset(test_images, test_labels),
         class_names=class_names,
         image_shape=(*image_size, channels),
-        counts={"train": int(np.sum(parts == 0)), "val": int(np.sum(parts == 1)), "test": len(test_pair[1])},
+        counts={"train": int(np.sum(parts == 0)), "val": int(np.sum(parts == 1)), "test": len(test_labels)},
         skipped=skipped,
         source=str(path),
     )
@@ -134,26 +126,15 @@ def _scan_folder(root: Path) -> dict[str, list[Path]]:
     if not root.is_dir():
         what = "is a file, not a folder" if root.exists() else "does not exist"
         raise ValueError(f"Image folder {str(root)!r} {what}. Received: path={str(root)!r}")
-
-    def visible(p: Path) -> bool:
-        return not any(part.startswith(".") for part in p.relative_to(root).parts)
-
-    def is_image(p: Path) -> bool:
-        return p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and visible(p)
-
-    files = {
-        d.name: sorted(p for p in d.rglob("*") if is_image(p))
-        for d in sorted(root.iterdir())
-        if d.is_dir() and visible(d)
-    }
-    files = {name: paths for name, paths in files.items() if paths}
-    if not any(visible(p) for p in root.iterdir()):
+    if all(p.name.startswith(".") for p in root.iterdir()):
         raise ValueError(
             f"Image folder {str(root)!r} is empty: expected {str(root)}/<class name>/<image>, one subfolder "
             f"per class. Received: path={str(root)!r}"
         )
+    files = {name: paths for name, paths in class_files(root, IMAGE_EXTENSIONS).items() if paths}
     if not files:
-        loose = sum(1 for p in root.iterdir() if is_image(p))
+        loose = sum(1 for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                    and not p.name.startswith("."))
         hint = f" It has {loose} images directly inside: put each class's images in its own subfolder." if loose else ""
         raise ValueError(
             f"Image folder {str(root)!r} has no class subfolders with images: expected "

@@ -129,9 +129,7 @@ class ImageClassifier(Classifier):
 
     domain, unit, config_class = DOMAIN, "images", VisionConfig
     no_inputs = "Give at least one image file to predict."
-
-    def check_model(self, name):
-        check_image_model(name)
+    check_model = staticmethod(check_image_model)
 
     def prepare(self, config: VisionConfig, *, tuning: bool = False) -> Setup:
         from keras_zoo.applications.vision.data import make_batches

@@ -42,11 +42,10 @@ def prediction_grid(images, true_labels, pred_labels, class_names, *, probs=None
     confidence = None if probs is None else _confidence(np.asarray(probs), pred_labels)
     figure, axes = _grid_figure(k)
     for i, ax in zip(range(k), axes):
-        title = f"{class_names[pred_labels[i]]} ({class_names[true_labels[i]]})"
-        if confidence is not None:
-            title = f"{class_names[pred_labels[i]]} {confidence[i]:.0%} ({class_names[true_labels[i]]})"
+        shown = "" if confidence is None else f" {confidence[i]:.0%}"
         _show(ax, images[i])
-        ax.set_title(title, color=CORRECT if pred_labels[i] == true_labels[i] else WRONG, fontsize=8)
+        ax.set_title(f"{class_names[pred_labels[i]]}{shown} ({class_names[true_labels[i]]})",
+                     color=CORRECT if pred_labels[i] == true_labels[i] else WRONG, fontsize=8)
     wrong = int(np.sum(pred_labels[:k] != true_labels[:k]))
     figure.suptitle(f"Predictions (true label in brackets): {k - wrong} right, {wrong} wrong of {k}")
     return figure
@@ -171,10 +170,8 @@ def _grad_cams(model, images, *, class_index=None, layer_name=None):
         feature_map, *rest = tapped(x, training=False)
         output = rest[-1]
         score = rest[0] if head_path else output
-        if class_index is not None:
-            classes = np.full(len(images), class_index)
-        else:
-            classes = np.array([_predicted(row) for row in np.asarray(output)])
+        classes = (np.full(len(images), class_index) if class_index is not None
+                   else np.array([_predicted(row) for row in np.asarray(output)]))
         if score.shape[-1] == 1:  # one sigmoid unit: the score of class 0 is the negative logit
             sign = tf.constant(np.where(classes == 1, 1.0, -1.0), dtype=score.dtype)
             chosen = sign * score[:, 0]

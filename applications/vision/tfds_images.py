@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_zoo.applications.common.datasets import check_fraction, check_max_examples, prepare_tfds, tfds_builder
+from keras_zoo.applications.common.loaders import split_size
 from keras_zoo.applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_image_size
 
 
@@ -37,7 +38,7 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
 
     check_fraction("val_fraction", val_fraction)
     check_max_examples(max_examples)
-    image_size = _check_image_size(image_size, allow_none=True)
+    image_size = None if image_size is None else _check_image_size(image_size)
     builder = tfds_builder(name, data_dir=data_dir, features={"image": "Image", "label": "ClassLabel"},
                            task="an image-classification set", application="the vision application")
     features = builder.info.features
@@ -65,7 +66,7 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
         return image, tf.cast(example["label"], tf.int32)
 
     train = read("train")
-    n_train = _num_examples(builder, "train", train, max_examples)
+    n_train = split_size(builder, "train", train, max_examples)
     test_fraction = 0.0 if test_split else val_fraction
     part = _random_parts(n_train, (val_fraction, test_fraction), seed=seed)  # 0 train, 1 val, 2 test
     part = tf.constant(part, dtype=tf.int8)
@@ -75,7 +76,7 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
 
     if test_split:
         test = read(test_split)
-        n_test = _num_examples(builder, test_split, test, max_examples)
+        n_test = split_size(builder, test_split, test, max_examples)
     else:
         test = subset(2)
         n_test = int(np.sum(part.numpy() == 2))
@@ -95,12 +96,6 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
         skipped=[],
         source=f"tfds:{name}",
     )
-
-
-def _num_examples(builder, split: str, ds, cap) -> int:
-    info = builder.info.splits
-    n = info[split].num_examples if split in info else int(ds.reduce(0, lambda count, _: count + 1))
-    return min(n, cap) if cap is not None else n
 
 
 def _random_parts(n: int, fractions, *, seed: int) -> np.ndarray:
