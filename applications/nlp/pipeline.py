@@ -256,10 +256,6 @@ def shortest_input(name: str, overrides: dict) -> int:
     return 1
 
 
-# ---------------------------------------------------------------------------------------------
-# The model
-
-
 def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: list[str], num_classes: int):
     """The registry network on token ids (or bags of n-grams), with pretrained word vectors when asked for.
 
@@ -319,10 +315,6 @@ def subset_masks(texts: Sequence[str], kinds: Sequence[str] | None = None) -> di
         kinds = np.asarray(kinds, dtype=object)
         return {"negation": kinds == "negation", "contrast": kinds == "contrast"}
     return {"negation": np.array([bool(NEGATION.search(str(t))) for t in texts], dtype=bool)}
-
-
-# ---------------------------------------------------------------------------------------------
-# The run
 
 
 class TextClassifier(Classifier):

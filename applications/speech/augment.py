@@ -32,10 +32,6 @@ NOISE_KINDS = {"white": 0.0, "pink": 1.0, "brown": 2.0}  # kind -> exponent a of
 MAX_SHIFT = SAMPLE_RATE // 10  # 100 ms at 16 kHz
 
 
-# ---------------------------------------------------------------------------------------------
-# Argument checks
-
-
 def _check_rng(rng):
     import tensorflow as tf
 
@@ -43,7 +39,6 @@ def _check_rng(rng):
         raise ValueError(
             f"rng must be a tf.random.Generator (say tf.random.Generator.from_seed(0)). Received: rng={rng!r}"
         )
-    return rng
 
 
 def _check_range(name: str, value, *, positive: bool = False):
