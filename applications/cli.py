@@ -56,8 +56,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.pretrained:
         from keras_zoo import checkpoints
 
-        by_name = {c.name: c for c in checkpoints.available()}
-        rows = [[n, by_name[n].model, _headline(by_name[n].metrics)] for n in names]
+        by_name = {c.name: c for c in checkpoints.available()}  # each with its first (headline) metric
+        rows = [[n, by_name[n].model, next((f"{k}={v:.4f}" for k, v in by_name[n].metrics.items()), "-")]
+                for n in names]
         print(_table(rows, ["checkpoint", "model", "metric (held-out)"]) if rows else "No checkpoints match.")
         return 0
     rows = []
@@ -70,13 +71,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(_table(rows, ["name", "family", "domains", "input", "params"]))
     print(f"\n{len(rows)} models. `zoo info NAME` shows one.")
     return 0
-
-
-def _headline(metrics: dict) -> str:
-    if not metrics:
-        return "-"
-    key = next(iter(metrics))
-    return f"{key}={metrics[key]:.4f}"
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -92,19 +86,12 @@ TRAIN_DEFAULTS = dict(epochs=20, batch_size=32, optimizer="adam", learning_rate=
 def _train_config(args: argparse.Namespace, domain_defaults: dict | None = None):
     from keras_zoo.applications.common.training import TrainConfig
 
-    recipe = {**TRAIN_DEFAULTS, **(domain_defaults or {})}
     given = {k: getattr(args, k) for k in TRAIN_DEFAULTS if getattr(args, k, None) is not None}
-    recipe.update(given)
-    batch_size = recipe["batch_size"]
-    if "batch_size" in given:
-        batch_size = batch_size if batch_size == "full" else _positive_int("--batch-size", batch_size)
-    patience = recipe["patience"]
-    return TrainConfig(
-        epochs=recipe["epochs"], batch_size=batch_size, optimizer=recipe["optimizer"],
-        learning_rate=recipe["learning_rate"], schedule=recipe["schedule"], warmup_epochs=recipe["warmup_epochs"],
-        weight_decay=recipe["weight_decay"], patience=None if patience in (0, None) else patience, seed=args.seed,
-        tensorboard=bool(getattr(args, "tensorboard", False)),
-    )
+    if given.get("batch_size", "full") != "full":
+        given["batch_size"] = _positive_int("--batch-size", given["batch_size"])
+    recipe = {**TRAIN_DEFAULTS, **(domain_defaults or {}), **given}
+    recipe["patience"] = recipe["patience"] or None  # 0 turns early stopping off
+    return TrainConfig(**recipe, seed=args.seed, tensorboard=bool(getattr(args, "tensorboard", False)))
 
 
 def _positive_int(flag: str, text: str) -> int:
@@ -127,7 +114,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     strategy = distribute.make_strategy(args.strategy, cpu_replicas=args.cpu_replicas)
     from keras_zoo.applications import domains
     from keras_zoo.applications.common import report
-    from keras_zoo.applications.common.report import BACKUP_DIR, prepare_output_dir
 
     domain = domains.get(args.domain)
     for other in domains.every():  # an option of one domain given to another
@@ -145,12 +131,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     resuming = args.output is not None and report.is_interrupted(os.path.expanduser(args.output))
     if chief:
         if args.strategy == "multi-worker" and args.output and os.path.isdir(os.path.join(
-                os.path.expanduser(args.output), BACKUP_DIR)):
+                os.path.expanduser(args.output), report.BACKUP_DIR)):
             # The other workers' backups were in folders removed at their end: they would start
             # again from epoch 1 while the chief resumes, and the collectives would no longer match.
             raise ValueError(f"{args.output} holds an interrupted run; a multi-worker run cannot resume, as the "
                              f"other workers kept no backup. Start it again with a new --output.")
-        output = prepare_output_dir(args.output, args.domain)
+        output = report.prepare_output_dir(args.output, args.domain)
         print(f"{'Resuming the interrupted run in' if resuming else 'Writing to'} {output}", flush=True)
     else:  # the chief writes the run; this worker's files go to a folder of its own, removed at the end
         output = distribute.worker_output_dir(args.domain)
@@ -228,8 +214,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
                                num_classes=args.num_classes, batch_size=args.batch_size, steps=args.steps,
                                repeats=args.repeats, xla=xla, precisions=args.precision,
                                reference=args.reference)
-    print()
-    print(benchmark.format_table(rows))
+    print(f"\n{benchmark.format_table(rows)}")
     if args.csv:
         print(f"\nWrote {benchmark.write_csv(rows, args.csv)}")
     return 0
@@ -246,8 +231,7 @@ def _benchmark_pipeline(args: argparse.Namespace) -> int:
                          f"float32. Received: --precision {' '.join(args.precision)}")
     row = input_benchmark.measure(args.pipeline, model=args.model, data=args.data or "sample",
                                   batch_size=args.batch_size, steps=args.steps, repeats=args.repeats)
-    print()
-    print(input_benchmark.format_table([row]))
+    print(f"\n{input_benchmark.format_table([row])}")
     if args.csv:
         from keras_zoo import benchmark
 
@@ -257,8 +241,7 @@ def _benchmark_pipeline(args: argparse.Namespace) -> int:
 
 def _print_summary(record: dict, output, domain) -> None:
     header, rows, notes = domain.summary(record)
-    print()
-    print(_table(rows, header))
+    print(f"\n{_table(rows, header)}")
     for sentence in notes:
         print(f"  {sentence}")
     print(f"\n{record['data']['test']} held-out test {domain.test_unit}. Files in {output}:")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -60,10 +61,6 @@ PARITY_INPUTS = 8  # sample inputs each parity check runs through both models
 # the largest output, at least 1 (probabilities and small regression outputs get 1e-3 absolute).
 TOLERANCE = {"saved_model": 1e-5, "keras": 1e-5}
 TFLITE_RELATIVE = 1e-3
-
-
-# ---------------------------------------------------------------------------------------------
-# The command
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -113,19 +110,15 @@ def export_run(model_dir: str | os.PathLike, fmt: str, output: str | os.PathLike
     x = sample_inputs(model, domain, n=PARITY_INPUTS)
     expected = _outputs(model(x, training=False))
 
+    from keras_zoo.files import atomic_path  # a temporary file beside `out`, renamed onto it if the block ends well
+
     created = _missing_parents(out)
     start = time.perf_counter()
     try:
         if fmt == "tflite":
-            notes = _check_tflite_input(model, domain)
-            writer = _atomic_file(out)
-        elif fmt == "keras":
-            notes = {}
-            writer = _atomic_file(out)
-        else:
-            notes = {"signature": "serve"}
-            writer = _atomic_folder(out)
-        with writer as tmp:
+            _check_tflite_input(model, domain)
+        notes = {"signature": "serve"} if fmt == "saved_model" else {}
+        with (_atomic_folder(out) if fmt == "saved_model" else atomic_path(out)) as tmp:
             if fmt == "keras":
                 shutil.copyfile(model_dir / MODEL_FILE, tmp)
                 got = _outputs(_load_model(tmp.parent, domain, file=tmp.name)(x, training=False))
@@ -213,33 +206,18 @@ def _check_output(out: Path, fmt: str, overwrite: bool) -> None:
 
 def _missing_parents(path: Path) -> list[Path]:
     """The folders above `path` that do not exist yet, deepest first (to remove if the export fails)."""
-    missing = []
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        missing.append(parent)
-        parent = parent.parent
-    return missing
+    return list(itertools.takewhile(lambda parent: not parent.exists(), path.parents))
 
 
 def _load_model(model_dir: Path, domain: str, *, file: str = MODEL_FILE):
-    """The run's model, loaded as `zoo predict` loads it (Keras safe mode); the domain's custom objects registered.
-
-    Importing the domain's pipeline registers what its models need beyond `zoo.layers`; finance's
-    networks are saved compiled with its QLIKE loss, a function Keras must find by name to load
-    them, registered when the pipeline module is imported. Compiled state does not change
-    what the model computes, so the model is loaded as saved (compile=True), with its own file.
-    """
-    from keras_zoo.applications import domains
-
-    domains.pipeline(domain)  # importing it registers what its models need (finance: its QLIKE loss)
-    if file == MODEL_FILE:
-        from keras_zoo.applications.common.runs import load_run
-
-        model, _ = load_run(model_dir, domain)
-        return model
+    """The run's model, loaded as `zoo predict` loads it (Keras safe mode), compiled as saved (which does not change
+    what it computes); importing the domain's pipeline registers its custom objects (finance's QLIKE loss)."""
     import keras_zoo as zoo
+    from keras_zoo.applications import domains
+    from keras_zoo.applications.common.runs import load_run
 
-    return zoo.load_model(model_dir / file)
+    domains.pipeline(domain)
+    return load_run(model_dir, domain)[0] if file == MODEL_FILE else zoo.load_model(model_dir / file)
 
 
 def _other_networks(model_dir: Path) -> list[str]:
@@ -259,26 +237,16 @@ def _record_parity(path: Path, fmt: str, parity: dict) -> None:
     from keras_zoo.applications.common import report
 
     entries = {}
-    if path.is_file():
-        with contextlib.suppress(OSError, ValueError):
-            entries = json.loads(path.read_text())
-        if not isinstance(entries, dict):
-            entries = {}
+    with contextlib.suppress(OSError, ValueError):  # none yet, or unreadable: started again
+        entries = json.loads(path.read_text())
+    if not isinstance(entries, dict):
+        entries = {}
     entries[fmt] = parity
     report.write_json(path, entries)
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing atomically
-
-
-@contextlib.contextmanager
-def _atomic_file(path: Path):
-    """`zoo.files.atomic_path`: a temporary file beside `path`, renamed onto it when the block ends normally."""
-    from keras_zoo.files import atomic_path
-
-    with atomic_path(path) as tmp:
-        yield tmp
 
 
 @contextlib.contextmanager
@@ -384,11 +352,8 @@ def _sample_texts(model, n: int, rng):
     import keras
     import tensorflow as tf
 
-    vocabulary = []
-    for layer in _layers(model):
-        if isinstance(layer, keras.layers.TextVectorization):
-            vocabulary = [w for w in layer.get_vocabulary() if w and w != "[UNK]" and " " not in w]
-            break
+    vocabulary = next(([w for w in layer.get_vocabulary() if w and w != "[UNK]" and " " not in w]
+                       for layer in _layers(model) if isinstance(layer, keras.layers.TextVectorization)), [])
     words = vocabulary or ["a", "good", "film", "not", "bad", "at", "all"]
     texts = [" ".join(rng.choice(words, size=int(rng.integers(1, 8)))) for _ in range(n)]
     if n >= 2:
@@ -417,11 +382,8 @@ def _compare(fmt: str, expected: list[np.ndarray], got: list[np.ndarray], *, n: 
     diff = max((float(np.max(np.abs(e - g))) if e.size else 0.0) for e, g in zip(expected, got))
     if not np.isfinite(diff):
         diff = float("inf")
-    if fmt == "tflite":
-        scale = max([1.0] + [float(np.max(np.abs(e))) for e in expected if e.size])
-        tolerance = TFLITE_RELATIVE * scale
-    else:
-        tolerance = TOLERANCE[fmt]
+    scale = max([1.0] + [float(np.max(np.abs(e))) for e in expected if e.size])
+    tolerance = TFLITE_RELATIVE * scale if fmt == "tflite" else TOLERANCE[fmt]
     return {"inputs": n, "max_abs_difference": diff, "tolerance": tolerance, "ok": bool(diff <= tolerance)}
 
 
@@ -441,8 +403,8 @@ def _run_saved_model(path: Path, x) -> list[np.ndarray]:
     return _outputs(loaded.serve(tf.convert_to_tensor(x)))
 
 
-def _check_tflite_input(model, domain: str) -> dict:
-    """Refuse, before any conversion, a model TFLite's built-in ops cannot take; notes for the record."""
+def _check_tflite_input(model, domain: str) -> None:
+    """Refuse, before any conversion, a model TFLite's built-in ops cannot take."""
     if str(model.inputs[0].dtype) == "string":
         raise ValueError(
             f"A model that takes raw strings cannot be converted to TFLite without Select TF ops: the {domain} "
@@ -450,29 +412,19 @@ def _check_tflite_input(model, domain: str) -> dict:
             f"ops that are not TFLite built-ins, and a file that needs the Flex delegate cannot be run "
             f"by this TensorFlow's tf.lite.Interpreter to check its parity. Export --format saved_model (signature "
             f"`serve`, raw strings in) or keras instead.")
-    return {}
 
 
-def _recurrent_layers(model) -> list:
-    import keras
-
-    return [layer for layer in _layers(model) if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
-
-
-def _set_unroll(config) -> bool:
+def _set_unroll(config) -> None:
     """Set every `unroll` key of a layer config (nested ones too: Bidirectional's layers) to True."""
-    found = False
     if isinstance(config, dict):
         for key, value in config.items():
             if key == "unroll":
                 config[key] = True
-                found = True
             else:
-                found = _set_unroll(value) or found
+                _set_unroll(value)
     elif isinstance(config, list):
         for value in config:
-            found = _set_unroll(value) or found
-    return found
+            _set_unroll(value)
 
 
 def unrolled(model):
@@ -503,11 +455,12 @@ def convert_to_tflite(model) -> tuple[bytes, dict]:
     Raises:
         ValueError: the converter needs ops that are not TFLite built-ins (named), with what works instead.
     """
+    import keras
     import tensorflow as tf
 
     notes = {"ops": "TFLite built-ins only"}
     source = model
-    if _recurrent_layers(model):
+    if any(isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)) for layer in _layers(model)):
         source = unrolled(model)
         notes["note"] = "recurrent layers unrolled (built-in ops run no loop over time)"
     try:

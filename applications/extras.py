@@ -18,14 +18,8 @@ DISTRIBUTION = "keras-zoo"
 # extra -> the import names it provides (and the distribution each comes from, for the message).
 # tests/test_packaging.py keeps these equal to pyproject.toml's [project.optional-dependencies].
 EXTRAS: dict[str, dict[str, str]] = {
-    "apps": {
-        "tensorflow_datasets": "tensorflow-datasets",
-        "matplotlib": "matplotlib",
-        "sklearn": "scikit-learn",
-        "scipy": "scipy",
-        "pandas": "pandas",
-        "tensorboard": "tensorboard",
-    },
+    "apps": {"tensorflow_datasets": "tensorflow-datasets", "matplotlib": "matplotlib", "sklearn": "scikit-learn",
+             "scipy": "scipy", "pandas": "pandas", "tensorboard": "tensorboard"},
     "tune": {"keras_tuner": "keras-tuner"},
     "finance": {"arch": "arch"},
 }
@@ -33,14 +27,8 @@ EXTRAS: dict[str, dict[str, str]] = {
 # The extras a command cannot run without. `finance` is not among them: without `arch` the
 # finance application skips its GARCH baseline and says so.
 COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
-    "list": (),
-    "info": (),
-    "benchmark": (),  # `--pipeline` needs apps: see required_extras
-    "train": ("apps",),
-    "evaluate": ("apps",),
-    "predict": ("apps",),
-    "demo": ("apps",),
-    "export": ("apps",),
+    "list": (), "info": (), "benchmark": (),  # `--pipeline` needs apps: see required_extras
+    "train": ("apps",), "evaluate": ("apps",), "predict": ("apps",), "demo": ("apps",), "export": ("apps",),
     "tune": ("apps", "tune"),
 }
 
@@ -66,6 +54,5 @@ def require(command: str, *, pipeline: bool = False) -> None:
     for extra in required_extras(command, pipeline=pipeline):
         missing = missing_modules(extra)
         if missing:
-            raise MissingExtraError(
-                f"`zoo {command}` needs the '{extra}' extra ({', '.join(missing)} not installed): "
-                f"pip install '{DISTRIBUTION}[{extra}]'")
+            raise MissingExtraError(f"`zoo {command}` needs the '{extra}' extra ({', '.join(missing)} not installed): "
+                                    f"pip install '{DISTRIBUTION}[{extra}]'")

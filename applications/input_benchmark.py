@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass
 
 
-
 @dataclass
 class PipelineRow:
     domain: str
@@ -31,8 +30,6 @@ class PipelineRow:
     pipeline_examples_per_s: float  # median over the timed epochs
     memory_examples_per_s: float
     ratio: float  # pipeline / memory: 1.0 means the pipeline costs the model nothing
-
-
 
 
 def measure(domain: str, *, model: str | None = None, data: str = "sample", batch_size: int = 32, steps: int = 20,
@@ -66,26 +63,17 @@ def measure(domain: str, *, model: str | None = None, data: str = "sample", batc
         (np.concatenate([x for x, _ in held]), np.concatenate([y for _, y in held]))
     ).batch(batch_size).cache().repeat()
 
-    class _EpochTimes(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
-
     seconds = {"pipeline": [], "memory": []}
     # Two rounds of one fit per feed: a fit keeps its iterator for all its epochs, so its first
     # epoch (filling the shuffle buffer, tracing) is a warm-up and the later ones are steady state.
     for _ in range(2):
         for feed, source in (("pipeline", stream), ("memory", memory)):
-            times = _EpochTimes()
+            marks: list[float] = []  # when each epoch began and ended
+            clock = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: marks.append(time.perf_counter()),
+                                                   on_epoch_end=lambda *_: marks.append(time.perf_counter()))
             net.fit(source, steps_per_epoch=steps, epochs=1 + -(-repeats // 2), verbose=0, shuffle=False,
-                    callbacks=[times])  # the dataset shuffles itself
-            seconds[feed] += times.seconds[1:]
+                    callbacks=[clock])  # the dataset shuffles itself
+            seconds[feed] += [end - begin for begin, end in zip(marks[2::2], marks[3::2])]  # after the first
     rates = {feed: examples / statistics.median(times) for feed, times in seconds.items()}
     return PipelineRow(domain=domain, model=name, data=data, batch_size=batch_size, steps=steps,
                        pipeline_examples_per_s=rates["pipeline"], memory_examples_per_s=rates["memory"],
@@ -94,8 +82,6 @@ def measure(domain: str, *, model: str | None = None, data: str = "sample", batc
 
 def format_table(rows: list[PipelineRow]) -> str:
     header = "| domain | model | data | batch | steps | pipeline ex/s | memory ex/s | pipeline/memory |"
-    lines = [header, "|" + "---|" * 8]
-    for r in rows:
-        lines.append(f"| {r.domain} | {r.model} | {r.data} | {r.batch_size} | {r.steps} | "
-                     f"{r.pipeline_examples_per_s:.1f} | {r.memory_examples_per_s:.1f} | {r.ratio:.3f} |")
-    return "\n".join(lines)
+    lines = [f"| {r.domain} | {r.model} | {r.data} | {r.batch_size} | {r.steps} | {r.pipeline_examples_per_s:.1f} | "
+             f"{r.memory_examples_per_s:.1f} | {r.ratio:.3f} |" for r in rows]
+    return "\n".join([header, "|" + "---|" * 8, *lines])

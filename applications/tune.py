@@ -172,10 +172,6 @@ def _make_tuner(kind: str, hypermodel, *, objective, max_trials: int, epochs: in
     return tuner
 
 
-# ---------------------------------------------------------------------------------------------
-# The search
-
-
 def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", data: str = "sample",
            epochs: int = DEFAULT_EPOCHS, output: str | Path | None = None, seed: int = 0,
            batch_size: int | None = None, max_examples: int | None = None, target: str | None = None,
@@ -188,12 +184,11 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
     """
     check_request(domain, model, max_trials=max_trials, epochs=epochs, tuner=tuner, batch_size=batch_size,
                   max_examples=max_examples, target=target, window=window, horizon=horizon)
+    from keras_zoo.applications import domains
     from keras_zoo.applications.common import report, training
 
     say = report.print_if(verbose)
     training.set_seed(seed)
-    from keras_zoo.applications import domains
-
     subject = domains.get(domain)
     batch_size = batch_size or subject.default_batch
     options = dict(max_examples=max_examples, target=target, window=window, horizon=horizon)
@@ -226,10 +221,7 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
               "data": prepared.info, "trials": trial_rows(tuner_obj), "run": report.run_record(seed=seed)}
     report.write_json(out / BEST_FILE, record)
     if verbose:
-        print()
-        print(format_trials(record))
-        print()
-        print(format_best(record))
+        print(f"\n{format_trials(record)}\n\n{format_best(record)}")
         print(f"\nFiles in {out}:\n  {out / BEST_FILE}\n  {out / TUNER_DIR}/")
     record["output"] = str(out)
     return record
@@ -288,12 +280,8 @@ def _evaluate(model, split, batch_size: int) -> dict:
 
 def trial_rows(tuner) -> list[dict]:
     """Every trial, in the order they were made: id, status, hyperparameters, score on the validation split."""
-    rows = []
-    for trial_id, trial in tuner.oracle.trials.items():  # in the order they were made
-        rows.append({"trial_id": trial_id, "status": str(trial.status),
-                     "hyperparameters": dict(trial.hyperparameters.values), "score": trial.score,
-                     "best_step": trial.best_step})
-    return rows
+    return [{"trial_id": trial_id, "status": str(trial.status), "hyperparameters": dict(trial.hyperparameters.values),
+             "score": trial.score, "best_step": trial.best_step} for trial_id, trial in tuner.oracle.trials.items()]
 
 
 def _fmt(value) -> str:
@@ -326,12 +314,11 @@ def format_trials(record: dict) -> str:
 
 
 def format_best(record: dict) -> str:
-    objective = record["objective"]["name"]
-    metric = objective[len("val_"):]
     from keras_zoo.applications import domains
 
-    unit = domains.get(record["domain"]).tune_unit if record["domain"] in domains.built() else None
-    unit = unit or "examples"
+    objective = record["objective"]["name"]
+    metric = objective[len("val_"):]
+    unit = (domains.get(record["domain"]).tune_unit if record["domain"] in domains.built() else None) or "examples"
     lines = [f"Best: trial {record['trial_id']}, {objective} {_fmt(record['val_score'])}, "
              f"test {metric} {_fmt(record['test_score'])} on {record['data'].get('test')} held-out test {unit} "
              "(the best trial's model, not retrained)",
@@ -346,10 +333,6 @@ def format_best(record: dict) -> str:
     args = ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v!r}" for k, v in record["model_args"].items())
     lines.append(f"  zoo.create_model({record['model']!r}, {args}, **best['overrides'])")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# The command line
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -17,31 +17,12 @@ import importlib
 from keras_zoo.applications.common.report import prepare_output_dir, read_metrics, write_history_csv, write_json, write_metrics
 from keras_zoo.applications.common.sources import Source, parse_source
 
-_LAZY = {
-    "OPTIMIZERS": "training",
-    "SCHEDULES": "training",
-    "TrainConfig": "training",
-    "FitResult": "training",
-    "NaNLossError": "training",
-    "set_seed": "training",
-    "make_optimizer": "training",
-    "fit": "training",
-    "save_figure": "plotting",
-    "plot_history": "plotting",
-    "plot_confusion_matrix": "plotting",
-    "plot_bars": "plotting",
-}
+_LAZY = {**dict.fromkeys(("OPTIMIZERS", "SCHEDULES", "TrainConfig", "FitResult", "NaNLossError", "set_seed",
+                          "make_optimizer", "fit"), "training"),
+         **dict.fromkeys(("save_figure", "plot_history", "plot_confusion_matrix", "plot_bars"), "plotting")}
 
-__all__ = [
-    "Source",
-    "parse_source",
-    "prepare_output_dir",
-    "read_metrics",
-    "write_history_csv",
-    "write_json",
-    "write_metrics",
-    *_LAZY,
-]
+__all__ = ["Source", "parse_source", "prepare_output_dir", "read_metrics", "write_history_csv", "write_json",
+           "write_metrics", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -218,22 +218,15 @@ class Classifier:
                       plotting.plot_confusion_matrix(run.matrix, run.setup.class_names, output_dir),
                       *self.plots(run, output_dir)]
         config, setup, data = run.config, run.setup, run.setup.data
-        record = {
-            "domain": self.domain,
-            "model": config.model,
-            "pretrained": _pretrained(config),
-            "data": {"source": data.source, **setup.counts, "classes": list(setup.class_names),
-                     "skipped": data.skipped, **self.data_record(setup, run.test)},
-            **self.record_extra(config, setup),
-            "metrics": run.metrics,
-            "baselines": run.baselines,
-            "timing": {"train_s": run.fit.train_s, "train_examples_per_s": run.fit.examples_per_s},
-        }
         report.write_metrics(
-            output_dir, **record, per_class=run.per_class, confusion_matrix=run.matrix, epochs_run=run.fit.epochs_run,
-            config=dataclasses.asdict(config), seed=config.train.seed,
-            plots=[str(p.relative_to(output_dir)) for p in plot_paths],
-        )
+            output_dir, domain=self.domain, model=config.model, pretrained=_pretrained(config),
+            data={"source": data.source, **setup.counts, "classes": list(setup.class_names), "skipped": data.skipped,
+                  **self.data_record(setup, run.test)},
+            metrics=run.metrics, baselines=run.baselines,
+            timing={"train_s": run.fit.train_s, "train_examples_per_s": run.fit.examples_per_s},
+            **self.record_extra(config, setup), per_class=run.per_class, confusion_matrix=run.matrix,
+            epochs_run=run.fit.epochs_run, config=dataclasses.asdict(config), seed=config.train.seed,
+            plots=[str(p.relative_to(output_dir)) for p in plot_paths])
 
     def _subset_note(self, metrics: dict, template: str) -> str:
         value = metrics.get(f"accuracy_{self.reported_subset}") if self.reported_subset else None
@@ -375,14 +368,11 @@ def check_classes(found, expected, word: str = "classes") -> None:
 def dataset_to_numpy(ds, limit: int | None = None):
     """An unbatched `tf.data.Dataset` of `(x, y)` as two numpy arrays (the first `limit` examples)."""
     x_spec, y_spec = ds.element_spec
-    xs, ys = [], []
-    for x, y in (ds if limit is None else ds.take(limit)).batch(1024).as_numpy_iterator():
-        xs.append(x)
-        ys.append(y)
-    if not xs:
+    batches = list((ds if limit is None else ds.take(limit)).batch(1024).as_numpy_iterator())
+    if not batches:
         return (np.zeros((0, *x_spec.shape), dtype=x_spec.dtype.as_numpy_dtype),
                 np.zeros((0, *y_spec.shape), dtype=y_spec.dtype.as_numpy_dtype))
-    return np.concatenate(xs), np.concatenate(ys)
+    return np.concatenate([x for x, _ in batches]), np.concatenate([y for _, y in batches])
 
 
 def _pretrained(config):

@@ -17,10 +17,8 @@ def check_split_fractions(val_fraction, test_fraction, *, test_given: bool, what
     check_fraction("val_fraction", val_fraction)
     check_fraction("test_fraction", test_fraction)
     if not test_given and val_fraction + test_fraction >= 1:
-        raise ValueError(
-            f"val_fraction + test_fraction must be below 1, to leave {what} for training. "
-            f"Received: val_fraction={val_fraction}, test_fraction={test_fraction}"
-        )
+        raise ValueError(f"val_fraction + test_fraction must be below 1, to leave {what} for training. "
+                         f"Received: val_fraction={val_fraction}, test_fraction={test_fraction}")
 
 
 def check_max_examples(max_examples) -> None:
@@ -51,19 +49,16 @@ def tfds_builder(name: str, *, data_dir=None, features: dict[str, str], task: st
 
         close = difflib.get_close_matches(name.split("/")[0].split(":")[0], tfds.list_builders(), n=5, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ValueError(
-            f"TensorFlow Datasets has no data set named {name!r}.{hint} "
-            f"The catalogue: https://www.tensorflow.org/datasets/catalog/overview. Received: source='tfds:{name}'"
-        ) from None
+        raise ValueError(f"TensorFlow Datasets has no data set named {name!r}.{hint} The catalogue: "
+                         f"https://www.tensorflow.org/datasets/catalog/overview. "
+                         f"Received: source='tfds:{name}'") from None
     have = builder.info.features
     ok = all(key in have and isinstance(have[key], getattr(tfds.features, kind)) for key, kind in features.items())
     if not ok:
         kinds = ", ".join(f"{key}: {type(value).__name__}" for key, value in have.items())
         needed = " and ".join(f"a {key!r} ({kind})" for key, kind in features.items())
-        raise ValueError(
-            f"tfds:{name} is not {task}: it has features {{{kinds}}}; {application} needs {needed}. "
-            f"Received: source='tfds:{name}'"
-        )
+        raise ValueError(f"tfds:{name} is not {task}: it has features {{{kinds}}}; {application} needs {needed}. "
+                         f"Received: source='tfds:{name}'")
     return builder
 
 
@@ -78,7 +73,6 @@ def prepare_tfds(builder, name: str) -> str | None:
         raise RuntimeError(f"Could not download and prepare tfds:{name} into {builder.data_dir}: {error}") from error
     available = set(builder.info.splits.keys()) or {"train", "test"}  # empty under tfds.testing.mock_data
     if "train" not in available:
-        raise ValueError(
-            f"tfds:{name} has no 'train' split; its splits are {sorted(available)}. Received: source='tfds:{name}'"
-        )
+        raise ValueError(f"tfds:{name} has no 'train' split; its splits are {sorted(available)}. "
+                         f"Received: source='tfds:{name}'")
     return "test" if "test" in available else "validation" if "validation" in available else None

@@ -45,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -138,11 +139,10 @@ def configure_cpu_replicas(n: int) -> list[str]:
         have = [d.name for d in tf.config.list_logical_devices("CPU")]
         if len(have) == n:
             return have
-        raise DeviceSetupError(
-            f"Cannot split the CPU into {n} logical devices: TensorFlow has already set up its devices "
-            f"({len(have)} logical CPU device(s)). Make the strategy first thing in the program, before any "
-            f"TensorFlow op (`zoo train --strategy mirrored` does). TensorFlow said: {err}"
-        ) from err
+        raise DeviceSetupError(f"Cannot split the CPU into {n} logical devices: TensorFlow has already set up its "
+                               f"devices ({len(have)} logical CPU device(s)). Make the strategy first thing in the "
+                               f"program, before any TensorFlow op (`zoo train --strategy mirrored` does). "
+                               f"TensorFlow said: {err}") from err
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
@@ -151,9 +151,7 @@ def _check_replicas(n: Any) -> None:
         raise ValueError(f"--cpu-replicas takes a positive integer. Received: cpu_replicas={n!r}")
 
 
-_CLASSES: dict = {}
-
-
+@functools.cache
 def _strategy_class(name: str):
     """The `tf.distribute` class of `name`, with what Keras 3's `fit` needs of it (made here: TensorFlow loads late).
 
@@ -170,8 +168,6 @@ def _strategy_class(name: str):
 
     The multi-worker class also shards every `tf.data` dataset by DATA (see the module's docstring).
     """
-    if name in _CLASSES:
-        return _CLASSES[name]
     import tensorflow as tf
 
     def first_part(v):
@@ -198,8 +194,7 @@ def _strategy_class(name: str):
                 dataset = dataset.with_options(data)
             return super().experimental_distribute_dataset(dataset, options)
 
-    _CLASSES.update({"mirrored": MirroredStrategy, "multi-worker": MultiWorkerMirroredStrategy})
-    return _CLASSES[name]
+    return {"mirrored": MirroredStrategy, "multi-worker": MultiWorkerMirroredStrategy}[name]
 
 
 def global_batch_size(per_replica: int | str, replicas: int) -> int | str:

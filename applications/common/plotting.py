@@ -49,11 +49,7 @@ def plot_history(history: dict[str, list[float]], output_dir: str | os.PathLike,
     """
     if not history or not any(len(v) for v in history.values()):
         raise ValueError(f"The history is empty: nothing to plot. Received: history={history!r}")
-    panels: list[str] = []
-    for key in history:
-        base = key[4:] if key.startswith("val_") else key
-        if base not in panels:
-            panels.append(base)
+    panels = list(dict.fromkeys(key[4:] if key.startswith("val_") else key for key in history))
     panels.sort(key=lambda k: k != "loss")  # the loss first, the rest in Keras' order
     ncols = min(3, len(panels))
     nrows = math.ceil(len(panels) / ncols)
@@ -76,14 +72,8 @@ def plot_history(history: dict[str, list[float]], output_dir: str | os.PathLike,
     return save_figure(fig, output_dir, name)
 
 
-def plot_confusion_matrix(
-    matrix,
-    class_names,
-    output_dir: str | os.PathLike,
-    *,
-    name: str = "confusion_matrix",
-    normalize: bool = True,
-) -> Path:
+def plot_confusion_matrix(matrix, class_names, output_dir: str | os.PathLike, *, name: str = "confusion_matrix",
+                          normalize: bool = True) -> Path:
     """A confusion matrix (rows: true class, columns: predicted), each cell annotated with its count.
 
     Args:

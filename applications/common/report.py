@@ -66,10 +66,6 @@ class MissingMetricsError(FileNotFoundError, ValueError):
     """A folder without `metrics.json`: not a finished run."""
 
 
-# ---------------------------------------------------------------------------------------------
-# The output folder
-
-
 def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: Path = Path("runs"),
                        run: bool = True) -> Path:
     """The folder a run writes into, created if needed and checked writable.
@@ -100,21 +96,14 @@ def prepare_output_dir(output: str | os.PathLike | None, domain: str, *, root: P
         raise ValueError(f"The output {path} is a file, not a folder. Received: output={os.fspath(output)!r}")
     if path.is_dir():
         if (path / METRICS_FILE).exists():
-            raise OutputExistsError(
-                f"{path} already holds a finished run ({METRICS_FILE}); runs are never silently "
-                f"overwritten: choose another --output or delete it."
-            )
-        if is_interrupted(path):  # resume it
-            _check_writable(path)
-            return mark(path)
-        if any(path.iterdir()):
-            raise OutputExistsError(
-                f"{path} is not empty and holds no interrupted run ({INCOMPLETE_FILE} or {BACKUP_DIR}/); runs "
-                f"are never silently overwritten: choose another --output or delete it."
-            )
-        _check_writable(path)
-        return mark(path)
-    _mkdir(path, parents=True, exist_ok=False)
+            raise OutputExistsError(f"{path} already holds a finished run ({METRICS_FILE}); runs are never silently "
+                                    f"overwritten: choose another --output or delete it.")
+        if not is_interrupted(path) and any(path.iterdir()):  # an interrupted run is resumed
+            raise OutputExistsError(f"{path} is not empty and holds no interrupted run ({INCOMPLETE_FILE} or "
+                                    f"{BACKUP_DIR}/); runs are never silently overwritten: choose another --output "
+                                    f"or delete it.")
+    else:
+        _mkdir(path, parents=True, exist_ok=False)
     _check_writable(path)
     return mark(path)
 
@@ -148,9 +137,8 @@ def _mark_incomplete(path: Path) -> Path:
     try:
         _atomic_write_text(path / INCOMPLETE_FILE, _INCOMPLETE_TEXT)
     except OSError as err:
-        raise OutputNotWritableError(
-            f"Cannot write to the output folder {path}: {err.strerror or err}. Choose another --output."
-        ) from err
+        raise OutputNotWritableError(f"Cannot write to the output folder {path}: {err.strerror or err}. "
+                                     f"Choose another --output.") from err
     return path
 
 
@@ -184,13 +172,8 @@ def _check_writable(path: Path) -> None:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as err:
-        raise OutputNotWritableError(
-            f"Cannot write to the output folder {path}: {err.strerror or err}. Choose another --output."
-        ) from err
-
-
-# ---------------------------------------------------------------------------------------------
-# Files
+        raise OutputNotWritableError(f"Cannot write to the output folder {path}: {err.strerror or err}. "
+                                     f"Choose another --output.") from err
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:
@@ -204,18 +187,8 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     return _atomic_write_text(path, text)
 
 
-def write_metrics(
-    output_dir: str | os.PathLike,
-    *,
-    domain: str,
-    model: str,
-    pretrained: str | None,
-    data: dict,
-    metrics: dict,
-    baselines: dict,
-    timing: dict,
-    **extra: Any,
-) -> Path:
+def write_metrics(output_dir: str | os.PathLike, *, domain: str, model: str, pretrained: str | None, data: dict,
+                  metrics: dict, baselines: dict, timing: dict, **extra: Any) -> Path:
     """Write `output_dir/metrics.json`, the record of a finished run (DESIGN.md's shape).
 
     Keys, in order: `domain`, `model`, `pretrained`, `data` (`source`, `train`, `val`, `test`,
@@ -232,25 +205,16 @@ def write_metrics(
         raise ValueError(f"`data` lacks {', '.join(missing)} (it needs {', '.join(DATA_KEYS)}). Received: data={data!r}")
     missing = [k for k in TIMING_KEYS if k not in timing]
     if missing:
-        raise ValueError(
-            f"`timing` lacks {', '.join(missing)} (it needs {', '.join(TIMING_KEYS)}). Received: timing={timing!r}"
-        )
+        raise ValueError(f"`timing` lacks {', '.join(missing)} (it needs {', '.join(TIMING_KEYS)}). "
+                         f"Received: timing={timing!r}")
     clash = [k for k in extra if k in _CORE_KEYS]
     if clash:
         raise ValueError(f"Extra keys may not replace the core keys {', '.join(clash)}. Received: {clash}")
     data = {"source": str(data["source"]), **{k: data[k] for k in DATA_KEYS[1:]},
             **{k: v for k, v in data.items() if k not in DATA_KEYS}}
-    record = {
-        "domain": domain,
-        "model": model,
-        "pretrained": None if pretrained is None else os.fspath(pretrained),
-        "data": data,
-        "metrics": metrics,
-        "baselines": baselines,
-        "timing": timing,
-        **extra,
-        "run": run_record(seed=_seed_of(extra)),
-    }
+    record = {"domain": domain, "model": model, "pretrained": None if pretrained is None else os.fspath(pretrained),
+              "data": data, "metrics": metrics, "baselines": baselines, "timing": timing, **extra,
+              "run": run_record(seed=_seed_of(extra))}
     path = write_json(Path(output_dir) / METRICS_FILE, record)
     with contextlib.suppress(FileNotFoundError):  # the run is finished: it no longer resumes
         (Path(output_dir) / INCOMPLETE_FILE).unlink()
@@ -282,11 +246,7 @@ def write_history_csv(output_dir: str | os.PathLike, history: dict[str, list]) -
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["epoch", *keys])
     for i in range(n):
-        row = [i + 1]
-        for k in keys:
-            values = history[k]
-            row.append(_csv_value(values[i]) if i < len(values) else "")
-        writer.writerow(row)
+        writer.writerow([i + 1, *(_item(history[k][i]) if i < len(history[k]) else "" for k in keys)])
     return _atomic_write_text(Path(output_dir) / HISTORY_FILE, buffer.getvalue())
 
 
@@ -297,15 +257,9 @@ def print_if(verbose: bool):
 
 def run_record(*, seed: int | None = None) -> dict:
     """What reproduces a run: the seed, the versions, the command line, the date (UTC)."""
-    return {
-        "seed": seed,
-        "python": platform.python_version(),
-        "tensorflow": _version("tensorflow"),
-        "keras": _version("keras"),
-        "zoo": _zoo_version(),
-        "command": shlex.join(sys.argv),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    return {"seed": seed, "python": platform.python_version(), "tensorflow": _version("tensorflow"),
+            "keras": _version("keras"), "zoo": _zoo_version(), "command": shlex.join(sys.argv),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -313,7 +267,7 @@ def to_jsonable(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return to_jsonable(dataclasses.asdict(obj))
     if isinstance(obj, dict):
-        return {_json_key(k): to_jsonable(v) for k, v in obj.items()}
+        return {str(_item(k)): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, (set, frozenset)):
@@ -331,10 +285,6 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"Cannot write a {type(obj).__name__} as JSON. Received: {obj!r}")
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers
-
-
 def _atomic_write_text(path: Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
@@ -342,18 +292,9 @@ def _atomic_write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _json_key(key: Any) -> str:
-    if isinstance(key, str):
-        return key
-    if hasattr(key, "item"):
-        key = key.item()
-    return str(key)
-
-
-def _csv_value(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    return value
+def _item(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds; anything else as it is."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _seed_of(extra: dict) -> int | None:
@@ -362,9 +303,7 @@ def _seed_of(extra: dict) -> int | None:
     config = extra.get("config")
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         config = dataclasses.asdict(config)
-    if isinstance(config, dict) and "seed" in config:
-        return to_jsonable(config["seed"])
-    return None
+    return to_jsonable(config.get("seed")) if isinstance(config, dict) else None
 
 
 def _version(package: str) -> str | None:

@@ -28,10 +28,8 @@ def load_run(model_dir: str | Path, domain: str):
 
     model_dir = Path(model_dir)
     if not (model_dir / MODEL_FILE).is_file() or not (model_dir / "metrics.json").is_file():
-        raise ValueError(
-            f"{model_dir} is not a finished {domain} run: it needs {MODEL_FILE} and metrics.json "
-            f"(written by `zoo train {domain} --output {model_dir}`). Received: --model-dir {model_dir}"
-        )
+        raise ValueError(f"{model_dir} is not a finished {domain} run: it needs {MODEL_FILE} and metrics.json "
+                         f"(written by `zoo train {domain} --output {model_dir}`). Received: --model-dir {model_dir}")
     record = report.read_metrics(model_dir)
     if record.get("domain") != domain:
         raise ValueError(f"{model_dir} holds a {record.get('domain')} run, not a {domain} run. "

@@ -76,36 +76,29 @@ def parse_source(text: str) -> Source:
     if stripped.startswith(_TFDS_PREFIX):
         name = stripped[len(_TFDS_PREFIX):].strip()
         if not name:
-            raise ValueError(
-                f"`tfds:` needs a dataset name, e.g. tfds:mnist or tfds:cifar10/3.0.2. "
-                f"Accepted: {ACCEPTED}. Received: source={text!r}"
-            )
+            raise ValueError(f"`tfds:` needs a dataset name, e.g. tfds:mnist or tfds:cifar10/3.0.2. "
+                             f"Accepted: {ACCEPTED}. Received: source={text!r}")
         if not _TFDS_NAME.match(name):
-            raise ValueError(
-                f"Not a TensorFlow Datasets name: {name!r} (expected NAME or NAME/CONFIG, e.g. "
-                f"tfds:mnist or tfds:cifar10/3.0.2). Received: source={text!r}"
-            )
+            raise ValueError(f"Not a TensorFlow Datasets name: {name!r} (expected NAME or NAME/CONFIG, e.g. "
+                             f"tfds:mnist or tfds:cifar10/3.0.2). Received: source={text!r}")
         return Source(kind="tfds", text=stripped, name=name)
 
     try:
         path = Path(stripped).expanduser()
     except RuntimeError:  # `~name` for a user that does not exist, or no home directory to expand `~` to
-        raise ValueError(
-            f"Cannot expand {stripped}: no such user or home directory. Accepted: {ACCEPTED}. Received: source={text!r}"
-        ) from None
+        raise ValueError(f"Cannot expand {stripped}: no such user or home directory. Accepted: {ACCEPTED}. "
+                         f"Received: source={text!r}") from None
     try:
         is_dir, is_file, exists = path.is_dir(), path.is_file(), path.exists()
     except OSError as error:  # a name too long for the file system, a folder that may not be read
-        raise ValueError(
-            f"Cannot look at {stripped}: {error.strerror or error}. Accepted: {ACCEPTED}. Received: source={text!r}"
-        ) from None
+        raise ValueError(f"Cannot look at {stripped}: {error.strerror or error}. Accepted: {ACCEPTED}. "
+                         f"Received: source={text!r}") from None
     if is_dir:
         return Source(kind="folder", text=stripped, path=path.resolve())
     if is_file:
         if path.suffix.lower() != ".csv":
-            raise ValueError(
-                f"{stripped} is a file but not a .csv file. Accepted: {ACCEPTED}. Received: source={text!r}"
-            )
+            raise ValueError(f"{stripped} is a file but not a .csv file. Accepted: {ACCEPTED}. "
+                             f"Received: source={text!r}")
         return Source(kind="csv", text=stripped, path=path.resolve())
     if exists:  # a socket, a device...
         raise ValueError(f"{stripped} is neither a folder nor a .csv file. Accepted: {ACCEPTED}. Received: source={text!r}")

@@ -58,10 +58,6 @@ TENSORBOARD_DIR = "tensorboard"
 PROGRESS_FILE = "progress.json"
 
 
-# ---------------------------------------------------------------------------------------------
-# Configuration
-
-
 @dataclass
 class TrainConfig:
     """How to train: epochs, batch, optimizer, learning-rate schedule, early stopping, seed.
@@ -99,10 +95,8 @@ class TrainConfig:
         if not _is_int(self.epochs) or self.epochs < 1:
             raise ValueError(f"`epochs` must be an integer >= 1. Received: epochs={self.epochs!r}")
         if not (self.batch_size == "full" or (_is_int(self.batch_size) and self.batch_size >= 1)):
-            raise ValueError(
-                f"`batch_size` must be a positive integer or 'full' (the whole training set). "
-                f"Received: batch_size={self.batch_size!r}"
-            )
+            raise ValueError(f"`batch_size` must be a positive integer or 'full' (the whole training set). "
+                             f"Received: batch_size={self.batch_size!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"`optimizer` must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
         if not _is_real(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
@@ -110,10 +104,8 @@ class TrainConfig:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"`schedule` must be one of {', '.join(SCHEDULES)}. Received: schedule={self.schedule!r}")
         if not _is_int(self.warmup_epochs) or not 0 <= self.warmup_epochs < self.epochs:
-            raise ValueError(
-                f"`warmup_epochs` must be an integer >= 0 and below epochs ({self.epochs!r}). "
-                f"Received: warmup_epochs={self.warmup_epochs!r}"
-            )
+            raise ValueError(f"`warmup_epochs` must be an integer >= 0 and below epochs ({self.epochs!r}). "
+                             f"Received: warmup_epochs={self.warmup_epochs!r}")
         if not _is_real(self.weight_decay) or not math.isfinite(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"`weight_decay` must be a finite number >= 0. Received: weight_decay={self.weight_decay!r}")
         if self.patience is not None and (not _is_int(self.patience) or self.patience < 0):
@@ -163,10 +155,6 @@ def set_seed(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-# ---------------------------------------------------------------------------------------------
-# Optimizer and learning-rate schedule
-
-
 @keras.saving.register_keras_serializable(package="zoo_applications")
 class WarmupStepDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Linear warm-up from 0 to `learning_rate` over `warmup_steps`, then x`factor` after each boundary.
@@ -191,8 +179,7 @@ class WarmupStepDecay(keras.optimizers.schedules.LearningRateSchedule):
         for boundary in self.boundaries:
             rate = keras.ops.where(step > boundary, rate * self.factor, rate)
         if self.warmup_steps > 0:
-            ramp = keras.ops.minimum(step / self.warmup_steps, 1.0)
-            rate = rate * ramp
+            rate = rate * keras.ops.minimum(step / self.warmup_steps, 1.0)
         return rate
 
     def get_config(self) -> dict:
@@ -235,10 +222,6 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizer
     return keras.optimizers.RMSprop(lr, weight_decay=decay)
 
 
-# ---------------------------------------------------------------------------------------------
-# Callbacks
-
-
 class NaNLossError(RuntimeError):
     """The training loss became NaN or infinite."""
 
@@ -261,12 +244,11 @@ class _RaiseOnNaN(keras.callbacks.Callback):
             return
         loss = float(np.asarray(loss))
         if not math.isfinite(loss):
-            raise NaNLossError(
-                f"The training loss became {loss} at epoch {self.epoch + 1}, batch {batch + 1}. "
-                f"Try a lower learning rate (this run used {self.learning_rate:g}), and check the data "
-                f"for NaN or infinite values. Start again with a new --output (or delete {self.output_dir}): "
-                f"its backup holds the state before the failure, with the old settings."
-            )
+            raise NaNLossError(f"The training loss became {loss} at epoch {self.epoch + 1}, batch {batch + 1}. "
+                               f"Try a lower learning rate (this run used {self.learning_rate:g}), and check the data "
+                               f"for NaN or infinite values. Start again with a new --output (or delete "
+                               f"{self.output_dir}): its backup holds the state before the failure, with the old "
+                               f"settings.")
 
 
 class _BestCheckpoint(keras.callbacks.Callback):
@@ -380,10 +362,6 @@ class _Progress(keras.callbacks.Callback):
         write_json(self.path, self.state)
 
 
-# ---------------------------------------------------------------------------------------------
-# fit
-
-
 @dataclass
 class FitResult:
     """What `fit` measured.
@@ -409,23 +387,9 @@ class FitResult:
     checkpoint: Path | None = None
 
 
-def fit(
-    model: keras.Model,
-    train_ds,
-    val_ds,
-    config: TrainConfig,
-    output_dir: str | os.PathLike,
-    *,
-    loss,
-    metrics,
-    steps_per_epoch: int | None = None,
-    n_train: int,
-    callbacks=(),
-    epoch_metrics=(),
-    monitor: str = "val_loss",
-    mode: str = "min",
-    verbose: int | str = "auto",
-) -> FitResult:
+def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: str | os.PathLike, *, loss, metrics,
+        steps_per_epoch: int | None = None, n_train: int, callbacks=(), epoch_metrics=(), monitor: str = "val_loss",
+        mode: str = "min", verbose: int | str = "auto") -> FitResult:
     """Compile `model` with `config`'s optimizer and train it, resuming an interrupted run.
 
     The caller seeds (`set_seed(config.seed)`) before building the model. When `patience` is set
@@ -514,15 +478,10 @@ def fit(
     if monitored and any(v is not None and math.isfinite(v) for v in monitored):
         best_epoch = 1 + int(np.argmin([sign * v if v is not None and math.isfinite(v) else math.inf
                                         for v in monitored]))
-    return FitResult(
-        history=history,
-        train_s=train_s,
-        examples_per_s=n_train * epochs_run / train_s if train_s > 0 else 0.0,
-        epochs_run=epochs_run,
-        best_epoch=best_epoch,
-        initial_epoch=initial_epoch,
-        checkpoint=best_path if best_path.is_file() else None,
-    )
+    checkpoint = best_path if best_path.is_file() else None
+    return FitResult(history=history, train_s=train_s,
+                     examples_per_s=n_train * epochs_run / train_s if train_s > 0 else 0.0, epochs_run=epochs_run,
+                     best_epoch=best_epoch, initial_epoch=initial_epoch, checkpoint=checkpoint)
 
 
 def progress_verbosity(stream=None) -> int:
@@ -558,10 +517,9 @@ def _load_progress(backup_dir: Path, config: TrainConfig, steps_per_epoch: int) 
         theirs = {**saved.get("config", {}), "steps_per_epoch": saved.get("steps_per_epoch")}
         ours = {**state["config"], "steps_per_epoch": state["steps_per_epoch"]}
         diff = ", ".join(f"{k}={theirs.get(k)!r} (now {ours[k]!r})" for k in ours if theirs.get(k) != ours[k])
-        raise ValueError(
-            f"{backup_dir.parent} holds an interrupted run trained with other settings: {diff}. Resume it "
-            f"with the same settings, or choose another --output. Received: output_dir={str(backup_dir.parent)!r}"
-        )
+        raise ValueError(f"{backup_dir.parent} holds an interrupted run trained with other settings: {diff}. Resume "
+                         f"it with the same settings, or choose another --output. "
+                         f"Received: output_dir={str(backup_dir.parent)!r}")
     state["history"] = {k: v[:done] for k, v in saved["history"].items()} if done else {}
     state["elapsed_s"] = saved.get("elapsed_s", [])[:done]
     return state
