@@ -28,6 +28,16 @@ class SpeechDomain(Domain):
         group.add_argument("--test-speaker", action="append", metavar="NAME", help="with --group-by speaker: test "
                            "on this speaker (repeat for more; one fold of leave-one-speaker-out)")
 
+    def summary(self, record):
+        header, rows, notes = super().summary(record)
+        real = record.get("real_voices")
+        if real:  # a run on the synthetic sample: what it is worth on people
+            speakers = ", ".join(f"{name} {acc:.2f}" for name, acc in real["per_speaker"].items())
+            notes.append(f"Real voices: {real['clips']} clips of {len(real['per_speaker'])} people saying digits, never "
+                         f"heard (training heard synthetic voices only): accuracy {real['accuracy']:.4f}, "
+                         f"{real['accuracy_among_digits']:.4f} choosing among the digits ({speakers}).")
+        return header, rows, notes
+
     def check_model(self, name):
         self.module.check_speech_model(name)
 

@@ -235,6 +235,16 @@ class KeywordClassifier(Classifier):
     def data_record(self, setup, test):
         return {"cropped": setup.data.cropped, "sample_rate": 16000, "clip_samples": CLIP_SAMPLES, **setup.data.notes}
 
+    def _score(self, config, setup, model, fit):
+        run = super()._score(config, setup, model, fit)
+        if config.data == "sample":  # synthetic voices only: say what that is worth on people
+            setup.extra["real_voices"] = real_voice_scores(lambda x: self.probabilities(model, x, len(setup.class_names)),
+                                                           setup.class_names)
+        return run
+
+    def record_extra(self, config, setup):
+        return {"real_voices": setup.extra["real_voices"]} if "real_voices" in setup.extra else {}
+
     def plots(self, run, output_dir):
         from keras_zoo.applications.common.plotting import save_figure
         from keras_zoo.applications.speech import plots
@@ -267,6 +277,31 @@ class KeywordClassifier(Classifier):
 
     def feed_config(self, model, data, *, batch_size, seed):
         return dataclasses.replace(super().feed_config(model, data, batch_size=batch_size, seed=seed), augment="light")
+
+
+def real_voice_scores(probabilities, class_names, path=None) -> dict:
+    """How a model of `class_names` does on the shipped real clips (`sample.REAL_PATH`: people saying
+    digits, never heard in training): accuracy over all its classes, accuracy choosing among the
+    digit words only, and each speaker's accuracy. `probabilities(audio)` gives the model's outputs.
+
+    Raises:
+        ValueError: `class_names` lack a digit word ("zero".."nine").
+    """
+    from keras_zoo.applications.speech.sample import REAL_PATH, load_sample
+
+    real = load_sample(path or REAL_PATH)
+    missing = [w for w in real.words if w not in class_names]
+    if missing:
+        raise ValueError(f"The real clips say {list(real.words)}; the model's words lack {missing}. "
+                         f"Received: class_names={list(class_names)}")
+    truth = np.array([class_names.index(real.words[label]) for label in real.labels])
+    probs = probabilities(real.audio)
+    digits = [class_names.index(w) for w in real.words]
+    among_digits = np.array(digits)[probs[:, digits].argmax(-1)]
+    right = probs.argmax(-1) == truth
+    return {"clips": int(len(truth)), "source": real.info.get("licence", ""), "accuracy": float(right.mean()),
+            "accuracy_among_digits": float(np.mean(among_digits == truth)),
+            "per_speaker": {str(v): float(right[real.voices == v].mean()) for v in sorted(set(real.voices.tolist()))}}
 
 
 CLASSIFIER = KeywordClassifier()

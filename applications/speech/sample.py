@@ -25,6 +25,9 @@ CLIP_SAMPLES = 16000
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go",
          "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 SAMPLE_PATH = Path(__file__).resolve().parent / "sample" / "speech_commands_synthetic.npz"
+# People saying the digits (Free Spoken Digit Dataset, CC BY-SA 4.0), in the same format: what a
+# run on the synthetic sample is worth on real voices (tools/speech_real_clips.py made it).
+REAL_PATH = SAMPLE_PATH.with_name("fsdd_digits_real.npz")
 MU = 255  # 8-bit mu-law, as in G.711 and WaveNet
 
 _KEYS = ("audio", "offsets", "labels", "words", "voices", "sample_rate", "info")
