@@ -39,8 +39,9 @@ def mfcc_svm(train_ds, test_ds, class_names, *, seed: int = 0, test_features=Non
     """Train the MFCC + SVM baseline on `train_ds` and score it on `test_ds`.
 
     Returns:
-        `{"accuracy", "macro_f1", "per_class", "train_s", "train_examples", "predictions"}`,
-        `predictions` being the test split's predicted class ids.
+        `{"accuracy", "macro_f1", "per_class", "train_s", "train_examples", "predictions", "scores"}`,
+        `predictions` being the test split's predicted class ids and `scores(audio)` the fitted SVM's
+        one-vs-rest decision values `(n, len(class_names))` for more clips (a batch of waveforms).
     """
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -58,5 +59,17 @@ def mfcc_svm(train_ds, test_ds, class_names, *, seed: int = 0, test_features=Non
     predictions = model.predict(tx)
     probs = np.eye(len(class_names), dtype=np.float32)[predictions]
     metrics, per_class, _ = classification_metrics(ty, probs, class_names)
+
+    def scores(audio: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        features, _ = mfcc_statistics(tf.data.Dataset.from_tensor_slices((audio, np.zeros(len(audio), "int32"))))
+        values = np.full((len(audio), len(class_names)), -np.inf, dtype=np.float32)
+        decision = model.decision_function(features)
+        if decision.ndim == 1:  # two classes: one value, positive for the second
+            decision = np.stack([-decision, decision], axis=1)
+        values[:, model.classes_] = decision  # a class training lacked keeps -inf: never chosen
+        return values
+
     return {**metrics, "per_class": per_class, "train_s": round(train_s, 3), "train_examples": int(len(y)),
-            "predictions": predictions}
+            "predictions": predictions, "scores": scores}

@@ -33,9 +33,12 @@ class SpeechDomain(Domain):
         real = record.get("real_voices")
         if real:  # a run on the synthetic sample: what it is worth on people
             speakers = ", ".join(f"{name} {acc:.2f}" for name, acc in real["per_speaker"].items())
-            notes.append(f"Real voices: {real['clips']} clips of {len(real['per_speaker'])} people saying digits, never "
-                         f"heard (training heard synthetic voices only): accuracy {real['accuracy']:.4f}, "
-                         f"{real['accuracy_among_digits']:.4f} choosing among the digits ({speakers}).")
+            svm = real.get("mfcc_svm")
+            baseline = (f"; mfcc_svm {svm['accuracy']:.4f}, {svm['accuracy_among_digits']:.4f} among the digits"
+                        if svm else "")
+            notes.append(f"Real voices: {real['clips']} clips of {len(real['per_speaker'])} people saying digits, "
+                         f"never heard (training heard synthetic voices only): accuracy {real['accuracy']:.4f}, "
+                         f"{real['accuracy_among_digits']:.4f} choosing among the digits ({speakers}){baseline}.")
         return header, rows, notes
 
     def check_model(self, name):

@@ -228,6 +228,7 @@ class KeywordClassifier(Classifier):
 
         svm = baselines.mfcc_svm(setup.data.train, setup.data.test, setup.class_names, seed=config.train.seed)
         predictions = svm.pop("predictions")
+        setup.extra["mfcc_svm_scores"] = svm.pop("scores")  # for the real voices (`_score`), not metrics.json
         svm["recall_per_word"] = {w: svm["per_class"][w]["recall"] for w in setup.class_names}
         svm["agreement_with_model"] = float(np.mean(predictions == probs.argmax(-1))) if len(test.labels) else None
         return {"mfcc_svm": svm}
@@ -237,9 +238,14 @@ class KeywordClassifier(Classifier):
 
     def _score(self, config, setup, model, fit):
         run = super()._score(config, setup, model, fit)
+        svm_scores = setup.extra.pop("mfcc_svm_scores", None)
         if config.data == "sample":  # synthetic voices only: say what that is worth on people
-            setup.extra["real_voices"] = real_voice_scores(lambda x: self.probabilities(model, x, len(setup.class_names)),
-                                                           setup.class_names)
+            names = setup.class_names
+            real = real_voice_scores(lambda x: self.probabilities(model, x, len(names)), names)
+            if svm_scores is not None:
+                real["mfcc_svm"] = {k: v for k, v in real_voice_scores(svm_scores, names).items()
+                                    if k not in ("clips", "source")}
+            setup.extra["real_voices"] = real
         return run
 
     def record_extra(self, config, setup):

@@ -58,6 +58,8 @@ def test_the_summary_says_what_the_run_is_worth_on_real_voices():
     notes = DOMAIN.summary(record)[2]
     assert any(n.startswith("Real voices: 200 clips of 2 people") and "accuracy 0.2500" in n and "ann 0.20" in n
                for n in notes)
+    record["real_voices"]["mfcc_svm"] = {"accuracy": 0.1, "accuracy_among_digits": 0.3}
+    assert any(n.endswith("; mfcc_svm 0.1000, 0.3000 among the digits.") for n in DOMAIN.summary(record)[2])
     del record["real_voices"]
     assert not any("Real voices" in n for n in DOMAIN.summary(record)[2])
 
@@ -77,3 +79,20 @@ def test_the_tool_writes_clips_load_sample_reads_and_refuses_a_folder_without_th
     out.unlink()
     refused = subprocess.run([*command, "--per-digit", "4"], capture_output=True, text=True, cwd=ROOT)
     assert refused.returncode == 2 and "Fewer than 4 recordings" in refused.stderr and not out.exists()
+
+
+def test_the_mfcc_svm_scores_more_clips_as_it_predicts_them():
+    import tensorflow as tf
+
+    from keras_zoo.applications.speech.baselines import mfcc_svm
+
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    audio = np.stack([0.3 * np.sin(2 * np.pi * (300 if i % 2 else 2000) * t) + 0.01 * rng.normal(size=16000)
+                      for i in range(12)]).astype("float32")
+    labels = np.arange(12, dtype="int32") % 2
+    ds = tf.data.Dataset.from_tensor_slices((audio, labels))
+    svm = mfcc_svm(ds, ds, ("high", "low", "never_heard"))
+    values = svm["scores"](audio)
+    assert values.shape == (12, 3) and np.all(values[:, 2] == -np.inf)  # a class training lacked
+    assert values.argmax(-1).tolist() == svm["predictions"].tolist() == labels.tolist()
