@@ -51,8 +51,8 @@ def pick(data: Path, per_digit: int) -> list[tuple[Path, int, str]]:
     short = sorted(f"{d}/{s}" for (d, s), files in found.items() if len(files) < per_digit)
     if short:
         raise ValueError(f"Fewer than {per_digit} recordings for {short}. Received: --per-digit {per_digit}")
-    return [(file, digit, speaker) for (digit, speaker), files in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0]))
-            for _, file in sorted(files)[:per_digit]]
+    by_speaker = sorted(found.items(), key=lambda item: (item[0][1], item[0][0]))  # speaker, then digit
+    return [(file, digit, speaker) for (digit, speaker), files in by_speaker for _, file in sorted(files)[:per_digit]]
 
 
 def make_clips(data: Path, per_digit: int, command: str = "") -> dict:
@@ -84,7 +84,8 @@ def main(argv=None) -> int:
     from keras_zoo.files import atomic_path
 
     start = time.perf_counter()
-    command = f"python tools/speech_real_clips.py --data {args.data} --output {args.output} --per-digit {args.per_digit}"
+    command = (f"python tools/speech_real_clips.py --data {args.data} --output {args.output} "
+               f"--per-digit {args.per_digit}")
     try:
         arrays = make_clips(args.data, args.per_digit, command)
     except ValueError as error:

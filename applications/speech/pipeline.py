@@ -240,10 +240,12 @@ class KeywordClassifier(Classifier):
         run = super()._score(config, setup, model, fit)
         svm_scores = setup.extra.pop("mfcc_svm_scores", None)
         if config.data == "sample":  # synthetic voices only: say what that is worth on people
-            names = setup.class_names
-            real = real_voice_scores(lambda x: self.probabilities(model, x, len(names)), names)
+            from keras_zoo.applications.speech.sample import REAL_PATH, load_sample
+
+            names, clips = setup.class_names, load_sample(REAL_PATH)  # read once, for the network and the SVM
+            real = real_voice_scores(lambda x: self.probabilities(model, x, len(names)), names, clips)
             if svm_scores is not None:
-                real["mfcc_svm"] = {k: v for k, v in real_voice_scores(svm_scores, names).items()
+                real["mfcc_svm"] = {k: v for k, v in real_voice_scores(svm_scores, names, clips).items()
                                     if k not in ("clips", "source")}
             setup.extra["real_voices"] = real
         return run
@@ -285,17 +287,18 @@ class KeywordClassifier(Classifier):
         return dataclasses.replace(super().feed_config(model, data, batch_size=batch_size, seed=seed), augment="light")
 
 
-def real_voice_scores(probabilities, class_names, path=None) -> dict:
-    """How a model of `class_names` does on the shipped real clips (`sample.REAL_PATH`: people saying
-    digits, never heard in training): accuracy over all its classes, accuracy choosing among the
-    digit words only, and each speaker's accuracy. `probabilities(audio)` gives the model's outputs.
+def real_voice_scores(probabilities, class_names, real=None) -> dict:
+    """How a model of `class_names` does on the real clips `real` (a `SpeechSample`; by default the
+    shipped `sample.REAL_PATH`: people saying digits, never heard in training): accuracy over all its
+    classes, accuracy choosing among the digit words only, and each speaker's accuracy.
+    `probabilities(audio)` gives the model's outputs.
 
     Raises:
         ValueError: `class_names` lack a digit word ("zero".."nine").
     """
     from keras_zoo.applications.speech.sample import REAL_PATH, load_sample
 
-    real = load_sample(path or REAL_PATH)
+    real = real if real is not None else load_sample(REAL_PATH)
     missing = [w for w in real.words if w not in class_names]
     if missing:
         raise ValueError(f"The real clips say {list(real.words)}; the model's words lack {missing}. "
