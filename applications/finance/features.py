@@ -28,6 +28,7 @@ Windows become a `tf.data.Dataset` with `keras.utils.timeseries_dataset_from_arr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 
@@ -126,7 +127,7 @@ def targets(frame: Frame, target: str, horizon: int = 1) -> np.ndarray:
     r = frame.returns
     out = np.full(len(r), np.nan)
     if target == "volatility":
-        h = check_horizon(horizon)
+        h = check_periods("horizon", horizon)
         if len(r) > h:
             out[:len(r) - h] = _trailing_mean(r ** 2, h)[h:]  # mean(r[i+1 .. i+h] ** 2)
         return out
@@ -136,19 +137,14 @@ def targets(frame: Frame, target: str, horizon: int = 1) -> np.ndarray:
 
 def target_span(target: str, horizon: int) -> int:
     """How many periods after a window's end its target covers."""
-    return check_horizon(horizon) if target == "volatility" else 1
+    return check_periods("horizon", horizon) if target == "volatility" else 1
 
 
-def check_horizon(horizon) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValueError(f"horizon must be a positive number of periods. Received: horizon={horizon!r}")
-    return int(horizon)
-
-
-def check_window(window) -> int:
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be a positive number of periods. Received: window={window!r}")
-    return int(window)
+def check_periods(name: str, value) -> int:
+    """`value` (the `name` option: window or horizon) as an int, checked to be a positive number of periods."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive number of periods. Received: {name}={value!r}")
+    return int(value)
 
 
 def join_test(train: list[Series], test: list[Series]) -> tuple[list[Series], dict[str, np.datetime64]]:
@@ -227,23 +223,20 @@ def chronological_split(frames: list[Frame], *, window: int, span: int, test_sta
         ValueError: a series too short for one window and target; an empty training,
             validation or test split.
     """
-    window, span = check_window(window), check_horizon(span)
+    window, span = check_periods("window", window), check_periods("horizon", span)
     first = WARMUP + window - 1  # the first index whose window holds only defined features
     candidates = []
     for frame in frames:
         last = len(frame) - 1 - span  # the last index whose target lies inside the series
         if last < first:
-            need = first + span + 2
-            raise ValueError(
-                f"{frame.name} has {len(frame) + 1} prices; one window of {window} periods after the "
-                f"{WARMUP + 1} that the 22-period volatility needs, and a target {span} period(s) ahead, "
-                f"need at least {need}. Give a longer series or a shorter --window.")
+            raise ValueError(f"{frame.name} has {len(frame) + 1} prices; one window of {window} periods after the "
+                             f"{WARMUP + 1} that the 22-period volatility needs, and a target {span} period(s) ahead, "
+                             f"need at least {first + span + 2}. Give a longer series or a shorter --window.")
         candidates.append(np.arange(first, last + 1))
     starts = np.concatenate([f.dates[c + 1] for f, c in zip(frames, candidates)])  # each target's first date
     if test_starts is None:
-        val_start = np.quantile(starts.astype("int64"), 1 - val_fraction - test_fraction, method="higher")
-        test_start = np.quantile(starts.astype("int64"), 1 - test_fraction, method="higher")
-        val_start, test_start = np.datetime64(int(val_start), "D"), np.datetime64(int(test_start), "D")
+        val_start, test_start = (np.datetime64(int(np.quantile(starts.astype("int64"), q, method="higher")), "D")
+                                 for q in (1 - val_fraction - test_fraction, 1 - test_fraction))
         test_of = {f.name: test_start for f in frames}
     else:
         test_of = {f.name: np.datetime64(test_starts[f.name], "D") for f in frames}
@@ -256,12 +249,10 @@ def chronological_split(frames: list[Frame], *, window: int, span: int, test_sta
     purged = 0
     for frame, idx in zip(frames, candidates):
         begin, finish = frame.dates[idx + 1], frame.dates[idx + span]  # each target's first and last date
-        t_start = test_of[frame.name]
-        train = finish < val_start
-        val = (begin >= val_start) & (finish < t_start)
-        test = begin >= t_start
-        purged += int(np.sum(~(train | val | test)))
-        for name, mask in (("train", train), ("val", val), ("test", test)):
+        start = test_of[frame.name]  # this series' test period
+        masks = {"train": finish < val_start, "val": (begin >= val_start) & (finish < start), "test": begin >= start}
+        purged += int(np.sum(~(masks["train"] | masks["val"] | masks["test"])))
+        for name, mask in masks.items():
             ends[name].append(idx[mask])
     split = Split(frames, window, span, ends, val_start, test_start, purged)
     for name in SPLITS:
@@ -333,18 +324,14 @@ def training_dataset(scaled: list[np.ndarray], ends: list[np.ndarray], values: l
         parts.append(keras.utils.timeseries_dataset_from_array(
             rows, aligned, sequence_length=window, start_index=first - window + 1, end_index=last + 1,
             batch_size=None, shuffle=False))
-    dataset = parts[0]
-    for part in parts[1:]:
-        dataset = dataset.concatenate(part)
     n = int(sum(len(i) for i in ends))
-    x, y = dataset.batch(n).get_single_element()  # every training window, in memory once
+    x, y = reduce(tf.data.Dataset.concatenate, parts).batch(n).get_single_element()  # every training window, once
     last = first_epoch + 1 if epochs is None else epochs
 
     def one_epoch(epoch):
         # A permutation drawn from (seed, epoch) alone: no iterator state to lose when a run is killed.
-        order = tf.random.experimental.index_shuffle(
-            tf.range(n, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch]),
-            max_index=n - 1)
+        order = tf.random.experimental.index_shuffle(tf.range(n, dtype=tf.int64), max_index=n - 1,
+                                                     seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(
             lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
 

@@ -74,8 +74,8 @@ class FinanceConfig:
         if not self.targets or bad or len(set(self.targets)) != len(self.targets):
             raise ValueError(f"targets must be one or more of {', '.join(F.TARGETS)}, each once. "
                              f"Received: targets={self.targets!r}")
-        F.check_window(self.window)
-        F.check_horizon(self.horizon)
+        F.check_periods("window", self.window)
+        F.check_periods("horizon", self.horizon)
         if self.walk_forward is not None:
             if isinstance(self.walk_forward, bool) or not isinstance(self.walk_forward, int) or self.walk_forward < 1:
                 raise ValueError(f"walk_forward (--walk-forward) is a positive number of test periods between refits. "
