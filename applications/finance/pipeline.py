@@ -104,29 +104,20 @@ def load_data(config: FinanceConfig):
     from keras_zoo.applications.common.sources import parse_source
     from keras_zoo.applications.finance.prices import load_series
 
-    series = load_series(parse_source(config.data))
-    test_starts = None
+    series, test_starts = load_series(parse_source(config.data)), None
     if config.test_data:
-        test = load_series(parse_source(config.test_data), what="--test-data")
-        series, test_starts = F.join_test(series, test)
+        series, test_starts = F.join_test(series, load_series(parse_source(config.test_data), what="--test-data"))
     names = F.available_features(series)
     return [F.make_frame(s, names) for s in series], test_starts
 
 
 def build_network(config: FinanceConfig, target: str, n_features: int):
-    import keras_zoo as zoo
+    from keras_zoo.applications.common.classifier import create_network
 
-    kwargs = dict(input_shape=(config.window, n_features), num_classes=2 if target == "direction" else 1,
-                  classifier_activation="softmax" if target == "direction" else None,
-                  **{**SMALL.get(config.model, {}), **config.overrides})
-    if config.pretrained:
-        net = zoo.create_model(config.model, pretrained=_checkpoint_of(config, target), **kwargs)
-        if config.freeze_backbone:
-            import keras_zoo.transfer
-
-            zoo.transfer.freeze_backbone(net)
-        return net
-    return zoo.create_model(config.model, **kwargs)
+    config = dataclasses.replace(config, pretrained=_checkpoint_of(config, target) if config.pretrained else None,
+                                 overrides={**SMALL.get(config.model, {}), **config.overrides})
+    return create_network(config, (config.window, n_features), 2 if target == "direction" else 1,
+                          classifier_activation="softmax" if target == "direction" else None)
 
 
 def _checkpoint_of(config: FinanceConfig, target: str) -> str:
@@ -155,9 +146,8 @@ def _scaled_targets(target: str, split: F.Split, horizon: int):
     values = [F.targets(f, target, horizon) for f in split.frames]
     if target == "volatility":
         values = [np.maximum(y, 1e-12) / anchor for y, anchor in zip(values, anchors)]
-    scale = 1.0
-    if target == "return":
-        scale = float(np.std(np.concatenate([v[e] for v, e in zip(values, split.ends["train"])]))) or 1.0
+    train_values = np.concatenate([v[e] for v, e in zip(values, split.ends["train"])])
+    scale = (float(np.std(train_values)) or 1.0) if target == "return" else 1.0
     return scaler, scaled, fit_until, anchors, values, scale
 
 
@@ -173,11 +163,6 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     horizon, window = config.horizon, config.window
     scaler, scaled, fit_until, anchors, values, scale = _scaled_targets(target, split, horizon)
 
-    def xy(name):
-        x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends[name])])
-        y = np.concatenate([v[e] for v, e in zip(values, split.ends[name])]).astype(np.float32)
-        return x, (y / scale).astype(np.float32)
-
     training.set_seed(config.train.seed)
     net = build_network(config, target, len(split.frames[0].feature_names))
     n_train = split.count("train")
@@ -189,7 +174,9 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
                                   seed=config.train.seed, first_epoch=first_epoch, epochs=config.train.epochs)
 
     loss, metrics = _loss_and_metrics(target)
-    val = xy("val")
+    val_x = np.concatenate([F.windows(s, e, window) for s, e in zip(scaled, split.ends["val"])])
+    val_y = np.concatenate([v[e] for v, e in zip(values, split.ends["val"])]).astype(np.float32)
+    val = val_x, (val_y / scale).astype(np.float32)
     anchored = target != "direction" and not config.pretrained
     if anchored:  # a zero head: the untrained network forecasts its anchor exactly (0, or EWMA's variance)
         head = net.get_layer("head")
@@ -199,8 +186,7 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     # Early stopping's epoch 0: when no trained epoch beats the anchor on the validation period,
     # the network is its anchor (a zero head), and the run says so.
     kept_anchor = anchored and not validation_loss(target, net, val) < validation_loss(target, None, val)
-    if kept_anchor:
-        head = net.get_layer("head")
+    if kept_anchor:  # `head` is the one zeroed above
         head.set_weights([np.zeros_like(w) for w in head.get_weights()])
 
     forecasts = {net.name: []}
@@ -242,15 +228,14 @@ def baseline_forecasts(target: str, split: F.Split, fit_until: list[int], horizo
         # AR's order is chosen on the first series' validation targets, fitted on its training returns only.
         val_ends = split.ends["val"][0]
         lags = B.choose_ar_lags(frames[0].returns, fit_until[0], int(val_ends[-1]) + 2) if len(val_ends) else 5
-        for method in ("zero_return", "historical_mean", "autoregression"):
-            per = []
-            for k, f in enumerate(frames):
-                options = {"lags": lags} if method == "autoregression" else {}
-                r = B.forecast_returns(method, f.returns, fit_until[k], ends[k] + 1, **options)
-                per.append((r > 0).astype(np.float64) if target == "direction" else r)
-            out[method if target == "return" else f"{method}_sign"] = per
-        if target == "direction":
-            out.pop("zero_return_sign")  # a zero forecast has no sign: historical_mean_sign is "always up"
+        for method in B.RETURN_BASELINES:
+            options = {"lags": lags} if method == "autoregression" else {}
+            per = [B.forecast_returns(method, f.returns, fit_until[k], ends[k] + 1, **options)
+                   for k, f in enumerate(frames)]
+            if target == "return":
+                out[method] = per
+            elif method != "zero_return":  # a zero forecast has no sign: historical_mean_sign is "always up"
+                out[f"{method}_sign"] = [(r > 0).astype(np.float64) for r in per]
         return out
     out["ewma"] = [ewma_anchor(f.returns, fit_until[k], horizon)[ends[k]] for k, f in enumerate(frames)]
     out["har"] = [B.forecast_variance("har", f.returns, fit_until[k], ends[k] + 1, horizon=horizon)
@@ -274,11 +259,8 @@ def ewma_anchor(returns: np.ndarray, fit_until: int, horizon: int) -> np.ndarray
 
 
 def _loss_and_metrics(target: str):
-    if target == "direction":
-        return "sparse_categorical_crossentropy", ["accuracy"]
-    if target == "volatility":
-        return qlike_of_log_ratio, []
-    return "mse", []
+    return {"direction": ("sparse_categorical_crossentropy", ["accuracy"]), "volatility": (qlike_of_log_ratio, []),
+            "return": ("mse", [])}[target]
 
 
 # Registered at import: a saved finance network is compiled with this loss, and Keras finds it by
@@ -360,8 +342,8 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
         run, results[target], sentences = _fit_and_score(target, frames, splits[target], config, folder, verbose)
         verdict.extend(sentences)
         fits[target], nets[target] = run, run["net"]
-        series_info[target] = {"scale": run["scale"], "model": runs.MODEL_FILE if target == first else f"{target}/{runs.MODEL_FILE}",
-                               "scaler": run["scaler"].to_json()}
+        model_file = runs.MODEL_FILE if target == first else f"{target}/{runs.MODEL_FILE}"
+        series_info[target] = {"scale": run["scale"], "model": model_file, "scaler": run["scaler"].to_json()}
         say(f"{target}: {run['net'].name} {_line(results[target]['metrics'])}; " + "; ".join(
             f"{b} {_line(v)}" if "skipped" not in v else f"{b} skipped" for b, v in results[target]["baselines"].items()))
 
@@ -375,16 +357,13 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
     _save_checkpoints(config, nets, output_dir, results)
     report.write_json(output_dir / SERIES_FILE, {
         "features": list(names), "window": config.window, "horizon": config.horizon, "targets": list(config.targets),
-        "periods_per_year": ppy, "ewma_lambda": 0.94, "per_target": series_info,
-    })
+        "periods_per_year": ppy, "ewma_lambda": 0.94, "per_target": series_info})
     report.write_history_csv(output_dir, fits[first]["fit"].history)
     plots = [plotting.plot_history(fits[first]["fit"].history, output_dir),
              *_plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir)]
 
     record = {
-        "domain": DOMAIN,
-        "model": config.model,
-        "pretrained": config.pretrained,
+        "domain": DOMAIN, "model": config.model, "pretrained": config.pretrained,
         "data": {"source": config.data, "train": head.count("train"), "val": head.count("val"),
                  "test": head.count("test"), "classes": ["down", "up"] if "direction" in config.targets else [],
                  "series": [f.name for f in frames], "features": list(names), "window": config.window,
@@ -433,13 +412,10 @@ def _backtest(config: FinanceConfig, frames, splits: dict, fits: dict, ppy: floa
         return None, None
     split, run = splits[trade_target], fits[trade_target]
     forecasts = run["forecasts"][run["net"].name]
-    per_series = {}
-    for k, (frame, ends) in enumerate(zip(frames, split.ends["test"])):
-        if not len(ends):
-            continue
-        signal = forecasts[k] - (0.5 if trade_target == "direction" else 0.0)
-        per_series[frame.name] = M.backtest(frame.returns[ends + 1], signal, cost_bps=config.cost_bps,
-                                            periods_per_year=ppy)
+    offset = 0.5 if trade_target == "direction" else 0.0  # the signal: P(up) - 0.5, or the return forecast
+    per_series = {frame.name: M.backtest(frame.returns[ends + 1], forecasts[k] - offset, cost_bps=config.cost_bps,
+                                         periods_per_year=ppy)
+                  for k, (frame, ends) in enumerate(zip(frames, split.ends["test"])) if len(ends)}
     return _summarise_backtests(per_series, config.cost_bps), per_series.get(frames[0].name)
 
 
@@ -463,12 +439,9 @@ def walk_forward(target: str, split: F.Split, config: FinanceConfig, folder: Pat
         block_dir = folder / "walk_forward" / f"block_{b + 1}"
         block_dir.mkdir(parents=True, exist_ok=True)
         run = fit_target(target, sub, config, block_dir, verbose=0)  # the block lines below say enough
-        for method, per in run["forecasts"].items():
-            if isinstance(per, str):
-                forecasts[method] = per
-                continue
-            old = forecasts.setdefault(method, [np.zeros(0) for _ in split.frames])
-            forecasts[method] = [np.concatenate([o, p]) for o, p in zip(old, per)]
+        for method, per in run["forecasts"].items():  # appended to the blocks before (or why it was skipped)
+            old = forecasts.get(method, [np.zeros(0)] * len(split.frames))
+            forecasts[method] = per if isinstance(per, str) else [np.concatenate([o, p]) for o, p in zip(old, per)]
         runs.append(run)
         if verbose:
             print(f"  walk-forward block {b + 1}/{len(block_starts)} from {start}: "
@@ -529,32 +502,30 @@ def _plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir) 
     from keras_zoo.applications.common import plotting
     from keras_zoo.applications.finance import plots as P
 
-    paths = []
+    figures = {}
     k = 0  # the first series
     frame = frames[k]
     if "return" in config.targets:
         ends = splits["return"].ends["test"][k]
         f = fits["return"]["forecasts"][nets["return"].name][k]
         dates = frame.dates[ends + 1]
-        paths.append(plotting.save_figure(P.price_figure(dates, frame.close[ends + 1], frame.close[ends] * np.exp(f),
-                                                         name=frame.name, model=config.model), output_dir, "price"))
-        paths.append(plotting.save_figure(P.residuals_figure(dates, frame.returns[ends + 1] - f, model=config.model),
-                                          output_dir, "residuals"))
+        figures["price"] = P.price_figure(dates, frame.close[ends + 1], frame.close[ends] * np.exp(f), name=frame.name,
+                                          model=config.model)
+        figures["residuals"] = P.residuals_figure(dates, frame.returns[ends + 1] - f, model=config.model)
     if "volatility" in config.targets:
         ends = splits["volatility"].ends["test"][k]
         realised = F.targets(frame, "volatility", config.horizon)[ends]
         shown = {m: v[k] for m, v in fits["volatility"]["forecasts"].items() if not isinstance(v, str) and m in
                  (nets["volatility"].name, "ewma", "garch")}
-        paths.append(plotting.save_figure(P.volatility_figure(frame.dates[ends + 1], realised, shown,
-                                                              periods_per_year=ppy, horizon=config.horizon),
-                                          output_dir, "volatility"))
+        figures["volatility"] = P.volatility_figure(frame.dates[ends + 1], realised, shown, periods_per_year=ppy,
+                                                    horizon=config.horizon)
     if first_backtest is not None:
         target = "return" if "return" in config.targets else "direction"
         ends = splits[target].ends["test"][k]
-        paths.append(plotting.save_figure(P.equity_figure(frame.dates[ends + 1], {
+        figures["equity"] = P.equity_figure(frame.dates[ends + 1], {
             f"{config.model} long/flat": first_backtest["strategy"]["equity"],
-            "buy-and-hold": first_backtest["buy_and_hold"]["equity"]}, cost_bps=config.cost_bps), output_dir, "equity"))
-    return paths
+            "buy-and-hold": first_backtest["buy_and_hold"]["equity"]}, cost_bps=config.cost_bps)
+    return [plotting.save_figure(fig, output_dir, name) for name, fig in figures.items()]
 
 
 def _line(m: dict) -> str:
@@ -573,12 +544,9 @@ def summary_table(record: dict) -> tuple[list[str], list[list[str]]]:
         rows.append([record["model"], target, *_cells(m), "-"])
         for name, per_target in record["baselines"].items():
             values = per_target.get(target)
-            if values is None:
-                continue
-            if "skipped" in values:
-                rows.append([name, target, "skipped", "", "", "", ""])
-                continue
-            rows.append([name, target, *_cells(values), f"{values['diebold_mariano']['p_value']:.3f}"])
+            if values is not None:
+                rows.append([name, target, "skipped", "", "", "", ""] if "skipped" in values else
+                            [name, target, *_cells(values), f"{values['diebold_mariano']['p_value']:.3f}"])
     bt = record["metrics"].get("backtest")
     if bt:
         rows.append(["long/flat rule", "Sharpe", _fmt(bt["strategy"]["sharpe"]), "", "", "", ""])
@@ -657,20 +625,17 @@ def evaluate(model_dir: str | Path, data: str, *, verbose: bool = True) -> dict:
         out = net.predict(F.windows(F.Scaler.from_json(per["scaler"]).transform(frame.features), ends, window),
                           verbose=0, batch_size=1024)
         realised = F.targets(frame, target, horizon)[ends]
+        # EWMA starts from the variance of the first returns of this file: the evaluation has no training period.
+        anchor = ewma_anchor(frame.returns, int(ends[0]) + 1, horizon)[ends] if target == "volatility" else None
+        forecasts = {net.name: _in_units(target, out, anchor, per["scale"])}
         if target == "volatility":
-            # EWMA starts from the variance of the first returns of this file: the evaluation has no training period.
-            anchor = ewma_anchor(frame.returns, int(ends[0]) + 1, horizon)
-            forecasts = {net.name: anchor[ends] * np.exp(np.clip(out[:, 0], -10, 10)), "ewma": anchor[ends]}
-        elif target == "direction":
-            forecasts = {net.name: out[:, 1]}
-        else:
-            forecasts = {net.name: out[:, 0] * per["scale"], "zero_return": np.zeros(len(ends))}
+            forecasts["ewma"] = anchor
+        elif target == "return":
+            forecasts["zero_return"] = np.zeros(len(ends))
         ours, base, sentences = score(target, realised, forecasts, net.name, horizon)
         result[target] = {"metrics": ours, "baselines": base, "verdict": sentences, "windows": int(len(ends))}
         if verbose:
-            print(f"{target} on {data} ({len(ends)} windows): {_line(ours)}")
-            for sentence in sentences:
-                print(f"  {sentence}")
+            print(f"{target} on {data} ({len(ends)} windows): {_line(ours)}", *(f"  {s}" for s in sentences), sep="\n")
     return result
 
 
@@ -685,23 +650,19 @@ def demo(output_dir: Path, *, seed: int = 0) -> dict:
 
 def config_from_args(args, train: TrainConfig) -> FinanceConfig:
     """The run's config from `zoo train finance` arguments."""
-    for flag, value in (("--embeddings", "embeddings"), ("--max-tokens", "max_tokens"), ("--features", "features"),
-                        ("--sequence-length", "sequence_length"), ("--image-size", "image_size"),
-                        ("--max-examples", "max_examples")):
-        if getattr(args, value, None):
+    for flag in ("--embeddings", "--max-tokens", "--features", "--sequence-length", "--image-size", "--max-examples"):
+        if getattr(args, flag[2:].replace("-", "_"), None):
             raise ValueError(f"{flag} is not a finance option; finance takes --target, --window, --horizon, "
                              f"--walk-forward and --cost-bps.")
     if getattr(args, "augment", "auto") not in (None, "auto"):
         raise ValueError("--augment is not a finance option.")
-    return FinanceConfig(
-        model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
-        targets=tuple(getattr(args, "target", None) or DEFAULT_TARGETS),
-        window=F.DEFAULT_WINDOW if getattr(args, "window", None) is None else args.window,
-        horizon=F.DEFAULT_HORIZON if getattr(args, "horizon", None) is None else args.horizon,
-        walk_forward=getattr(args, "walk_forward", None),
-        cost_bps=COST_BPS if getattr(args, "cost_bps", None) is None else args.cost_bps,
-        pretrained=args.pretrained, freeze_backbone=bool(args.freeze_backbone), train=train,
-    )
+    return FinanceConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
+                         targets=tuple(getattr(args, "target", None) or DEFAULT_TARGETS),
+                         window=F.DEFAULT_WINDOW if getattr(args, "window", None) is None else args.window,
+                         horizon=F.DEFAULT_HORIZON if getattr(args, "horizon", None) is None else args.horizon,
+                         walk_forward=getattr(args, "walk_forward", None), pretrained=args.pretrained,
+                         cost_bps=COST_BPS if getattr(args, "cost_bps", None) is None else args.cost_bps,
+                         freeze_backbone=bool(args.freeze_backbone), train=train)
 
 
 def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str = "return",
@@ -712,8 +673,7 @@ def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str 
     config = FinanceConfig(model=model, data=data, targets=(target,), window=window, horizon=horizon,
                            train=TrainConfig(**{**DEFAULT_TRAIN, "seed": seed}))
     frames, test_starts = load_data(config)
-    split = F.chronological_split(frames, window=window, span=F.target_span(target, horizon),
-                                  test_starts=test_starts)
+    split = F.chronological_split(frames, window=window, span=F.target_span(target, horizon), test_starts=test_starts)
     _, scaled, _, _, values, scale = _scaled_targets(target, split, horizon)  # as `fit_target`
 
     def xy(name):
@@ -740,15 +700,13 @@ def tune_data(model: str, data: str, *, seed: int, batch_size: int, target: str 
                 "directional_accuracy": M.directional_accuracy(realised, forecast)}
 
     return TuneData(
-        train=train, val=val, test=test, num_classes=2 if direction else 1,
-        input_shape=(window, len(split.frames[0].feature_names)), counts=counts, classification=direction,
-        fixed={"classifier_activation": "softmax" if direction else None},
-        loss=qlike_of_log_ratio if target == "volatility" else None, zero_head=not direction,
-        test_extra=test_extra, anchor=anchor,
+        train=train, val=val, test=test, num_classes=2 if direction else 1, counts=counts, classification=direction,
+        input_shape=(window, len(split.frames[0].feature_names)), test_extra=test_extra, anchor=anchor,
+        fixed={"classifier_activation": "softmax" if direction else None}, zero_head=not direction,
+        loss=qlike_of_log_ratio if target == "volatility" else None,
         info={"source": data, **counts, "classes": ["down", "up"] if direction else [], "target": target,
               "window": window, "horizon": horizon, "features": list(split.frames[0].feature_names),
               "series": [f.name for f in frames], "val_start": str(split.val_start),
               "test_start": str(split.test_start), "target_scale": scale,
               "loss": {"return": "MSE of the return / its training standard deviation",
-                       "direction": "cross-entropy", "volatility": "QLIKE of the variance forecast"}[target]},
-    )
+                       "direction": "cross-entropy", "volatility": "QLIKE of the variance forecast"}[target]})
