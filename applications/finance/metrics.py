@@ -107,10 +107,8 @@ def qlike_losses(realised_var, forecast_var) -> np.ndarray:
         raise ValueError(f"Realised variances must be >= 0. Received: realised_var.min()={float(rv.min())!r}")
     if (f <= 0).any():
         k = int(np.argmin(f))
-        raise ValueError(
-            "Variance forecasts must be > 0 (QLIKE takes their logarithm); clip a model's output to a small "
-            f"positive floor. Received: forecast_var[{k}]={float(f[k])!r}"
-        )
+        raise ValueError("Variance forecasts must be > 0 (QLIKE takes their logarithm); clip a model's output to a "
+                         f"small positive floor. Received: forecast_var[{k}]={float(f[k])!r}")
     if not (rv > 0).any():
         raise ValueError("QLIKE needs some positive realised variance. Received: realised_var all 0")
     rv = np.maximum(rv, ZERO_VARIANCE_FLOOR * rv.mean())
@@ -163,9 +161,7 @@ def diebold_mariano(loss_a, loss_b, *, horizon: int = 1) -> dict:
     a, b = _pair(loss_a, loss_b, names=("loss_a", "loss_b"))
     n = len(a)
     if isinstance(horizon, bool) or int(horizon) != horizon or not 1 <= horizon < n:
-        raise ValueError(
-            f"`horizon` must be an integer in 1..n-1 (n={n} losses). Received: horizon={horizon!r}"
-        )
+        raise ValueError(f"`horizon` must be an integer in 1..n-1 (n={n} losses). Received: horizon={horizon!r}")
     h = int(horizon)
     d = a - b
     d_bar = float(d.mean())
@@ -205,20 +201,16 @@ def verdict(name: str, baseline: str, dm, *, alpha: float = 0.05, lower_is_bette
     if not 0 < alpha < 1:
         raise ValueError(f"`alpha` must lie in (0, 1). Received: alpha={alpha!r}")
     if not isinstance(dm, Mapping) or not {"mean_difference", "p_value", "mean_b"} <= set(dm):
-        raise ValueError(
-            "`dm` must be the dict of `diebold_mariano`, with mean_difference, p_value and mean_b. "
-            f"Received: dm of type {type(dm).__name__}"
-            + (f" with keys {sorted(dm)}" if isinstance(dm, Mapping) else "")
-        )
+        raise ValueError("`dm` must be the dict of `diebold_mariano`, with mean_difference, p_value and mean_b. "
+                         f"Received: dm of type {type(dm).__name__}"
+                         + (f" with keys {sorted(dm)}" if isinstance(dm, Mapping) else ""))
     diff, p, base = float(dm["mean_difference"]), float(dm["p_value"]), float(dm["mean_b"])
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
     if diff == 0:
         return f"{name} did not beat {baseline}: their {loss_name} is the same (Diebold–Mariano {p_text})."
     direction = "higher" if diff > 0 else "lower"
-    if base != 0 and np.isfinite(base):
-        size = f"{abs(diff) / abs(base):.1%} {direction}"
-    else:
-        size = f"{direction} by {abs(diff):.3g}"
+    size = (f"{abs(diff) / abs(base):.1%} {direction}" if base != 0 and np.isfinite(base)
+            else f"{direction} by {abs(diff):.3g}")
     better = (diff < 0) == lower_is_better
     significant = p < alpha
     if better and significant:
@@ -268,16 +260,12 @@ def backtest(returns, signal, *, cost_bps: float = 5.0, periods_per_year: int = 
     if not (np.isfinite(cost_bps) and cost_bps >= 0):
         raise ValueError(f"`cost_bps` must be a finite number >= 0. Received: cost_bps={cost_bps!r}")
     if isinstance(periods_per_year, bool) or int(periods_per_year) != periods_per_year or periods_per_year < 1:
-        raise ValueError(
-            f"`periods_per_year` must be a positive integer. Received: periods_per_year={periods_per_year!r}"
-        )
-    asset = np.expm1(r)
-    return {
-        "strategy": _performance(asset, (s > 0).astype(np.float64), cost_bps, int(periods_per_year)),
-        "buy_and_hold": _performance(asset, np.ones_like(asset), cost_bps, int(periods_per_year)),
-        "cost_bps": float(cost_bps),
-        "periods_per_year": int(periods_per_year),
-    }
+        raise ValueError("`periods_per_year` must be a positive integer. "
+                         f"Received: periods_per_year={periods_per_year!r}")
+    asset, per_year = np.expm1(r), int(periods_per_year)
+    return {"strategy": _performance(asset, (s > 0).astype(np.float64), cost_bps, per_year),
+            "buy_and_hold": _performance(asset, np.ones_like(asset), cost_bps, per_year),
+            "cost_bps": float(cost_bps), "periods_per_year": per_year}
 
 
 def _performance(asset: np.ndarray, positions: np.ndarray, cost_bps: float, per_year: int) -> dict:
@@ -293,15 +281,9 @@ def _performance(asset: np.ndarray, positions: np.ndarray, cost_bps: float, per_
         # "Without variation" up to rounding: a constant return's std is ~1e-18, not exactly 0.
         if std > 1e-12 * max(abs(mean), np.finfo(np.float64).tiny):
             sharpe = mean / std * float(np.sqrt(per_year))
-    return {
-        "cumulative_return": final - 1.0,
-        "annualised_return": float(annualised),
-        "sharpe": sharpe,
-        "max_drawdown": float(np.max(1.0 - equity / peaks)),
-        "trades": int(np.count_nonzero(changes)),
-        "exposure": float(positions.mean()),
-        "equity": equity,
-    }
+    return {"cumulative_return": final - 1.0, "annualised_return": float(annualised), "sharpe": sharpe,
+            "max_drawdown": float(np.max(1.0 - equity / peaks)), "trades": int(np.count_nonzero(changes)),
+            "exposure": float(positions.mean()), "equity": equity}
 
 
 def periods_per_year(dates) -> int:
@@ -359,8 +341,6 @@ def finite_series(name: str, values) -> np.ndarray:
 def _pair(first, second, names: tuple[str, str] = ("y", "f")) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(first), np.asarray(second)
     if a.shape != b.shape:
-        raise ValueError(
-            f"`{names[0]}` and `{names[1]}` must have the same shape, one value per period. "
-            f"Received: {names[0]}.shape={a.shape}, {names[1]}.shape={b.shape}"
-        )
+        raise ValueError(f"`{names[0]}` and `{names[1]}` must have the same shape, one value per period. "
+                         f"Received: {names[0]}.shape={a.shape}, {names[1]}.shape={b.shape}")
     return finite_series(names[0], a), finite_series(names[1], b)
