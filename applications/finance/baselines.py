@@ -145,10 +145,8 @@ def autoregression(train_returns, lags: int = 5) -> AutoRegression:
     lags = _check_positive_int("lags", lags)
     r = finite_series("train_returns", train_returns)
     if len(r) < 2 * lags + 1:
-        raise ValueError(
-            f"An AR({lags}) needs at least {2 * lags + 1} training returns ({lags} lags, {lags + 1} targets). "
-            f"Received: len(train_returns)={len(r)}"
-        )
+        raise ValueError(f"An AR({lags}) needs at least {2 * lags + 1} training returns ({lags} lags, {lags + 1} "
+                         f"targets). Received: len(train_returns)={len(r)}")
     start = time.perf_counter()
     targets = np.arange(lags, len(r))
     model = LinearRegression().fit(_lagged(r, targets, lags), r[targets])
@@ -178,10 +176,8 @@ def choose_ar_lags(returns, train_end: int, val_end: int, candidates=AR_LAG_CAND
         raise ValueError("`candidates` must hold at least one order. Received: candidates=()")
     if not (isinstance(train_end, (int, np.integer)) and isinstance(val_end, (int, np.integer))
             and 0 < train_end < val_end <= len(r)):
-        raise ValueError(
-            f"Expected integers 0 < train_end < val_end <= len(returns) = {len(r)}. "
-            f"Received: train_end={train_end!r}, val_end={val_end!r}"
-        )
+        raise ValueError(f"Expected integers 0 < train_end < val_end <= len(returns) = {len(r)}. "
+                         f"Received: train_end={train_end!r}, val_end={val_end!r}")
     index = np.arange(train_end, val_end)
     scores = {}
     for lags in sorted(set(candidates)):
@@ -361,10 +357,8 @@ def har(train_returns, horizon: int = 1) -> HAR:
     r = finite_series("train_returns", train_returns)
     first = max(HAR_WINDOWS)
     if len(r) < first + horizon + 4:
-        raise ValueError(
-            f"HAR needs at least {first + horizon + 4} training returns (22 of history, then one target per "
-            f"coefficient). Received: len(train_returns)={len(r)}, horizon={horizon}"
-        )
+        raise ValueError(f"HAR needs at least {first + horizon + 4} training returns (22 of history, then one target "
+                         f"per coefficient). Received: len(train_returns)={len(r)}, horizon={horizon}")
     start = time.perf_counter()
     index = np.arange(first, len(r) - horizon + 1)
     model = LinearRegression().fit(_har_features(r, index), variance_targets(r, index, horizon))
@@ -420,9 +414,8 @@ def _fit_and_forecast(builders: dict, kind: str, name: str, returns, train_end, 
                          f"Received: {', '.join(f'{k}={kwargs[k]!r}' for k in unknown)}")
     r = finite_series("returns", returns)
     if not isinstance(train_end, (int, np.integer)) or not 0 < train_end <= len(r):
-        raise ValueError(
-            f"`train_end` must be an integer in 1..len(returns) = {len(r)}. Received: train_end={train_end!r}"
-        )
+        raise ValueError(f"`train_end` must be an integer in 1..len(returns) = {len(r)}. "
+                         f"Received: train_end={train_end!r}")
     return builders[name](r[:train_end], **kwargs).forecast(r, index)
 
 
