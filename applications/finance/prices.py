@@ -57,8 +57,7 @@ class Series:
 
     def head(self, n: int) -> "Series":
         """The first `n` rows (the earliest)."""
-        cut = {k: None if getattr(self, k) is None else getattr(self, k)[:n]
-               for k in ("open", "high", "low", "volume")}
+        cut = {k: None if getattr(self, k) is None else getattr(self, k)[:n] for k in ("open", "high", "low", "volume")}
         return Series(self.name, self.dates[:n], self.close[:n], **cut, source=self.source, notes=dict(self.notes))
 
 
@@ -78,8 +77,7 @@ def load_series(source: Source, *, what: str = "--data") -> list[Series]:
         if not files:
             raise ValueError(f"The folder {source.text} holds no .csv files; the finance application takes {ACCEPTED}. "
                              f"Received: {what}={source.text!r}")
-        series = [read_csv(p, what=what) for p in files]
-        return series
+        return [read_csv(p, what=what) for p in files]
     raise ValueError(f"The finance application takes {ACCEPTED}; TensorFlow Datasets has no price series. "
                      f"Received: {what}={source.text!r}")
 
@@ -90,12 +88,9 @@ def goog_sample() -> Series:
 
     with cbook.get_sample_data("goog.npz") as data:
         rows = data["price_data"]
-    return Series(
-        name="GOOG", dates=rows["date"].astype("datetime64[D]"), close=rows["adj_close"].astype(np.float64),
-        open=rows["open"].astype(np.float64), high=rows["high"].astype(np.float64),
-        low=rows["low"].astype(np.float64), volume=rows["volume"].astype(np.float64),
-        source="sample (matplotlib goog.npz: GOOG daily, 2004-2008)",
-    )
+    return Series(name="GOOG", dates=rows["date"].astype("datetime64[D]"), close=rows["adj_close"].astype(np.float64),
+                  **{k: rows[k].astype(np.float64) for k in ("open", "high", "low", "volume")},
+                  source="sample (matplotlib goog.npz: GOOG daily, 2004-2008)")
 
 
 def stocks_sample() -> list[Series]:
@@ -140,13 +135,11 @@ def read_csv(path, *, what: str = "--data") -> Series:
                          f"Received: {what}={str(path)!r}")
     dates = _dates(frame[date_column], path, what)
     values = {c: _numbers(frame[c], path, what, c) for c in PRICE_COLUMNS if c in frame.columns}
-    for column in ("open", "high", "low", "close", "adj close"):
-        if column in values:
-            bad = np.flatnonzero(values[column] <= 0)
-            if len(bad):
-                raise ValueError(f"The {what} file {path.name}, line {bad[0] + 2}: {_title(column)} is "
-                                 f"{values[column][bad[0]]:g}; prices must be above 0 (returns are log ratios). "
-                                 f"Received: {what}={str(path)!r}")
+    for column, v in values.items():  # the prices, then the volume (checked below)
+        bad = np.flatnonzero(v <= 0)
+        if len(bad) and column != "volume":
+            raise ValueError(f"The {what} file {path.name}, line {bad[0] + 2}: {_title(column)} is {v[bad[0]]:g}; "
+                             f"prices must be above 0 (returns are log ratios). Received: {what}={str(path)!r}")
     if "volume" in values and np.any(values["volume"] < 0):
         bad = int(np.flatnonzero(values["volume"] < 0)[0])
         raise ValueError(f"The {what} file {path.name}, line {bad + 2}: Volume is {values['volume'][bad]:g}; volumes "
@@ -164,13 +157,10 @@ def read_csv(path, *, what: str = "--data") -> Series:
         raise ValueError(f"The {what} file {path.name} gives the date {sorted_dates[same[0]]} twice (lines "
                          f"{min(lines)} and {max(lines)}); each date must appear once. Received: {what}={str(path)!r}")
     close = values.get("adj close", values["close"])
-    return Series(
-        name=path.stem, dates=sorted_dates, close=close[order],
-        **{k: values[k][order] if k in values else None for k in ("open", "high", "low", "volume")},
-        source=str(path),
-        notes={"price": "Adj Close" if "adj close" in values else "Close",
-               **({"reversed": True} if len(order) > 1 and order[0] == len(order) - 1 else {})},
-    )
+    return Series(name=path.stem, dates=sorted_dates, close=close[order], source=str(path),
+                  **{k: values[k][order] if k in values else None for k in ("open", "high", "low", "volume")},
+                  notes={"price": "Adj Close" if "adj close" in values else "Close",
+                         **({"reversed": True} if len(order) > 1 and order[0] == len(order) - 1 else {})})
 
 
 def _title(column: str) -> str:
