@@ -187,9 +187,10 @@ class Split:
 
     Args:
         frames: the series.
-        window, horizon, span: window length; volatility horizon; periods a target covers.
+        window, span: window length; periods a target covers.
         ends: `{split: [indices per frame]}`, each ascending.
         val_start, test_start: the first date of the validation and test periods.
+        purged: how many samples were dropped for straddling a boundary.
     """
 
     frames: list[Frame]

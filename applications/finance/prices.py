@@ -135,15 +135,12 @@ def read_csv(path, *, what: str = "--data") -> Series:
                          f"Received: {what}={str(path)!r}")
     dates = _dates(frame[date_column], path, what)
     values = {c: _numbers(frame[c], path, what, c) for c in PRICE_COLUMNS if c in frame.columns}
-    for column, v in values.items():  # the prices, then the volume (checked below)
-        bad = np.flatnonzero(v <= 0)
-        if len(bad) and column != "volume":
+    for column, v in values.items():  # the prices, then the volume (PRICE_COLUMNS' order)
+        bad = np.flatnonzero(v < 0 if column == "volume" else v <= 0)
+        if len(bad):
+            why = "volumes are counts >= 0" if column == "volume" else "prices must be above 0 (returns are log ratios)"
             raise ValueError(f"The {what} file {path.name}, line {bad[0] + 2}: {_title(column)} is {v[bad[0]]:g}; "
-                             f"prices must be above 0 (returns are log ratios). Received: {what}={str(path)!r}")
-    if "volume" in values and np.any(values["volume"] < 0):
-        bad = int(np.flatnonzero(values["volume"] < 0)[0])
-        raise ValueError(f"The {what} file {path.name}, line {bad + 2}: Volume is {values['volume'][bad]:g}; volumes "
-                         f"are counts >= 0. Received: {what}={str(path)!r}")
+                             f"{why}. Received: {what}={str(path)!r}")
     if "high" in values and "low" in values and np.any(values["high"] < values["low"]):
         bad = int(np.flatnonzero(values["high"] < values["low"])[0])
         raise ValueError(f"The {what} file {path.name}, line {bad + 2}: High ({values['high'][bad]:g}) is below Low "
