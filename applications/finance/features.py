@@ -90,8 +90,7 @@ def make_frame(series: Series, feature_names: tuple[str, ...] | None = None) -> 
     unknown = [n for n in feature_names if n not in FEATURES]
     if unknown:
         raise ValueError(f"Unknown features {unknown}; known: {', '.join(FEATURES)}. Received: {feature_names}")
-    log_close = np.log(series.close)
-    returns = np.diff(log_close)
+    returns = np.diff(np.log(series.close))
     columns = []
     for name in feature_names:
         if name == "log_return":
