@@ -29,6 +29,7 @@ negations and contrasts.
 from __future__ import annotations
 
 import random
+from functools import partial
 
 CORPUS_CLASSES = ("negative", "positive")
 KINDS = ("plain", "intensified", "negation", "contrast")
@@ -123,10 +124,6 @@ def _plain(rng: random.Random, label: int, *, intensified: bool = False) -> str:
     return f"i {intensifier}{past} the {noun}"
 
 
-def _intensified(rng: random.Random, label: int) -> str:
-    return _plain(rng, label, intensified=True)
-
-
 def _negation(rng: random.Random, label: int) -> str:
     negated = not label  # the word negated has the opposite polarity of the label
     noun = rng.choice(NOUNS)
@@ -152,4 +149,5 @@ def _contrast(rng: random.Random, label: int) -> str:
     return f"the {first} {rng.choice(_COPULAS)} {before} {hedge} but the {second} {rng.choice(_COPULAS)} {after}"
 
 
-_SENTENCE = {"plain": _plain, "intensified": _intensified, "negation": _negation, "contrast": _contrast}
+_SENTENCE = {"plain": _plain, "intensified": partial(_plain, intensified=True), "negation": _negation,
+             "contrast": _contrast}

@@ -75,16 +75,8 @@ def load_sample(*, seed: int = 0, n: int = 4000) -> TextData:
     index = np.arange(len(corpus))
     rest, test = train_test_split(index, test_size=0.2, stratify=strata, random_state=seed)
     train, val = train_test_split(rest, test_size=0.2, stratify=strata[rest], random_state=seed)
-    return TextData(
-        train=_dataset(texts[train], labels[train]),
-        val=_dataset(texts[val], labels[val]),
-        test=_dataset(texts[test], labels[test]),
-        class_names=CORPUS_CLASSES,
-        counts={"train": len(train), "val": len(val), "test": len(test)},
-        skipped=0,
-        source="sample",
-        test_kinds=[str(k) for k in kinds[test]],
-    )
+    return _splits(texts, labels, train, val, (texts[test], labels[test]), class_names=CORPUS_CLASSES, skipped=0,
+                   source="sample", test_kinds=[str(k) for k in kinds[test]])
 
 
 def load_csv(path, *, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
@@ -244,15 +236,13 @@ def _text_data(texts, labels, test, *, fractions, seed: int, class_names, skippe
         test = texts[held], labels[held]
     else:
         train, val = _split(labels, fractions[:1], seed=seed, class_names=class_names, source=source)
-    return TextData(
-        train=_dataset(texts[train], labels[train]),
-        val=_dataset(texts[val], labels[val]),
-        test=_dataset(*test),
-        class_names=class_names,
-        counts={"train": len(train), "val": len(val), "test": len(test[1])},
-        skipped=skipped,
-        source=source,
-    )
+    return _splits(texts, labels, train, val, test, class_names=class_names, skipped=skipped, source=source)
+
+
+def _splits(texts, labels, train, val, test, **fields) -> TextData:
+    """`TextData` of the examples at indices `train` and `val`, and of the `test` examples `(texts, labels)`."""
+    return TextData(train=_dataset(texts[train], labels[train]), val=_dataset(texts[val], labels[val]),
+                    test=_dataset(*test), counts={"train": len(train), "val": len(val), "test": len(test[1])}, **fields)
 
 
 def _decode_utf8(data: bytes, file: Path) -> str:

@@ -117,15 +117,14 @@ def read_word_vectors(path, vocabulary: Sequence[str], *, seed: int = 0) -> Word
 
     total = len(vocabulary) - 2
     matrix = np.zeros((len(vocabulary), dim), dtype=np.float32)
-    missing = [1]
-    found = 0
+    missing = [1]  # the rows drawn at random: [UNK] and the words the file lacks
     for i, word in enumerate(vocabulary[2:], start=2):
         vector = exact[word] if word in exact else lowered.get(word)
         if vector is None:
             missing.append(i)
         else:
             matrix[i] = vector
-            found += 1
+    found = total + 1 - len(missing)
     if not found:
         raise ValueError(
             f"None of the {total} vocabulary words was found in the word vectors {str(file)!r} (looked up as "
@@ -249,7 +248,7 @@ def _lines(file: Path) -> Iterator[tuple[int, str]]:
                     text = text[1:]
                 text = text.rstrip()
                 if text:
-                    yield number, text.replace("\t", " ") if "\t" in text else text
+                    yield number, text.replace("\t", " ")
     except (gzip.BadGzipFile, EOFError, OSError) as error:
         if not gzipped or isinstance(error, (FileNotFoundError, PermissionError)):
             raise

@@ -132,17 +132,15 @@ def make_vectorizer(train_texts: Sequence[str], *, max_tokens: int, sequence_len
     import keras
     import tensorflow as tf
 
-    texts = tf.constant([str(t) for t in train_texts], dtype=tf.string)
+    texts = tf.data.Dataset.from_tensor_slices(tf.constant([str(t) for t in train_texts], dtype=tf.string)).batch(1024)
     counter = keras.layers.TextVectorization(max_tokens=max_tokens)
-    counter.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
-    lengths = np.concatenate([
-        np.count_nonzero(counter(texts[i:i + 1024]).numpy(), axis=1) for i in range(0, len(train_texts), 1024)
-    ])
+    counter.adapt(texts)
+    lengths = np.concatenate([np.count_nonzero(counter(batch).numpy(), axis=1) for batch in texts])
     stats = {"median_tokens": float(np.median(lengths))}
     if bag_of_ngrams:
         vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, output_mode="multi_hot", ngrams=NGRAMS,
                                                     name="vectorizer")
-        vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
+        vectorizer.adapt(texts)
         stats.update(representation=f"naive-Bayes-weighted bag of word 1- to {NGRAMS}-grams", sequence_length=None,
                      vocabulary_size=int(vectorizer.vocabulary_size()), truncated=0.0)
         return vectorizer, stats

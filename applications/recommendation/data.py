@@ -158,7 +158,10 @@ def read_csv(path, *, what: str = "--data", max_rows: int | None = None) -> Inte
     optional = _find_columns(frame, path, what, rating=RATING_COLUMNS, timestamp=TIME_COLUMNS, required=False)
     users = _ids(frame[columns["user"]], path, what, "a user id")
     items = _ids(frame[columns["item"]], path, what, "an item id")
-    ratings = None if "rating" not in optional else _numbers(frame[optional["rating"]], path, what, "rating")
+    ratings = None
+    if "rating" in optional:
+        ratings = _numbers(frame[optional["rating"]])
+        _check_rows(~np.isfinite(ratings), frame[optional["rating"]], path, what, "ratings that are not numbers")
     timestamps = None if "timestamp" not in optional else _times(frame[optional["timestamp"]], path, what)
     return build_interactions(users, items, ratings, timestamps, source=str(path), notes={"rows_read": len(frame)})
 
@@ -248,41 +251,35 @@ def _ids(column, path: Path, what: str, name: str) -> np.ndarray:
     return values.to_numpy(dtype=object)
 
 
-def _numbers(column, path: Path, what: str, name: str) -> np.ndarray:
+def _numbers(column) -> np.ndarray:
+    """The column's values as float64, NaN where one is not a number."""
     import pandas as pd
 
     text = column.fillna("").astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _check_rows(bad: np.ndarray, column, path: Path, what: str, values: str, hint: str = "") -> None:
+    """A ValueError naming how many rows are `bad` and the first of them, if any is."""
     if bad.any():
         first = int(np.argmax(bad))
-        raise ValueError(f"The {what} file {path.name} has {int(bad.sum())} {name}s that are not numbers (the first: "
-                         f"{column.iloc[first]!r} in row {first + 1}, counting from 1 after the header). "
+        raise ValueError(f"The {what} file {path.name} has {int(bad.sum())} {values} (the first: "
+                         f"{column.iloc[first]!r} in row {first + 1}, counting from 1 after the header). {hint}"
                          f"Received: {what}={str(path)!r}")
-    return values
 
 
 def _times(column, path: Path, what: str) -> np.ndarray:
     """Epoch seconds from numbers, or from ISO dates (read as UTC); the first row says which."""
     import pandas as pd
 
-    text = column.fillna("").astype(str).str.strip()
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    hint = "A timestamp is a number (e.g. seconds since 1970) or an ISO date (2021-03-04 or 2021-03-04T10:00:00). "
+    numbers = _numbers(column)
     if np.isfinite(numbers[0]):  # a column of numbers (the first row decides)
-        bad, kind = ~np.isfinite(numbers), "not numbers, as the first row's is"
-        if not bad.any():
-            return np.floor(numbers).astype(np.int64)
-    else:
-        dates = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-        bad, kind = dates.isna().to_numpy(), "neither numbers nor dates"
-    if bad.any():
-        first = int(np.argmax(bad))
-        raise ValueError(
-            f"The {what} file {path.name} has {int(bad.sum())} timestamps that are {kind} (the "
-            f"first: {column.iloc[first]!r} in row {first + 1}, counting from 1 after the header). A timestamp is a "
-            f"number (e.g. seconds since 1970) or an ISO date (2021-03-04 or 2021-03-04T10:00:00). "
-            f"Received: {what}={str(path)!r}"
-        )
+        _check_rows(~np.isfinite(numbers), column, path, what, "timestamps that are not numbers, as the first row's is",
+                    hint)
+        return np.floor(numbers).astype(np.int64)
+    dates = pd.to_datetime(column.fillna("").astype(str).str.strip(), errors="coerce", utc=True, format="ISO8601")
+    _check_rows(dates.isna().to_numpy(), column, path, what, "timestamps that are neither numbers nor dates", hint)
     return ((dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
 
 
@@ -320,19 +317,13 @@ def load_tfds(name: str, *, data_dir=None, max_examples: int | None = None) -> I
         raise ValueError(f"tfds:{name} has user_id and movie_id features that are not text ids. "
                          f"Accepted: {ACCEPTED}. Received: source='tfds:{name}'")
     prepare_tfds(builder, name)
-    has = {key: key in features for key in ("user_rating", "timestamp", "movie_title", "movie_genres")}
-    genre_names = None
-    if has["movie_genres"]:
-        inner = getattr(features["movie_genres"], "feature", None)
-        genre_names = getattr(inner, "names", None)
-        has["movie_genres"] = genre_names is not None
+    kept = [key for key in ("user_id", "movie_id", "user_rating", "timestamp", "movie_title") if key in features]
+    genres_feature = getattr(features["movie_genres"], "feature", None) if "movie_genres" in features else None
+    genre_names = getattr(genres_feature, "names", None)
 
     def pick(example):
-        row = {"user_id": example["user_id"], "movie_id": example["movie_id"]}
-        for key in ("user_rating", "timestamp", "movie_title"):
-            if has[key]:
-                row[key] = example[key]
-        if has["movie_genres"]:  # the first genre, -1 for none (batching would pad with 0, a real genre)
+        row = {key: example[key] for key in kept}
+        if genre_names is not None:  # the first genre, -1 for none (batching would pad with 0, a real genre)
             genres = tf.cast(example["movie_genres"], tf.int64)
             row["genre"] = tf.concat([genres, tf.constant([-1], tf.int64)], axis=0)[0]
         return row

@@ -98,6 +98,11 @@ def build_net(name: str, inter, *, overrides: dict | None = None, **kwargs):
                             **{**(overrides or {}), **kwargs})
 
 
+def _pairs(users, items) -> np.ndarray:
+    """`(n, 2)` int32 network inputs `[user, item]` of user and item numbers (shifted by `OFFSET`)."""
+    return np.stack([users, items], 1).astype(np.int32) + OFFSET
+
+
 def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_keys, batch_size: int, seed: int):
     """Batches of `([user, item] ids, label, weight)`: each positive, then `negatives` random items for its user.
 
@@ -134,17 +139,15 @@ def sampled_pairs(users, items, *, n_items: int, negatives: int, seen, seed: int
     from keras_zoo.applications.recommendation.metrics import sample_negatives
 
     neg = sample_negatives(users, items, seen, n_items, n=negatives, seed=seed)
-    u = np.concatenate([users, np.repeat(users, negatives)])
-    i = np.concatenate([items, neg.reshape(-1)])
     y = np.concatenate([np.ones(len(users)), np.zeros(neg.size)]).astype(np.float32)
-    return np.stack([u, i], 1).astype(np.int32) + OFFSET, y
+    return _pairs(np.concatenate([users, np.repeat(users, negatives)]), np.concatenate([items, neg.reshape(-1)])), y
 
 
 def in_batch_batches(users, items, *, batch_size: int, seed: int | None):
     """Batches of `([user, item] ids, range(b))` for the in-batch softmax: the diagonal is the positive."""
     import tensorflow as tf
 
-    x = np.stack([users, items], 1).astype(np.int32) + OFFSET
+    x = _pairs(users, items)
     ds = tf.data.Dataset.from_tensor_slices(x)
     if seed is not None:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -183,11 +186,8 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
         val = [context[split.val_users], split.val_items.astype(np.int32) + OFFSET] if has_val else None
         fit_loss, n_train = _softmax_loss(), len(train[0])
     elif loss == "softmax":
-        x = np.stack([users, items], 1).astype(np.int32) + OFFSET
-        train, val = (x, x[:, 1]), None
-        if has_val:
-            val_x = np.stack([split.val_users, split.val_items], 1).astype(np.int32) + OFFSET
-            val = [val_x, val_x[:, 1]]
+        x, val_x = _pairs(users, items), _pairs(split.val_users, split.val_items)
+        train, val = (x, x[:, 1]), ([val_x, val_x[:, 1]] if has_val else None)
         trainer, fit_loss = full_softmax(net), _softmax_loss()
     elif loss == "in_batch":
         counts = np.bincount(items, minlength=inter.n_items).astype(np.float64)
@@ -223,20 +223,14 @@ def pretrained_neumf(neumf, inter, split, config: RecommendationConfig, output_d
     while any(layer.name == f"mlp_layer{k}" for layer in neumf.layers):
         layers.append(neumf.get_layer(f"mlp_layer{k}").units)
         k += 1
-    parts_config = dataclasses.replace(config, pretrain_parts=False, loss="bce",
-                                       overrides={}, model="gmf", compare=())
-    gmf, _ = train_ranker("gmf", inter, split, dataclasses.replace(parts_config, overrides={"embedding_dim": factors}),
-                          _subfolder(output_dir, "parts/gmf"), verbose=verbose)
-    mlp, _ = train_ranker("ncf_mlp", inter, split,
-                          dataclasses.replace(parts_config, model="ncf_mlp", overrides={"mlp_layers": tuple(layers)}),
-                          _subfolder(output_dir, "parts/ncf_mlp"), verbose=verbose)
-    return neumf_from_parts(neumf, gmf, mlp, alpha=0.5)
-
-
-def _subfolder(output_dir: Path, name: str) -> Path:
-    path = Path(output_dir) / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    parts = {}
+    for name, overrides in (("gmf", {"embedding_dim": factors}), ("ncf_mlp", {"mlp_layers": tuple(layers)})):
+        folder = Path(output_dir) / "parts" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        parts_config = dataclasses.replace(config, pretrain_parts=False, loss="bce", overrides=overrides, model=name,
+                                           compare=())
+        parts[name], _ = train_ranker(name, inter, split, parts_config, folder, verbose=verbose)
+    return neumf_from_parts(neumf, parts["gmf"], parts["ncf_mlp"], alpha=0.5)
 
 
 def ranking_monitor(net, users, items, negatives, *, histories=None):
@@ -259,7 +253,7 @@ def ranking_monitor(net, users, items, negatives, *, histories=None):
     candidates = np.concatenate([np.asarray(items)[:, None], negatives], axis=1)
     scorer = logit_model(net)
     if histories is None:
-        pairs = np.stack([np.repeat(users, candidates.shape[1]), candidates.reshape(-1)], 1).astype(np.int32) + OFFSET
+        pairs = _pairs(np.repeat(users, candidates.shape[1]), candidates.reshape(-1))
 
         def candidate_scores():
             return scorer.predict(pairs, batch_size=65536, verbose=0).reshape(candidates.shape)
@@ -310,8 +304,7 @@ def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_d
     net = build_net(name, inter, overrides=config.overrides, classifier_activation=None)
 
     def xy(rows):
-        return np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET, \
-            inter.ratings[rows].astype(np.float32)
+        return _pairs(inter.users[rows], inter.items[rows]), inter.ratings[rows].astype(np.float32)
 
     x, y = xy(rsplit.train)
     val = list(xy(rsplit.val)) if len(rsplit.val) else None
@@ -321,8 +314,7 @@ def train_rater(name: str, inter, rsplit, config: RecommendationConfig, output_d
 
 
 def predict_ratings(net, inter, rows) -> np.ndarray:
-    x = np.stack([inter.users[rows], inter.items[rows]], 1).astype(np.int32) + OFFSET
-    out = net.predict(x, batch_size=65536, verbose=0).reshape(-1)
+    out = net.predict(_pairs(inter.users[rows], inter.items[rows]), batch_size=65536, verbose=0).reshape(-1)
     return np.clip(out, np.min(inter.ratings), np.max(inter.ratings))
 
 
