@@ -249,10 +249,8 @@ def _decode_utf8(data: bytes, file: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{str(file)!r} is not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} cannot be "
-            f"decoded. Re-save the file as UTF-8. Received: path={str(file)!r}"
-        ) from None
+        raise ValueError(f"{str(file)!r} is not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} cannot "
+                         f"be decoded. Re-save the file as UTF-8. Received: path={str(file)!r}") from None
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[str], int]:
@@ -264,10 +262,8 @@ def _read_csv(path: Path) -> tuple[list[str], list[str], int]:
     columns = [c.strip().lower() for c in header] if header else []
     if "text" not in columns or "label" not in columns:
         found = [c.strip() for c in header] if header else []
-        raise ValueError(
-            f"CSV file {str(path)!r} needs a header with 'text' and 'label' columns (any case); "
-            f"the columns found are {found}. Received: path={str(path)!r}"
-        )
+        raise ValueError(f"CSV file {str(path)!r} needs a header with 'text' and 'label' columns (any case); "
+                         f"the columns found are {found}. Received: path={str(path)!r}")
     text_at, label_at = columns.index("text"), columns.index("label")
     texts, labels, skipped = [], [], 0
     for row in reader:
@@ -279,9 +275,8 @@ def _read_csv(path: Path) -> tuple[list[str], list[str], int]:
             skipped += 1
             continue
         if not label:
-            raise ValueError(
-                f"CSV file {str(path)!r} has an empty label on line {reader.line_num}. Received: path={str(path)!r}"
-            )
+            raise ValueError(f"CSV file {str(path)!r} has an empty label on line {reader.line_num}. "
+                             f"Received: path={str(path)!r}")
         texts.append(text)
         labels.append(label)
     return texts, labels, skipped
@@ -293,16 +288,12 @@ def _read_folder(path: Path) -> tuple[list[str], list[str], int]:
         raise ValueError(f"Text folder {str(path)!r} does not exist. Received: path={str(path)!r}")
     classes = class_files(path, (".txt",))
     if len(classes) < 2:
-        raise ValueError(
-            f"Text folder {str(path)!r} needs at least two class subfolders of .txt files; found {list(classes)}. "
-            f"Received: path={str(path)!r}"
-        )
+        raise ValueError(f"Text folder {str(path)!r} needs at least two class subfolders of .txt files; "
+                         f"found {list(classes)}. Received: path={str(path)!r}")
     texts, labels, skipped = [], [], 0
     for name, files in classes.items():
         if not files:
-            raise ValueError(
-                f"Class subfolder {str(path / name)!r} has no .txt files. Received: path={str(path)!r}"
-            )
+            raise ValueError(f"Class subfolder {str(path / name)!r} has no .txt files. Received: path={str(path)!r}")
         for file in files:
             text = _decode_utf8(file.read_bytes(), file)
             if not text.strip():
@@ -331,11 +322,9 @@ def _split(labels: np.ndarray, fractions, *, seed: int, class_names, source: str
     carved = [f for f in fractions if f > 0]
     for i, count in enumerate(np.bincount(labels, minlength=len(class_names))):
         if 0 < count < max(1 + len(carved), 2 if carved else 1):
-            raise ValueError(
-                f"Class {class_names[i]!r} of {source!r} has only {count} example(s): too few to stratify it into "
-                f"train and {'/'.join(str(f) for f in carved)} held-out fractions. Add examples or lower the "
-                f"fractions. Received: source={source!r}"
-            )
+            raise ValueError(f"Class {class_names[i]!r} of {source!r} has only {count} example(s): too few to stratify "
+                             f"it into train and {'/'.join(str(f) for f in carved)} held-out fractions. "
+                             f"Add examples or lower the fractions. Received: source={source!r}")
     return stratified_parts(labels, fractions, seed=seed, source=source)
 
 
@@ -346,10 +335,8 @@ def _from_examples(texts, labels, skipped, *, source: str, seed: int, val_fracti
         raise ValueError(f"{source!r} holds no non-empty texts ({skipped} empty skipped). Received: path={source!r}")
     class_names = _class_names(labels)
     if len(class_names) < 2:
-        raise ValueError(
-            f"{source!r} has a single class {class_names[0]!r}: classification needs at least two. "
-            f"Received: path={source!r}"
-        )
+        raise ValueError(f"{source!r} has a single class {class_names[0]!r}: classification needs at least two. "
+                         f"Received: path={source!r}")
     numeric = all(_is_int(v) for v in labels)
     ids = _label_ids(labels, class_names, numeric)
     test = None
@@ -379,10 +366,8 @@ def read_examples(path, class_names, *, numeric: bool | None = None, role: str =
     names = [str(int(v)) if numeric and _is_int(v) else v for v in labels]
     unknown = sorted(set(names) - set(class_names))
     if unknown:
-        raise ValueError(
-            f"The {role} {str(path)!r} has classes {unknown} that the model does not know; its classes must be "
-            f"among {list(class_names)}. Received: path={str(path)!r}"
-        )
+        raise ValueError(f"The {role} {str(path)!r} has classes {unknown} that the model does not know; "
+                         f"its classes must be among {list(class_names)}. Received: path={str(path)!r}")
     return np.array(texts, dtype=object), _label_ids(names, tuple(class_names), numeric=False), skipped
 
 

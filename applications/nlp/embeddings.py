@@ -126,12 +126,11 @@ def read_word_vectors(path, vocabulary: Sequence[str], *, seed: int = 0) -> Word
             matrix[i] = vector
     found = total + 1 - len(missing)
     if not found:
-        raise ValueError(
-            f"None of the {total} vocabulary words was found in the word vectors {str(file)!r} (looked up as "
-            "written, then by the lowercase form of the file's words). The file may be in another language than "
-            "the texts, or lowercased differently from the vocabulary (TextVectorization lowercases by default). "
-            f"Received: path={str(file)!r}, vocabulary={list(vocabulary[2:7])} and {max(total - 5, 0)} more"
-        )
+        raise ValueError(f"None of the {total} vocabulary words was found in the word vectors {str(file)!r} "
+                         "(looked up as written, then by the lowercase form of the file's words). The file may be in "
+                         "another language than the texts, or lowercased differently from the vocabulary "
+                         f"(TextVectorization lowercases by default). Received: path={str(file)!r}, "
+                         f"vocabulary={list(vocabulary[2:7])} and {max(total - 5, 0)} more")
     scale = float(np.std(matrix[np.setdiff1d(np.arange(2, len(vocabulary)), missing)]))
     rng = np.random.default_rng(seed)
     matrix[missing] = rng.normal(0.0, scale, size=(len(missing), dim)).astype(np.float32)
@@ -180,26 +179,20 @@ def load_into(model, vectors: WordVectors, *, trainable: bool = True, model_name
     """
     layer = _find_layer(model, EMBEDDING_LAYER)
     if layer is None:
-        raise ValueError(
-            f"{model_name} has no token embedding layer named {EMBEDDING_LAYER!r}; pretrained word vectors go into "
-            f"the text models: list them with `zoo list --domain nlp`. "
-            f"Received: model={getattr(model, 'name', model)!r}"
-        )
+        raise ValueError(f"{model_name} has no token embedding layer named {EMBEDDING_LAYER!r}; "
+                         "pretrained word vectors go into the text models: list them with `zoo list --domain nlp`. "
+                         f"Received: model={getattr(model, 'name', model)!r}")
     rows, width = (int(n) for n in layer.embeddings.shape)
     if width != vectors.dim:
-        raise ValueError(
-            f"The word vectors in {vectors.path} are {vectors.dim}-wide but {model_name}'s token embedding is "
-            f"{width}-wide. Use vectors of width {width}, or a model whose embedding width follows the file "
-            f"(those with an `embedding_dim` setting: `zoo info NAME` shows it). "
-            f"Received: vectors width={vectors.dim}, embedding width={width}"
-        )
+        raise ValueError(f"The word vectors in {vectors.path} are {vectors.dim}-wide but "
+                         f"{model_name}'s token embedding is {width}-wide. Use vectors of width {width}, or a model "
+                         "whose embedding width follows the file (those with an `embedding_dim` setting: "
+                         f"`zoo info NAME` shows it). Received: vectors width={vectors.dim}, embedding width={width}")
     if rows != vectors.matrix.shape[0]:
-        raise ValueError(
-            f"The word vectors in {vectors.path} have {vectors.matrix.shape[0]} rows, one per vocabulary entry, but "
-            f"{model_name}'s token embedding has {rows}. Build the model with vocab_size={vectors.matrix.shape[0]}, "
-            f"the size of the vocabulary the vectors were read for. "
-            f"Received: vectors rows={vectors.matrix.shape[0]}, embedding rows={rows}"
-        )
+        raise ValueError(f"The word vectors in {vectors.path} have {vectors.matrix.shape[0]} rows, "
+                         f"one per vocabulary entry, but {model_name}'s token embedding has {rows}. Build the model "
+                         f"with vocab_size={vectors.matrix.shape[0]}, the size of the vocabulary the vectors were read "
+                         f"for. Received: vectors rows={vectors.matrix.shape[0]}, embedding rows={rows}")
     layer.embeddings.assign(vectors.matrix)
     layer.trainable = bool(trainable)
 
@@ -223,10 +216,8 @@ def _check_vocabulary(vocabulary) -> list[str]:
 
 
 def _empty_error(file: Path) -> ValueError:
-    return ValueError(
-        f"Word-vector file {str(file)!r} holds no vectors: expected lines 'word v1 ... vD' (GloVe), optionally after "
-        f"a header 'COUNT DIM' (word2vec text). Received: path={str(file)!r}"
-    )
+    return ValueError(f"Word-vector file {str(file)!r} holds no vectors: expected lines 'word v1 ... vD' (GloVe), "
+                      f"optionally after a header 'COUNT DIM' (word2vec text). Received: path={str(file)!r}")
 
 
 def _lines(file: Path) -> Iterator[tuple[int, str]]:
@@ -239,11 +230,9 @@ def _lines(file: Path) -> Iterator[tuple[int, str]]:
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as error:
-                    raise ValueError(
-                        f"{str(file)!r} is not UTF-8: line {number} has byte 0x{raw[error.start]:02x} at offset "
-                        f"{error.start} of the line, which cannot be decoded. Word-vector files must be UTF-8. "
-                        f"Received: path={str(file)!r}"
-                    ) from None
+                    raise ValueError(f"{str(file)!r} is not UTF-8: line {number} has byte 0x{raw[error.start]:02x} at "
+                                     f"offset {error.start} of the line, which cannot be decoded. "
+                                     f"Word-vector files must be UTF-8. Received: path={str(file)!r}") from None
                 if number == 1 and text.startswith("\ufeff"):
                     text = text[1:]
                 text = text.rstrip()
@@ -252,10 +241,8 @@ def _lines(file: Path) -> Iterator[tuple[int, str]]:
     except (gzip.BadGzipFile, EOFError, OSError) as error:
         if not gzipped or isinstance(error, (FileNotFoundError, PermissionError)):
             raise
-        raise ValueError(
-            f"Could not read {str(file)!r} as gzip ({error}); a .gz name must be a gzipped text file. "
-            f"Received: path={str(file)!r}"
-        ) from None
+        raise ValueError(f"Could not read {str(file)!r} as gzip ({error}); a .gz name must be a gzipped text file. "
+                         f"Received: path={str(file)!r}") from None
 
 
 def _records(file: Path, wanted) -> Iterator[tuple[int, int, str, list[str]]]:
@@ -283,16 +270,12 @@ def _records(file: Path, wanted) -> Iterator[tuple[int, int, str, list[str]]]:
         if dim is None:
             dim = len(fields) - 1
             if dim < 1:
-                raise ValueError(
-                    f"Line {number} of {str(file)!r} holds a word but no vector: expected 'word v1 ... vD'. "
-                    f"Received: line {number}={text[:80]!r}"
-                )
+                raise ValueError(f"Line {number} of {str(file)!r} holds a word but no vector: "
+                                 f"expected 'word v1 ... vD'. Received: line {number}={text[:80]!r}")
             if header is not None and header[1] != dim:
-                raise ValueError(
-                    f"The word2vec header of {str(file)!r} (line {header[0]}) gives vectors of {header[1]} values, "
-                    f"but line {number} holds {dim}. The header is 'COUNT DIM'; fix DIM or the file. "
-                    f"Received: path={str(file)!r}"
-                )
+                raise ValueError(f"The word2vec header of {str(file)!r} (line {header[0]}) gives vectors of "
+                                 f"{header[1]} values, but line {number} holds {dim}. "
+                                 f"The header is 'COUNT DIM'; fix DIM or the file. Received: path={str(file)!r}")
             yield dim, number, fields[0], fields[1:]
             continue
         word, values = _split_fields(fields, dim, number, file)
@@ -307,10 +290,9 @@ def _split_fields(fields: list[str], dim: int, number: int, file: Path) -> tuple
     extra = fields[1:len(fields) - dim]
     if len(fields) > dim + 1 and not any(_is_number(f) for f in extra):
         return " ".join(fields[:-dim]), fields[-dim:]  # a token with spaces
-    raise ValueError(
-        f"Line {number} of {str(file)!r} has {len(fields) - 1} values but the vectors have {dim} (the first vector "
-        f"line's count); every line must be 'word' and {dim} values. Received: path={str(file)!r}"
-    )
+    raise ValueError(f"Line {number} of {str(file)!r} has {len(fields) - 1} values but the vectors have {dim} "
+                     f"(the first vector line's count); every line must be 'word' and {dim} values. "
+                     f"Received: path={str(file)!r}")
 
 
 def _parse_values(values: list[str], number: int, file: Path) -> np.ndarray:
@@ -320,10 +302,8 @@ def _parse_values(values: list[str], number: int, file: Path) -> np.ndarray:
         vector = None
     if vector is None or not np.all(np.isfinite(vector)):
         bad = next(v for v in values if not _is_number(v) or not math.isfinite(float(v)))
-        raise ValueError(
-            f"Line {number} of {str(file)!r} has a value that is not a finite number: {bad!r}. Values must be "
-            f"decimal numbers such as 0.418 or -1.2e-3. Received: path={str(file)!r}"
-        )
+        raise ValueError(f"Line {number} of {str(file)!r} has a value that is not a finite number: {bad!r}. "
+                         f"Values must be decimal numbers such as 0.418 or -1.2e-3. Received: path={str(file)!r}")
     return vector
 
 

@@ -70,10 +70,8 @@ class NLPConfig:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
         if self.max_tokens is not None and self.max_tokens < 3:
-            raise ValueError(
-                f"max_tokens counts the padding and unknown-word entries too: give at least 3. "
-                f"Received: max_tokens={self.max_tokens}"
-            )
+            raise ValueError("max_tokens counts the padding and unknown-word entries too: give at least 3. "
+                             f"Received: max_tokens={self.max_tokens}")
         if self.freeze_embeddings and not self.embeddings:
             raise ValueError("freeze_embeddings needs embeddings: a random embedding is not worth freezing.")
 
@@ -265,10 +263,9 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
     check_text_model(config.model)
     if reads_bags(config.model):
         if config.embeddings:
-            raise ValueError(
-                f"{config.model} reads a bag of n-grams, which has no word vectors to start from: --embeddings goes "
-                f"with the sequence models ({', '.join(n for n in zoo.list_models(domain=DOMAIN) if not reads_bags(n))})."
-            )
+            raise ValueError(f"{config.model} reads a bag of n-grams, which has no word vectors to start from: "
+                             "--embeddings goes with the sequence models "
+                             f"({', '.join(n for n in zoo.list_models(domain=DOMAIN) if not reads_bags(n))}).")
         net = zoo.create_model(config.model, input_shape=(len(vocabulary),), num_classes=num_classes,
                                **config.overrides)
         return net, None

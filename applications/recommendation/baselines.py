@@ -237,10 +237,8 @@ class BiasBaseline:
     def __call__(self, users, items) -> np.ndarray:
         users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
         if users.shape != items.shape or users.ndim != 1:
-            raise ValueError(
-                "Expected two 1-D arrays of the same length. "
-                f"Received: users.shape={users.shape}, items.shape={items.shape}"
-            )
+            raise ValueError("Expected two 1-D arrays of the same length. "
+                             f"Received: users.shape={users.shape}, items.shape={items.shape}")
         prediction = self.mean + _lookup(self.user_bias, users) + _lookup(self.item_bias, items)
         return np.clip(prediction, self.low, self.high)
 
@@ -275,16 +273,13 @@ def bias_baseline(users, items, ratings, n_users: int, n_items: int, reg: float 
     users, items = _index_array("users", users, n_users), _index_array("items", items, n_items)
     ratings = np.asarray(ratings, dtype=np.float64)
     if ratings.ndim != 1 or not (len(users) == len(items) == len(ratings)) or len(ratings) == 0:
-        raise ValueError(
-            "Expected one user, item and rating per row. "
-            f"Received: {len(users)} users, {len(items)} items, {len(ratings)} ratings"
-        )
+        raise ValueError("Expected one user, item and rating per row. "
+                         f"Received: {len(users)} users, {len(items)} items, {len(ratings)} ratings")
     if not np.isfinite(ratings).all():
         raise ValueError("Ratings must be finite. Received: NaN or inf in ratings")
     if not reg >= 0 or int(iterations) != iterations or iterations < 1:
-        raise ValueError(
-            f"`reg` must be >= 0 and `iterations` a positive integer. Received: reg={reg!r}, iterations={iterations!r}"
-        )
+        raise ValueError("`reg` must be >= 0 and `iterations` a positive integer. "
+                         f"Received: reg={reg!r}, iterations={iterations!r}")
     start = time.perf_counter()
     mean = float(ratings.mean())
     user_count = np.bincount(users, minlength=n_users)
@@ -326,9 +321,8 @@ def _index_array(name: str, values, upper: int) -> np.ndarray:
     """`values` as int64, checked to be a 1-D integer array in `0..upper-1`."""
     array = np.asarray(values)
     if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
-        raise ValueError(
-            f"`{name}` must be a 1-D integer array. Received: {name}.dtype={array.dtype}, {name}.shape={array.shape}"
-        )
+        raise ValueError(f"`{name}` must be a 1-D integer array. "
+                         f"Received: {name}.dtype={array.dtype}, {name}.shape={array.shape}")
     array = array.astype(np.int64)
     if array.size and (array.min() < 0 or array.max() >= upper):
         raise ValueError(f"`{name}` must lie in 0..{upper - 1}. Received: {name} in {array.min()}..{array.max()}")

@@ -195,12 +195,10 @@ def read_items(path, interactions: Interactions, *, what: str = "--items") -> In
     at = np.array([lookup.get(i, -1) for i in interactions.item_ids.tolist()], dtype=np.int64)
     found = at >= 0
     if len(at) and not found.any():
-        raise ValueError(
-            f"The {what} file {path.name} lists none of the {len(at)} items of the interactions (it has ids like "
-            f"{', '.join(map(repr, ids[:3].tolist()))}; the interactions have ids like "
-            f"{', '.join(map(repr, interactions.item_ids[:3].tolist()))}). Is it the item file of this data? "
-            f"Received: {what}={str(path)!r}"
-        )
+        raise ValueError(f"The {what} file {path.name} lists none of the {len(at)} items of the interactions "
+                         f"(it has ids like {', '.join(map(repr, ids[:3].tolist()))}; the interactions have ids like "
+                         f"{', '.join(map(repr, interactions.item_ids[:3].tolist()))}). "
+                         f"Is it the item file of this data? Received: {what}={str(path)!r}")
     item_titles = interactions.item_ids.astype(object).copy()
     item_titles[found] = titles[at[found]]
     empty = found & (item_titles == "")
@@ -234,10 +232,9 @@ def _find_columns(frame, path: Path, what: str, *, required: bool = True, **want
                 hint = " The file looks tab- or semicolon-separated; it must be comma-separated."
             elif all(c.replace(".", "").isdigit() for c in frame.columns):
                 hint = " The first line must be a header naming the columns."
-            raise ValueError(
-                f"The {what} file {path.name} has no {role} column: its columns are {list(frame.columns)}; "
-                f"a {role} column is named one of {list(names)} (any case).{hint} Received: {what}={str(path)!r}"
-            )
+            raise ValueError(f"The {what} file {path.name} has no {role} column: its columns are "
+                             f"{list(frame.columns)}; a {role} column is named one of {list(names)} (any case).{hint} "
+                             f"Received: {what}={str(path)!r}")
     return found
 
 

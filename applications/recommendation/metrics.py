@@ -74,11 +74,9 @@ def sample_negatives(users, positives, seen, n_items: int, n: int = 99, seed: in
         excluded = np.union1d(row, [positive])
         allowed = n_items - len(excluded)
         if allowed < n:
-            raise ValueError(
-                f"User {user} has {allowed} items it has not interacted with, fewer than the {n} "
-                f"negatives asked for ({len(row)} seen of {n_items} items, plus the held-out item). "
-                f"Received: n={n}, n_items={n_items}"
-            )
+            raise ValueError(f"User {user} has {allowed} items it has not interacted with, fewer than the {n} "
+                             f"negatives asked for ({len(row)} seen of {n_items} items, plus the held-out item). "
+                             f"Received: n={n}, n_items={n_items}")
         if allowed >= _REJECTION_MIN_FRACTION * n_items:
             negatives[k] = _sample_by_rejection(rng, n_items, excluded, n, allowed)
         else:
@@ -114,10 +112,8 @@ def ranks(target_scores, candidate_scores) -> np.ndarray:
     target = np.asarray(target_scores, dtype=np.float64)
     candidates = np.asarray(candidate_scores, dtype=np.float64)
     if target.ndim != 1 or candidates.ndim != 2 or len(candidates) != len(target):
-        raise ValueError(
-            "Expected target scores of shape (m,) and candidate scores of shape (m, c). "
-            f"Received: target_scores.shape={target.shape}, candidate_scores.shape={candidates.shape}"
-        )
+        raise ValueError("Expected target scores of shape (m,) and candidate scores of shape (m, c). "
+                         f"Received: target_scores.shape={target.shape}, candidate_scores.shape={candidates.shape}")
     if np.isnan(target).any() or np.isnan(candidates).any():
         raise ValueError("Scores must not be NaN. Received: NaN in the target or candidate scores")
     return np.count_nonzero(candidates >= target[:, None], axis=1).astype(np.int64)
@@ -147,10 +143,8 @@ def rating_errors(y_true, y_pred) -> dict:
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
     if y_true.ndim != 1 or y_true.shape != y_pred.shape or len(y_true) == 0:
-        raise ValueError(
-            "Expected two non-empty 1-D arrays of the same length. "
-            f"Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
-        )
+        raise ValueError("Expected two non-empty 1-D arrays of the same length. "
+                         f"Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}")
     if not (np.isfinite(y_true).all() and np.isfinite(y_pred).all()):
         raise ValueError("Ratings must be finite. Received: NaN or inf in y_true or y_pred")
     error = y_pred - y_true
@@ -163,18 +157,15 @@ def leave_one_out_ranks(scorer: Scorer, users, positives, negatives, batch_size:
     positives = _index_array("positives", positives)
     negatives = np.asarray(negatives)
     if negatives.ndim != 2 or negatives.shape[1] < 1 or not np.issubdtype(negatives.dtype, np.integer):
-        raise ValueError(
-            f"`negatives` must be an (m, c) integer array with c >= 1. Received: negatives.shape={negatives.shape}"
-        )
+        raise ValueError("`negatives` must be an (m, c) integer array with c >= 1. "
+                         f"Received: negatives.shape={negatives.shape}")
     _check_lengths(users=users, positives=positives, negatives=negatives)
     if (negatives < 0).any():
         raise ValueError(f"Item numbers must be >= 0. Received: negatives.min()={negatives.min()}")
     if (negatives == positives[:, None]).any():
         k = int(np.argmax((negatives == positives[:, None]).any(1)))
-        raise ValueError(
-            "A user's negatives contain its held-out item. "
-            f"Received: users[{k}]={users[k]}, positives[{k}]={positives[k]}"
-        )
+        raise ValueError(f"A user's negatives contain its held-out item. Received: users[{k}]={users[k]}, "
+                         f"positives[{k}]={positives[k]}")
     batch_size = _positive_int("batch_size", batch_size)
     result = np.empty(len(users), dtype=np.int64)
     for start in range(0, len(users), batch_size):
@@ -182,10 +173,8 @@ def leave_one_out_ranks(scorer: Scorer, users, positives, negatives, batch_size:
         scores = _score(scorer, users[chunk])
         top_item = max(int(positives[chunk].max()), int(negatives[chunk].max()))
         if top_item >= scores.shape[1]:
-            raise ValueError(
-                f"Item {top_item} is out of range of the scorer's {scores.shape[1]} items. "
-                f"Received: scores.shape={scores.shape}"
-            )
+            raise ValueError(f"Item {top_item} is out of range of the scorer's {scores.shape[1]} items. "
+                             f"Received: scores.shape={scores.shape}")
         rows = np.arange(len(scores))
         result[chunk] = ranks(scores[rows, positives[chunk]], scores[rows[:, None], negatives[chunk]])
     return result
@@ -231,18 +220,15 @@ def full_ranking_ranks(scorer: Scorer, users, positives, seen, batch_size: int =
         inside = np.asarray(seen[users, positives]).ravel() != 0
         if inside.any():
             k = int(np.argmax(inside))
-            raise ValueError(
-                f"The held-out item of user {users[k]} is in `seen`: it would be excluded from its own "
-                f"ranking. Received: users[{k}]={users[k]}, positives[{k}]={positives[k]}"
-            )
+            raise ValueError(f"The held-out item of user {users[k]} is in `seen`: it would be excluded from its own "
+                             f"ranking. Received: users[{k}]={users[k]}, positives[{k}]={positives[k]}")
     result = np.empty(len(users), dtype=np.int64)
     for start in range(0, len(users), batch_size):
         chunk = slice(start, start + batch_size)
         scores = _score(scorer, users[chunk])
         if scores.shape[1] != n_items:
-            raise ValueError(
-                f"The scorer must score all {n_items} items of `seen`. Received: scores.shape={scores.shape}"
-            )
+            raise ValueError(f"The scorer must score all {n_items} items of `seen`. "
+                             f"Received: scores.shape={scores.shape}")
         if np.isnan(scores).any():
             raise ValueError("Scores must not be NaN. Received: NaN in the scorer's output")
         rows = np.arange(len(scores))
@@ -288,19 +274,16 @@ def full_ranking(scorer: Scorer, users, positives, seen, ks: Sequence[int] = (10
 def _score(scorer: Scorer, users: np.ndarray) -> np.ndarray:
     scores = np.asarray(scorer(users))
     if scores.ndim != 2 or len(scores) != len(users):
-        raise ValueError(
-            "A scorer must return (b, n_items) scores for b users. "
-            f"Received: scores.shape={scores.shape}, b={len(users)}"
-        )
+        raise ValueError("A scorer must return (b, n_items) scores for b users. "
+                         f"Received: scores.shape={scores.shape}, b={len(users)}")
     return scores
 
 
 def _index_array(name: str, values, upper: int | None = None) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1 or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
-        raise ValueError(
-            f"`{name}` must be a 1-D integer array. Received: {name}.dtype={array.dtype}, {name}.shape={array.shape}"
-        )
+        raise ValueError(f"`{name}` must be a 1-D integer array. "
+                         f"Received: {name}.dtype={array.dtype}, {name}.shape={array.shape}")
     array = array.astype(np.int64)
     if array.size and (array.min() < 0 or (upper is not None and array.max() >= upper)):
         bad = array.min() if array.min() < 0 else array.max()
@@ -319,9 +302,8 @@ def _check_seen(seen, n_items: int | None = None):
     import scipy.sparse
 
     if not scipy.sparse.issparse(seen) or len(seen.shape) != 2:
-        raise ValueError(
-            f"`seen` must be a scipy sparse (n_users, n_items) matrix. Received: seen of type {type(seen).__name__}"
-        )
+        raise ValueError("`seen` must be a scipy sparse (n_users, n_items) matrix. "
+                         f"Received: seen of type {type(seen).__name__}")
     if n_items is not None and seen.shape[1] != n_items:
         raise ValueError(f"`seen` must have one column per item. Received: seen.shape={seen.shape}, n_items={n_items}")
     seen = scipy.sparse.csr_matrix(seen, copy=True)
@@ -334,10 +316,8 @@ def _check_ranks(ranks, k: int, name: str = "k") -> np.ndarray:
     _positive_int(name, k)
     r = np.asarray(ranks)
     if r.ndim != 1 or len(r) == 0 or not np.issubdtype(r.dtype, np.integer) or (r < 0).any():
-        raise ValueError(
-            "`ranks` must be a non-empty 1-D array of non-negative integers. "
-            f"Received: ranks.shape={r.shape}, ranks.dtype={r.dtype}, ranks.min()={r.min() if r.size else None}"
-        )
+        raise ValueError("`ranks` must be a non-empty 1-D array of non-negative integers. Received: "
+                         f"ranks.shape={r.shape}, ranks.dtype={r.dtype}, ranks.min()={r.min() if r.size else None}")
     return r
 
 

@@ -111,11 +111,9 @@ def rating_split(inter: Interactions, *, test_fraction: float = 0.2, val_fractio
     """
     check_split_fractions(val_fraction, test_fraction, test_given=False, what="rated rows")
     if inter.ratings is None:
-        raise ValueError(
-            f"{inter.source or 'These interactions'} has no ratings (implicit feedback only): a rating split needs "
-            f"a rating column (rating, user_rating or score). Rank items instead (leave-one-out). "
-            f"Received: source={inter.source!r}"
-        )
+        raise ValueError(f"{inter.source or 'These interactions'} has no ratings (implicit feedback only): "
+                         "a rating split needs a rating column (rating, user_rating or score). "
+                         f"Rank items instead (leave-one-out). Received: source={inter.source!r}")
     rated = np.flatnonzero(np.isfinite(inter.ratings)).astype(np.int64)
     shuffled = rated[np.random.default_rng(seed).permutation(len(rated))]
     n_test = int(round(test_fraction * len(rated)))
