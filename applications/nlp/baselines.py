@@ -25,23 +25,15 @@ def make_baseline(name: str):
     from sklearn.pipeline import make_pipeline
 
     if name == "tfidf_logreg":
-        return make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True),
-            LogisticRegression(max_iter=2000, C=10.0),
-        )
+        return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True),
+                             LogisticRegression(max_iter=2000, C=10.0))
     if name == "naive_bayes":
         return make_pipeline(CountVectorizer(ngram_range=(1, 2), min_df=1), MultinomialNB(alpha=0.5))
     raise ValueError(f"Unknown baseline; expected one of {BASELINES}. Received: name={name!r}")
 
 
-def run_baselines(
-    train_texts: Sequence[str],
-    train_labels: Sequence[int],
-    test_texts: Sequence[str],
-    test_labels: Sequence[int],
-    *,
-    subsets: dict[str, np.ndarray] | None = None,
-) -> dict[str, dict]:
+def run_baselines(train_texts: Sequence[str], train_labels: Sequence[int], test_texts: Sequence[str],
+                  test_labels: Sequence[int], *, subsets: dict[str, np.ndarray] | None = None) -> dict[str, dict]:
     """Fit each baseline on the training texts; accuracy and macro-F1 on the test texts.
 
     Args:
@@ -59,11 +51,7 @@ def run_baselines(
         model = make_baseline(name).fit(list(train_texts), y_train)
         train_s = time.perf_counter() - start
         predicted = model.predict(list(test_texts))
-        result = {
-            "accuracy": float(np.mean(predicted == y_test)),
-            "macro_f1": float(f1_score(y_test, predicted, average="macro")),
-            "train_s": train_s,
-        }
-        result.update(subset_accuracies(y_test, predicted, subsets or {}))
-        results[name] = result
+        results[name] = {"accuracy": float(np.mean(predicted == y_test)),
+                         "macro_f1": float(f1_score(y_test, predicted, average="macro")), "train_s": train_s,
+                         **subset_accuracies(y_test, predicted, subsets or {})}
     return results

@@ -35,30 +35,20 @@ CORPUS_CLASSES = ("negative", "positive")
 KINDS = ("plain", "intensified", "negation", "contrast")
 _KIND_SHARE = {"plain": 0.3, "intensified": 0.2, "negation": 0.25, "contrast": 0.25}
 
-POSITIVE_ADJECTIVES = (
-    "great", "good", "excellent", "wonderful", "brilliant", "superb",
-    "enjoyable", "delightful", "fantastic", "charming", "clever", "moving",
-)
-NEGATIVE_ADJECTIVES = (
-    "bad", "awful", "terrible", "boring", "dull", "poor",
-    "weak", "horrible", "dreadful", "tedious", "clumsy", "bland",
-)
+POSITIVE_ADJECTIVES = ("great", "good", "excellent", "wonderful", "brilliant", "superb", "enjoyable", "delightful",
+                       "fantastic", "charming", "clever", "moving")
+NEGATIVE_ADJECTIVES = ("bad", "awful", "terrible", "boring", "dull", "poor", "weak", "horrible", "dreadful", "tedious",
+                       "clumsy", "bland")
 # (past tense, base form)
 POSITIVE_VERBS = (("loved", "love"), ("liked", "like"), ("enjoyed", "enjoy"), ("adored", "adore"))
 NEGATIVE_VERBS = (("hated", "hate"), ("disliked", "dislike"), ("loathed", "loathe"), ("detested", "detest"))
-NOUNS = (
-    "movie", "film", "plot", "acting", "script", "ending", "soundtrack",
-    "cast", "story", "dialogue", "direction", "pacing", "cinematography", "score",
-)
+NOUNS = ("movie", "film", "plot", "acting", "script", "ending", "soundtrack", "cast", "story", "dialogue", "direction",
+         "pacing", "cinematography", "score")
 INTENSIFIERS = ("very", "really", "extremely", "truly", "incredibly", "remarkably", "so")
-PREFIXES = (
-    "", "", "", "honestly,", "to be fair,", "in my opinion", "i have to say", "overall,",
-    "well,", "frankly,", "all in all,", "as expected,",
-)
-SUFFIXES = (
-    "", "", "", "last weekend", "at the cinema", "on a rainy sunday", "with my friends",
-    "for two hours", "in the second half", "from start to finish", "this time",
-)
+PREFIXES = ("", "", "", "honestly,", "to be fair,", "in my opinion", "i have to say", "overall,", "well,", "frankly,",
+            "all in all,", "as expected,")
+SUFFIXES = ("", "", "", "last weekend", "at the cinema", "on a rainy sunday", "with my friends", "for two hours",
+            "in the second half", "from start to finish", "this time")
 _COPULAS = ("was", "is")
 # Always between the first clause's adjective and "but": without it the bigram "good but" would
 # tell a bag of bigrams which adjective came first, and so the label.

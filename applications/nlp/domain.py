@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from keras_zoo.applications.common.domain import Domain
 
-DEFAULT_TRAIN = dict(epochs=20, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3,
-                     batch_size=32)
+DEFAULT_TRAIN = dict(epochs=20, optimizer="adam", learning_rate=1e-3, schedule="constant", patience=3, batch_size=32)
 
 
 class NLPDomain(Domain):

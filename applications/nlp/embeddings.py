@@ -207,11 +207,9 @@ def _check_file(path) -> Path:
 def _check_vocabulary(vocabulary) -> list[str]:
     words = [w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in vocabulary]
     if len(words) < 3 or words[0] != "":
-        raise ValueError(
-            "vocabulary must be a TextVectorization vocabulary with its special tokens (get_vocabulary()): index 0 "
-            f"the padding '', index 1 the OOV token '[UNK]', then at least one word. Received: vocabulary={words[:5]}"
-            + (" ..." if len(words) > 5 else "")
-        )
+        raise ValueError("vocabulary must be a TextVectorization vocabulary with its special tokens (get_vocabulary()):"
+                         " index 0 the padding '', index 1 the OOV token '[UNK]', then at least one word. "
+                         f"Received: vocabulary={words[:5]}" + (" ..." if len(words) > 5 else ""))
     return words
 
 

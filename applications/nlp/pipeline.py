@@ -42,11 +42,9 @@ LENGTH_PERCENTILE = 95  # the sequence length covers this share of the training 
 
 # "not", "no", "never", ... and the contracted "n't" (kept whole in "isn't", or split off as in
 # "is n't"): the negation subset of real text, where word order matters most.
-NEGATION = re.compile(
-    r"\b(?:not|no|never|nothing|nobody|none|neither|nor|cannot|without|hardly|barely)\b|n't\b"
-    r"|\b(?:isnt|dont|doesnt|didnt|wasnt|werent|arent|cant|wont|couldnt|wouldnt|shouldnt|aint)\b",
-    re.IGNORECASE,
-)
+NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|neither|nor|cannot|without|hardly|barely)\b|n't\b"
+                      r"|\b(?:isnt|dont|doesnt|didnt|wasnt|werent|arent|cant|wont|couldnt|wouldnt|shouldnt|aint)\b",
+                      re.IGNORECASE)
 
 
 @dataclass
@@ -145,10 +143,8 @@ def make_vectorizer(train_texts: Sequence[str], *, max_tokens: int, sequence_len
     if sequence_length is None:
         sequence_length = int(math.ceil(np.percentile(lengths, LENGTH_PERCENTILE)))
         sequence_length = min(max(sequence_length, min_length), MAX_SEQUENCE_LENGTH)
-    vectorizer = keras.layers.TextVectorization(
-        max_tokens=max_tokens, output_sequence_length=sequence_length, vocabulary=counter.get_vocabulary(),
-        name="vectorizer",
-    )
+    vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, output_sequence_length=sequence_length,
+                                                vocabulary=counter.get_vocabulary(), name="vectorizer")
     stats.update(representation="token ids", sequence_length=sequence_length,
                  vocabulary_size=int(vectorizer.vocabulary_size()),
                  truncated=float(np.mean(lengths > sequence_length)))
@@ -211,10 +207,8 @@ def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_c
         raise ValueError(f"{config.model} reads a bag of n-grams: --sequence-length is for the sequence models.")
     vectorizer, stats = make_vectorizer(
         train_texts, max_tokens=config.max_tokens or MAX_TOKENS["vector" if bags else "tokens"],
-        sequence_length=config.sequence_length,
-        min_length=1 if bags else max(shortest_input(config.model, config.overrides), 5 if tuning else 1),
-        bag_of_ngrams=bags,
-    )
+        sequence_length=config.sequence_length, bag_of_ngrams=bags,
+        min_length=1 if bags else max(shortest_input(config.model, config.overrides), 5 if tuning else 1))
     # A bag's n-grams are weighted by how well each separates the classes of the training split.
     weights = term_weights(vectorizer, train_texts, labels, num_classes) if bags else None
     return Featurizer(vectorizer, weights, stats)
@@ -437,8 +431,6 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
         raise ValueError("--freeze-backbone is for --pretrained checkpoints; for word vectors use --freeze-embeddings.")
     if getattr(args, "augment", "auto") not in (None, "auto"):
         raise ValueError("--augment is for speech and vision; nlp takes no augmentation.")
-    return NLPConfig(
-        model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
-        max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,
-        freeze_embeddings=args.freeze_embeddings, max_examples=args.max_examples, train=train,
-    )
+    return NLPConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
+                     max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,
+                     freeze_embeddings=args.freeze_embeddings, max_examples=args.max_examples, train=train)

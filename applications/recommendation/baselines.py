@@ -133,10 +133,8 @@ def item_knn(train, k: int = 50, shrink: float = 0.0) -> ItemKNN:
         rows.append(np.repeat(np.arange(first, last), keep.sum(axis=1)))
         cols.append(top[keep])
         values.append(top_sim[keep])
-    similarity = scipy.sparse.csr_matrix(
-        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_items, n_items),
-    )
+    similarity = scipy.sparse.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+                                         shape=(n_items, n_items))
     return ItemKNN(train=train, similarity=similarity, fit_s=time.perf_counter() - start)
 
 

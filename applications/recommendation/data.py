@@ -95,16 +95,11 @@ def build_interactions(users, items, ratings=None, timestamps=None, *, titles=No
         return out.astype(str)
 
     return Interactions(
-        users=user_codes[kept].astype(np.int32),
-        items=item_codes[kept].astype(np.int32),
+        users=user_codes[kept].astype(np.int32), items=item_codes[kept].astype(np.int32),
         ratings=None if ratings is None else np.asarray(ratings, dtype=np.float32)[kept],
         timestamps=None if timestamps is None else np.asarray(timestamps, dtype=np.int64)[kept],
-        user_ids=user_ids,
-        item_ids=item_ids,
-        item_titles=per_item(titles),
-        item_genres=per_item(genres),
-        source=source,
-        notes={**(notes or {}), "duplicates_dropped": int(n - len(kept))},
+        user_ids=user_ids, item_ids=item_ids, item_titles=per_item(titles), item_genres=per_item(genres),
+        source=source, notes={**(notes or {}), "duplicates_dropped": int(n - len(kept))},
     )
 
 
@@ -339,12 +334,10 @@ def load_tfds(name: str, *, data_dir=None, max_examples: int | None = None) -> I
     # The genre names, index -1 -> unknown.
     genres = np.array([*genre_names, UNKNOWN_GENRE])[columns["genre"]] if "genre" in columns else None
     return build_interactions(
-        _decode(columns["user_id"]), _decode(columns["movie_id"]),
-        columns.get("user_rating"), columns.get("timestamp"),
+        _decode(columns["user_id"]), _decode(columns["movie_id"]), columns.get("user_rating"), columns.get("timestamp"),
         titles=_decode(columns["movie_title"]) if "movie_title" in columns else None, genres=genres,
-        source=f"tfds:{name}",
-        notes={"rows_read": int(len(columns["user_id"])), **({} if max_examples is None else
-                                                             {"max_examples": max_examples})},
+        source=f"tfds:{name}", notes={"rows_read": int(len(columns["user_id"])),
+                                      **({} if max_examples is None else {"max_examples": max_examples})},
     )
 
 

@@ -82,8 +82,8 @@ class RecommendationConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}. Received: loss={self.loss!r}")
         if self.pretrain_parts and "neumf" not in (self.model, *self.compare):
-            raise ValueError("pretrain_parts (--pretrain-parts) initialises NeuMF from a trained GMF and NCF MLP; it needs "
-                             f"--model neumf (or neumf in --compare). Received: --model {self.model}")
+            raise ValueError("pretrain_parts (--pretrain-parts) initialises NeuMF from a trained GMF and NCF MLP; "
+                             f"it needs --model neumf (or neumf in --compare). Received: --model {self.model}")
         self.compare = tuple(m for m in self.compare if m != self.model)
         for name in (self.model, *self.compare):
             check_recommendation_model(name)
@@ -173,17 +173,14 @@ def train_and_evaluate(config: RecommendationConfig, output_dir: Path, *, verbos
     if rating_metrics is not None:
         metrics["rating"] = {k: v for k, v in rating_metrics.items() if k != "train_s"}
     record = {
-        "domain": DOMAIN,
-        "model": config.model,
-        "pretrained": None,
+        "domain": DOMAIN, "model": config.model, "pretrained": None,
         "data": {
             "source": inter.source, "train": int(len(split.train)), "val": int(len(split.val_users)),
             "test": int(len(split.test_users)), "classes": [], "interactions": len(inter), "users": inter.n_users,
             "items": inter.n_items, "single_interaction_users": int(split.single_users),
             "ratings": inter.ratings is not None, "timestamps": inter.timestamps is not None, **inter.notes,
         },
-        "metrics": metrics,
-        "baselines": base,
+        "metrics": metrics, "baselines": base,
         "timing": {"train_s": fit.train_s, "train_examples_per_s": fit.examples_per_s,
                    **({"rating_train_s": rating_fit.train_s} if rating_fit is not None else {})},
     }

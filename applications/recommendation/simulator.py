@@ -136,14 +136,10 @@ def simulate(
     width = max(4, len(str(max(n_users, n_items))))
     names = np.array(GENRES[:n_genres])
     return Interactions(
-        users=users.astype(np.int32),
-        items=items.astype(np.int32),
-        ratings=ratings.astype(np.float32),
-        timestamps=times,
-        user_ids=np.array([f"u{u + 1:0{width}d}" for u in range(n_users)]),
+        users=users.astype(np.int32), items=items.astype(np.int32), ratings=ratings.astype(np.float32),
+        timestamps=times, user_ids=np.array([f"u{u + 1:0{width}d}" for u in range(n_users)]),
         item_ids=np.array([f"i{i + 1:0{width}d}" for i in range(n_items)]),
         item_titles=np.array([f"{names[g]} #{i + 1}" for i, g in enumerate(item_genre)]),
-        item_genres=names[item_genre],
-        source="sample",
+        item_genres=names[item_genre], source="sample",
         notes={"synthetic": "seeded simulator (applications/recommendation/simulator.py)", "seed": seed},
     )

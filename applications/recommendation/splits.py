@@ -59,14 +59,9 @@ def leave_one_out(inter: Interactions) -> LeaveOneOut:
     val_rows = order[val_mask]
     train = np.sort(order[~(test_mask | val_mask)]).astype(np.int64)
     return LeaveOneOut(
-        train=train,
-        val_users=inter.users[val_rows].astype(np.int32),
-        val_items=inter.items[val_rows].astype(np.int32),
-        test_users=inter.users[test_rows].astype(np.int32),
-        test_items=inter.items[test_rows].astype(np.int32),
-        single_users=int((counts == 1).sum()),
-        val_rows=val_rows.astype(np.int64),
-        test_rows=test_rows.astype(np.int64),
+        train=train, val_users=inter.users[val_rows].astype(np.int32), val_items=inter.items[val_rows].astype(np.int32),
+        test_users=inter.users[test_rows].astype(np.int32), test_items=inter.items[test_rows].astype(np.int32),
+        single_users=int((counts == 1).sum()), val_rows=val_rows.astype(np.int64), test_rows=test_rows.astype(np.int64),
     )
 
 
@@ -121,8 +116,5 @@ def rating_split(inter: Interactions, *, test_fraction: float = 0.2, val_fractio
     if len(rated) - n_test - n_val < 1:
         raise ValueError(f"{len(rated)} rated rows are too few to split with test_fraction={test_fraction} and "
                          f"val_fraction={val_fraction} and keep one for training. Received: source={inter.source!r}")
-    return RatingSplit(
-        train=np.sort(shuffled[n_test + n_val:]),
-        val=np.sort(shuffled[n_test:n_test + n_val]),
-        test=np.sort(shuffled[:n_test]),
-    )
+    return RatingSplit(train=np.sort(shuffled[n_test + n_val:]), val=np.sort(shuffled[n_test:n_test + n_val]),
+                       test=np.sort(shuffled[:n_test]))
