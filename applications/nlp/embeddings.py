@@ -251,10 +251,8 @@ def _records(file: Path, wanted) -> Iterator[tuple[int, int, str, list[str]]]:
     """
     dim = None
     header = None  # (line number, DIM)
-    first = True
-    for number, text in _lines(file):
-        if first:
-            first = False
+    for index, (number, text) in enumerate(_lines(file)):
+        if index == 0:
             fields = text.split()
             if len(fields) == 2 and fields[0].isdigit() and fields[1].isdigit():
                 header = (number, int(fields[1]))

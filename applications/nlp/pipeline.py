@@ -110,8 +110,7 @@ def split_arrays(ds) -> tuple[np.ndarray, np.ndarray]:
     return np.array(texts, dtype=object), (np.concatenate(labels) if labels else np.zeros(0, "int32"))
 
 
-# ---------------------------------------------------------------------------------------------
-# Vectorising
+# ## Vectorising
 
 
 def make_vectorizer(train_texts: Sequence[str], *, max_tokens: int, sequence_length: int | None,
@@ -290,8 +289,7 @@ def end_to_end(vectorizer, net, name: str, *, weights=None):
     return keras.Model(inputs, net(x), name=f"nlp_{name}")
 
 
-# ---------------------------------------------------------------------------------------------
-# Subsets of the test data
+# ## Subsets of the test data
 
 
 def subset_masks(texts: Sequence[str], kinds: Sequence[str] | None = None) -> dict[str, np.ndarray]:

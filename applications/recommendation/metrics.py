@@ -203,8 +203,7 @@ def leave_one_out(scorer: Scorer, users, positives, negatives, ks: Sequence[int]
     r = leave_one_out_ranks(scorer, users, positives, negatives, batch_size=batch_size)
     result = {}
     for k in ks:
-        result[f"hr@{k}"] = hit_rate(r, k)
-        result[f"ndcg@{k}"] = ndcg(r, k)
+        result.update({f"hr@{k}": hit_rate(r, k), f"ndcg@{k}": ndcg(r, k)})
     return {**result, "users": int(len(r))}
 
 

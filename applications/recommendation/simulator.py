@@ -39,36 +39,26 @@ START = 1_609_459_200  # 2021-01-01T00:00:00Z
 YEAR = 365 * 24 * 3600
 
 
-def simulate(
-    n_users: int = 600,
-    n_items: int = 400,
-    seed: int = 0,
-    *,
-    n_genres: int = 8,  # at most len(GENRES)
-    dim: int = 16,  # latent dimensions of tastes
-    min_per_user: int = 20,
-    max_per_user: int = 120,
-    median_per_user: float = 40.0,  # of the log-normal number of interactions per user
-    popularity_exponent: float = 1.3,  # Zipf exponent: 0 = no skew; 1.3 puts ~1/3 of interactions on the top 10% items
-    temperature: float = 0.15,  # lower = choices follow tastes more closely
-    item_noise: float = 0.6,  # how far an item strays from its genre's centroid
-    user_noise: float = 0.5,  # how far a user strays from their genres' mixture
-    rating_noise: float = 0.6,  # standard deviation of the noise on the 1-5 scale
-) -> Interactions:
+def simulate(n_users: int = 600, n_items: int = 400, seed: int = 0, *, n_genres: int = 8, dim: int = 16,
+             min_per_user: int = 20, max_per_user: int = 120, median_per_user: float = 40.0,
+             popularity_exponent: float = 1.3, temperature: float = 0.15, item_noise: float = 0.6,
+             user_noise: float = 0.5, rating_noise: float = 0.6) -> Interactions:
     """Simulated users, items, interactions, ratings and timestamps (SYNTHETIC), fixed by `seed`.
 
     Args:
         n_users: number of users (each gets `min_per_user`..`max_per_user` interactions).
         n_items: number of items; must exceed `max_per_user`.
         seed: the seed of the one `np.random.default_rng` everything is drawn from.
-        n_genres: genres in use, the first `n_genres` of `GENRES`.
+        n_genres: genres in use, the first `n_genres` of `GENRES` (at most `len(GENRES)`).
         dim: latent dimensions of tastes.
         min_per_user, max_per_user, median_per_user: the number of interactions of a user, a
             log-normal draw around the median, clipped.
-        popularity_exponent: Zipf exponent of item popularity (0 = all items equally exposed).
+        popularity_exponent: Zipf exponent of item popularity (0 = all items equally exposed; the
+            default 1.3 puts about 1/3 of the interactions on the top 10% of the items).
         temperature: softmax temperature of the choice among items (lower = more taste-driven).
-        item_noise, user_noise: spread of items and users around their genre centroids.
-        rating_noise: standard deviation of the rating noise, in stars.
+        item_noise, user_noise: how far items and users stray from their genre's centroid and
+            their genres' mixture.
+        rating_noise: standard deviation of the rating noise, in stars (on the 1-5 scale).
 
     Returns:
         An `Interactions` with ratings, timestamps, titles and genres, every user and item

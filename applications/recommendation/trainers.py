@@ -112,9 +112,8 @@ def pointwise_batches(users, items, *, n_items: int, negatives: int, positives_k
     """
     import tensorflow as tf
 
-    table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(positives_keys, tf.int64),
-                                            tf.ones(len(positives_keys), tf.float32)), default_value=0.0)
+    table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+        tf.constant(positives_keys, tf.int64), tf.ones(len(positives_keys), tf.float32)), default_value=0.0)
     n = len(users)
     pos = tf.data.Dataset.from_tensor_slices((np.asarray(users, np.int64), np.asarray(items, np.int64)))
     pos = pos.shuffle(n, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
@@ -290,8 +289,7 @@ def _diagonal_softmax_loss(y_true, logits):
     """
     import keras
 
-    rows = keras.ops.shape(logits)[0]
-    labels = keras.ops.arange(rows)
+    labels = keras.ops.arange(keras.ops.shape(logits)[0])
     return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
 
 
