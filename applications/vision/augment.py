@@ -37,11 +37,6 @@ class AugmentConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < high:
                 raise ValueError(f"{name} must be a number in [0, {high}). Received: {name}={value!r}")
 
-    @property
-    def enabled(self) -> bool:
-        """True when at least one augmentation is on."""
-        return self.flip != "none" or any((self.rotation, self.zoom, self.translation))
-
 
 # The digits must not be flipped (a mirrored 2 is no digit, a flipped 6 is a 9). What else helps
 # depends on the network. For resnet20 (the vision default; AdamW 2e-3, cosine, 40 epochs) shifts
@@ -79,8 +74,7 @@ def augmentation_layers(config: AugmentConfig, *, seed: int = 0) -> list:
         layers.append(keras.layers.RandomRotation(
             config.rotation, fill_mode="constant", seed=seed + 1, name="augment_rotation"))
     if config.zoom:
-        layers.append(keras.layers.RandomZoom(
-            config.zoom, fill_mode="constant", seed=seed + 2, name="augment_zoom"))
+        layers.append(keras.layers.RandomZoom(config.zoom, fill_mode="constant", seed=seed + 2, name="augment_zoom"))
     if config.translation:
         layers.append(keras.layers.RandomTranslation(
             config.translation, config.translation, fill_mode="constant", seed=seed + 3, name="augment_translation"))

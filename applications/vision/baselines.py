@@ -54,15 +54,11 @@ def svm_baseline(x_train, y_train, x_test, y_test, *, max_side: int = 16, seed: 
     x_train, x_test = _images(x_train, "x_train"), _images(x_test, "x_test")
     y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)
     if x_train.shape[1:] != x_test.shape[1:]:
-        raise ValueError(
-            f"x_train and x_test must hold images of one shape. Received: x_train.shape={x_train.shape}, "
-            f"x_test.shape={x_test.shape}"
-        )
+        raise ValueError(f"x_train and x_test must hold images of one shape. Received: x_train.shape={x_train.shape}, "
+                         f"x_test.shape={x_test.shape}")
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError(
-            f"Each image needs one label. Received: {len(x_train)} train images, {len(y_train)} labels; "
-            f"{len(x_test)} test images, {len(y_test)} labels"
-        )
+        raise ValueError(f"Each image needs one label. Received: {len(x_train)} train images, {len(y_train)} labels; "
+                         f"{len(x_test)} test images, {len(y_test)} labels")
 
     height, width, channels = x_train.shape[1:]
     result: dict = {}
@@ -70,19 +66,15 @@ def svm_baseline(x_train, y_train, x_test, y_test, *, max_side: int = 16, seed: 
     if n_total > max_train:
         keep = _subset(y_train, max_train, seed)
         x_train, y_train = x_train[keep], y_train[keep]
-        result["capped"] = (
-            f"trained on {max_train} of {n_total} training examples (a stratified random subset, seed {seed}): "
-            "SVC's training time grows about quadratically with the examples"
-        )
+        result["capped"] = (f"trained on {max_train} of {n_total} training examples (a stratified random subset, "
+                            f"seed {seed}): SVC's training time grows about quadratically with the examples")
     if max(height, width) <= max_side:
         name = "svm_pixels"
         features = f"raw pixels, {height}x{width}x{channels} = {height * width * channels} features"
     else:
         name = f"svm_downsampled_{max_side}"
-        features = (
-            f"pixels area-averaged from {height}x{width} to {max_side}x{max_side}x{channels} = "
-            f"{max_side * max_side * channels} features"
-        )
+        features = (f"pixels area-averaged from {height}x{width} to {max_side}x{max_side}x{channels} = "
+                    f"{max_side * max_side * channels} features")
         x_train, x_test = _downsample(x_train, max_side), _downsample(x_test, max_side)
     if scale:
         features += ", standardised"
@@ -95,17 +87,10 @@ def svm_baseline(x_train, y_train, x_test, y_test, *, max_side: int = 16, seed: 
     start = time.perf_counter()
     predicted = model.predict(x_test.reshape(len(x_test), -1))
     predict_s = time.perf_counter() - start
-    return {
-        "name": name,
-        "accuracy": float(accuracy_score(y_test, predicted)),
-        "macro_f1": float(f1_score(y_test, predicted, average="macro")),
-        "train_s": train_s,
-        "predict_s": predict_s,
-        "features": features,
-        "train_examples": len(x_train),
-        "test_examples": len(x_test),
-        **result,
-    }
+    return {"name": name, "accuracy": float(accuracy_score(y_test, predicted)),
+            "macro_f1": float(f1_score(y_test, predicted, average="macro")), "train_s": train_s,
+            "predict_s": predict_s, "features": features, "train_examples": len(x_train),
+            "test_examples": len(x_test), **result}
 
 
 def _images(x, name: str) -> np.ndarray:

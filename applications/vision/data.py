@@ -59,9 +59,8 @@ def digits_splits(*, classes: tuple[int, ...] | None = None, seed: int = 0, test
     # Split all ten digits first, then filter: the test images of digit 7 are the same whichever
     # subset of classes is asked for, so no subset ever trains on another's test images.
     x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_size, stratify=y_rest, random_state=seed
-    )
+    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=val_size, stratify=y_rest,
+                                                      random_state=seed)
     classes = tuple(range(10)) if classes is None else tuple(classes)
     if not classes or not set(classes) <= set(range(10)) or len(set(classes)) != len(classes):
         raise ValueError(f"classes must be distinct digits 0-9. Received: classes={classes!r}")
@@ -72,10 +71,8 @@ def digits_splits(*, classes: tuple[int, ...] | None = None, seed: int = 0, test
         mask = np.isin(ys, classes)
         return xs[mask], relabel[ys[mask]]
 
-    return Splits(
-        *keep(x_train, y_train), *keep(x_val, y_val), *keep(x_test, y_test),
-        class_names=tuple(str(c) for c in classes),
-    )
+    return Splits(*keep(x_train, y_train), *keep(x_val, y_val), *keep(x_test, y_test),
+                  class_names=tuple(str(c) for c in classes))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,15 +109,11 @@ def load_sample(*, seed: int = 0) -> ImageData:
     def dataset(x, y):
         return tf.data.Dataset.from_tensor_slices((x.astype("float32"), y.astype("int32")))
 
-    return ImageData(
-        train=dataset(data.x_train, data.y_train),
-        val=dataset(data.x_val, data.y_val),
-        test=dataset(data.x_test, data.y_test),
-        class_names=data.class_names,
-        image_shape=tuple(data.x_train.shape[1:]),
-        counts={"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)},
-        source="sample",
-    )
+    return ImageData(train=dataset(data.x_train, data.y_train), val=dataset(data.x_val, data.y_val),
+                     test=dataset(data.x_test, data.y_test), class_names=data.class_names,
+                     image_shape=tuple(data.x_train.shape[1:]),
+                     counts={"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)},
+                     source="sample")
 
 
 def load_images(kind: str, *, name=None, path=None, text: str = "", image_size=None, seed: int = 0,
@@ -159,10 +152,8 @@ def load_images(kind: str, *, name=None, path=None, text: str = "", image_size=N
             raise ValueError(f"A folder source needs a path. Received: source={text!r}")
         data = load_folder(path, image_size=image_size or DEFAULT_IMAGE_SIZE, seed=seed, test_path=test_path)
     elif kind == "csv":
-        raise ValueError(
-            "A CSV file is not an image source: the vision application takes 'sample', 'tfds:NAME' or a folder "
-            f"of class subfolders of images. Received: source={text or str(path)!r}"
-        )
+        raise ValueError("A CSV file is not an image source: the vision application takes 'sample', 'tfds:NAME' or "
+                         f"a folder of class subfolders of images. Received: source={text or str(path)!r}")
     else:
         raise ValueError(f"kind must be 'sample', 'tfds' or 'folder'. Received: kind={kind!r}")
     if max_examples is not None:

@@ -13,13 +13,7 @@ import numpy as np
 
 from keras_zoo.applications.common.datasets import check_split_fractions
 from keras_zoo.applications.common.loaders import check_test_classes, class_files
-from keras_zoo.applications.vision.data import (
-    DEFAULT_IMAGE_SIZE,
-    ImageData,
-    _check_image_size,
-    _decode,
-    _is_grey,
-)
+from keras_zoo.applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_image_size, _decode, _is_grey
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 MIN_PER_SPLIT = 2  # images of each class that each split carved from a folder must hold
@@ -61,10 +55,8 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
     files = _scan_folder(root)
     class_names = tuple(files)
     if len(class_names) < 2:
-        raise ValueError(
-            f"Image folder {str(root)!r} needs at least two classes (subfolders), found only {class_names[0]!r}. "
-            f"Received: path={str(path)!r}"
-        )
+        raise ValueError(f"Image folder {str(root)!r} needs at least two classes (subfolders), found only "
+                         f"{class_names[0]!r}. Received: path={str(path)!r}")
     test_files = None
     if test_path is not None:
         test_files = _scan_folder(Path(test_path))
@@ -86,11 +78,10 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
         sizes = [max(MIN_PER_SPLIT, round(n * f)) if f > 0 else 0 for f in fractions]
         if n - sum(sizes) < MIN_PER_SPLIT:
             what = "/".join(["train"] + [s for s, f in zip(("val", "test"), fractions) if f > 0])
-            raise ValueError(
-                f"Class {name!r} in {str(root)!r} has {n} readable images; a {what} split needs at least "
-                f"{MIN_PER_SPLIT * splits} per class ({MIN_PER_SPLIT} per split) with these fractions. Add images, "
-                f"or lower the fractions. Received: val_fraction={val_fraction}, test_fraction={fractions[1]}"
-            )
+            raise ValueError(f"Class {name!r} in {str(root)!r} has {n} readable images; a {what} split needs at "
+                             f"least {MIN_PER_SPLIT * splits} per class ({MIN_PER_SPLIT} per split) with these "
+                             f"fractions. Add images, or lower the fractions. Received: val_fraction={val_fraction}, "
+                             f"test_fraction={fractions[1]}")
         shuffled = rng.permutation(members)
         parts[shuffled[: sizes[0]]] = 1
         parts[shuffled[sizes[0]: sizes[0] + sizes[1]]] = 2
@@ -98,27 +89,20 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
     if test_files is None:
         test_images, test_labels = images[parts == 2], labels[parts == 2]
     elif not len(test_labels):
-        raise ValueError(
-            f"The test folder {str(test_path)!r} has no readable images. Received: test_path={str(test_path)!r}"
-        )
+        raise ValueError(f"The test folder {str(test_path)!r} has no readable images. Received: "
+                         f"test_path={str(test_path)!r}")
     channels = 1 if _is_grey(images) and _is_grey(test_images) else 3  # test images carved from grey ones are grey
 
     def dataset(x, y):
         x = x[..., :channels]
         return tf.data.Dataset.from_tensor_slices((x, y)).map(
-            lambda image, label: (tf.cast(image, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE
-        )
+            lambda image, label: (tf.cast(image, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE)
 
-    return ImageData(
-        train=dataset(images[parts == 0], labels[parts == 0]),
-        val=dataset(images[parts == 1], labels[parts == 1]),
-        test=dataset(test_images, test_labels),
-        class_names=class_names,
-        image_shape=(*image_size, channels),
-        counts={"train": int(np.sum(parts == 0)), "val": int(np.sum(parts == 1)), "test": len(test_labels)},
-        skipped=skipped,
-        source=str(path),
-    )
+    counts = {"train": int(np.sum(parts == 0)), "val": int(np.sum(parts == 1)), "test": len(test_labels)}
+    return ImageData(train=dataset(images[parts == 0], labels[parts == 0]),
+                     val=dataset(images[parts == 1], labels[parts == 1]), test=dataset(test_images, test_labels),
+                     class_names=class_names, image_shape=(*image_size, channels), counts=counts, skipped=skipped,
+                     source=str(path))
 
 
 def _scan_folder(root: Path) -> dict[str, list[Path]]:
@@ -127,20 +111,16 @@ def _scan_folder(root: Path) -> dict[str, list[Path]]:
         what = "is a file, not a folder" if root.exists() else "does not exist"
         raise ValueError(f"Image folder {str(root)!r} {what}. Received: path={str(root)!r}")
     if all(p.name.startswith(".") for p in root.iterdir()):
-        raise ValueError(
-            f"Image folder {str(root)!r} is empty: expected {str(root)}/<class name>/<image>, one subfolder "
-            f"per class. Received: path={str(root)!r}"
-        )
+        raise ValueError(f"Image folder {str(root)!r} is empty: expected {str(root)}/<class name>/<image>, one "
+                         f"subfolder per class. Received: path={str(root)!r}")
     files = {name: paths for name, paths in class_files(root, IMAGE_EXTENSIONS).items() if paths}
     if not files:
         loose = sum(1 for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
                     and not p.name.startswith("."))
         hint = f" It has {loose} images directly inside: put each class's images in its own subfolder." if loose else ""
-        raise ValueError(
-            f"Image folder {str(root)!r} has no class subfolders with images: expected "
-            f"{str(root)}/<class name>/<image>, images ending in {' '.join(IMAGE_EXTENSIONS)}.{hint} "
-            f"Received: path={str(root)!r}"
-        )
+        raise ValueError(f"Image folder {str(root)!r} has no class subfolders with images: expected "
+                         f"{str(root)}/<class name>/<image>, images ending in {' '.join(IMAGE_EXTENSIONS)}.{hint} "
+                         f"Received: path={str(root)!r}")
     return files
 
 

@@ -47,10 +47,8 @@ def check_image_model(name: str) -> None:
     entry = zoo.registry.get_entry(name)
     if entry.input_kind not in IMAGE_KINDS:
         models = ", ".join(n for n in zoo.list_models() if zoo.registry.get_entry(n).input_kind == "image")
-        raise ValueError(
-            f"{name} takes {entry.input_kind} inputs, not images. Models for images: {models} "
-            f"(and the mlp_* models on flattened pixels). Received: --model {name}"
-        )
+        raise ValueError(f"{name} takes {entry.input_kind} inputs, not images. Models for images: {models} "
+                         f"(and the mlp_* models on flattened pixels). Received: --model {name}")
 
 
 def load_data(config: VisionConfig):
@@ -58,10 +56,9 @@ def load_data(config: VisionConfig):
     from keras_zoo.applications.vision import data as vision_data
 
     source = parse_source(config.data)
-    return vision_data.load_images(
-        source.kind, name=source.name, path=source.path, text=source.text, image_size=config.image_size,
-        seed=config.train.seed, test=config.test_data, max_examples=config.max_examples,
-    )
+    return vision_data.load_images(source.kind, name=source.name, path=source.path, text=source.text,
+                                   image_size=config.image_size, seed=config.train.seed, test=config.test_data,
+                                   max_examples=config.max_examples)
 
 
 def network_input_shape(name: str, image_shape: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -137,15 +134,13 @@ class ImageClassifier(Classifier):
         data = load_data(config)
         counts, seed, image_shape = dict(data.counts), config.train.seed, tuple(data.image_shape)
         batch_size = config.train.resolve_batch_size(counts["train"])
-        return Setup(
-            data=data, counts=counts, train=make_batches(data.train, batch_size, training=True, seed=seed),
-            val=make_batches(data.val, batch_size, training=False) if counts["val"] else None,
-            test=make_batches(data.test, batch_size, training=False),
-            input_shape=network_input_shape(config.model, image_shape),
-            wrap=lambda net: wrap_network(net, config, image_shape), n_train=counts["train"],
-            steps_per_epoch=max(1, -(-counts["train"] // batch_size)),
-            info={"image_shape": list(image_shape), "augment": "auto (as `zoo train vision`)"},
-        )
+        return Setup(data=data, counts=counts, train=make_batches(data.train, batch_size, training=True, seed=seed),
+                     val=make_batches(data.val, batch_size, training=False) if counts["val"] else None,
+                     test=make_batches(data.test, batch_size, training=False),
+                     input_shape=network_input_shape(config.model, image_shape),
+                     wrap=lambda net: wrap_network(net, config, image_shape), n_train=counts["train"],
+                     steps_per_epoch=max(1, -(-counts["train"] // batch_size)),
+                     info={"image_shape": list(image_shape), "augment": "auto (as `zoo train vision`)"})
 
     def data_line(self, setup):
         data, c = setup.data, setup.counts
@@ -219,8 +214,7 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
         raise ValueError("--freeze-backbone needs --pretrained: a random backbone is not worth freezing.")
     if args.augment not in ("auto", "light", "none"):
         raise ValueError(f"--augment {args.augment} is for speech; vision takes auto, light or none.")
-    return VisionConfig(
-        model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
-        image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,
-        pretrained=args.pretrained, freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train,
-    )
+    return VisionConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
+                        image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,
+                        pretrained=args.pretrained, freeze_backbone=args.freeze_backbone,
+                        max_examples=args.max_examples, train=train)

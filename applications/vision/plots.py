@@ -78,10 +78,8 @@ def most_confused(images, true_labels, probs, class_names, *, n: int = 16) -> Fi
         _show(ax, images[i])
         ax.set_title(f"{class_names[pred_labels[i]]} {confidence[i]:.0%} ({class_names[true_labels[i]]})",
                      color=WRONG, fontsize=8)
-    figure.suptitle(
-        f"The {len(order)} most confident mistakes: predicted, confidence (true); "
-        f"{len(wrong)} wrong of {len(true_labels)}"
-    )
+    figure.suptitle(f"The {len(order)} most confident mistakes: predicted, confidence (true); "
+                    f"{len(wrong)} wrong of {len(true_labels)}")
     return figure
 
 
@@ -156,10 +154,8 @@ def _grad_cams(model, images, *, class_index=None, layer_name=None):
 
     feature_path = _find_layer(model, layer_name) if layer_name else _default_feature_layer(model)
     if feature_path is None:
-        raise ValueError(
-            f"Grad-CAM needs a convolutional feature map, and model has no convolutional layer "
-            f"(an MLP or a Transformer). Received: model={model.name!r}"
-        )
+        raise ValueError(f"Grad-CAM needs a convolutional feature map, and model has no convolutional layer "
+                         f"(an MLP or a Transformer). Received: model={model.name!r}")
     head_path = _find_layer(model, "head", required=False)  # zoo models: explain the logit, not the softmax
     paths = [feature_path] + ([head_path] if head_path else [])
     tapped = _tap(model, paths)
@@ -232,9 +228,8 @@ def _find_layer(model, name, *, required=True):
     if not required:
         return None
     four_d = [path[-1].name for path in _leaf_paths(model) if _output_rank(path[-1]) == 4]
-    raise ValueError(
-        f"The model has no layer {name!r}; layers with a 4-D output: {four_d}. Received: layer_name={name!r}"
-    )
+    raise ValueError(f"The model has no layer {name!r}; layers with a 4-D output: {four_d}. "
+                     f"Received: layer_name={name!r}")
 
 
 def _tap(model, paths):

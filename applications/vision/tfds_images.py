@@ -86,16 +86,9 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
         ds = ds.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
         return ds.apply(tf.data.experimental.assert_cardinality(n))
 
-    return ImageData(
-        train=finish(subset(0), counts["train"]),
-        val=finish(subset(1), counts["val"]),
-        test=finish(test, counts["test"]),
-        class_names=tuple(label_feature.names),
-        image_shape=tuple(int(d) for d in image_shape),
-        counts=counts,
-        skipped=[],
-        source=f"tfds:{name}",
-    )
+    return ImageData(train=finish(subset(0), counts["train"]), val=finish(subset(1), counts["val"]),
+                     test=finish(test, counts["test"]), class_names=tuple(label_feature.names),
+                     image_shape=tuple(int(d) for d in image_shape), counts=counts, skipped=[], source=f"tfds:{name}")
 
 
 def _random_parts(n: int, fractions, *, seed: int) -> np.ndarray:
