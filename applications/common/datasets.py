@@ -23,9 +23,8 @@ def check_split_fractions(val_fraction, test_fraction, *, test_given: bool, what
 
 def check_max_examples(max_examples) -> None:
     """A cap on each split: a positive int, or None for no cap."""
-    if max_examples is not None and (
-        isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1
-    ):
+    if max_examples is not None and (isinstance(max_examples, bool) or not isinstance(max_examples, int)
+                                     or max_examples < 1):
         raise ValueError(f"max_examples must be a positive int or None. Received: max_examples={max_examples!r}")
 
 

@@ -24,17 +24,11 @@ def classification_metrics(y_true, probs, class_names: Sequence[str]) -> tuple[d
     labels = list(range(len(class_names)))
     y_true = np.asarray(y_true)
     y_pred = np.argmax(probs, axis=-1) if len(y_true) else np.zeros(0, dtype=int)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
-    metrics = {
-        "accuracy": float(np.mean(y_pred == y_true)) if len(y_true) else float("nan"),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-    }
-    per_class = {
-        name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-        for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
-    }
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    metrics = {"accuracy": float(np.mean(y_pred == y_true)) if len(y_true) else float("nan"),
+               "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))}
+    per_class = {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                 for name, p, r, f, s in zip(class_names, precision, recall, f1, support)}
     return metrics, per_class, confusion_matrix(y_true, y_pred, labels=labels).tolist()
 
 

@@ -21,11 +21,8 @@ def class_files(root: Path, extensions, *, skip=(".",)) -> dict[str, list[Path]]
     def visible(p: Path) -> bool:
         return not any(part.startswith(".") for part in p.relative_to(root).parts)
 
-    return {
-        d.name: sorted(f for f in d.rglob("*") if f.is_file() and f.suffix.lower() in extensions and visible(f))
-        for d in sorted(root.iterdir())
-        if d.is_dir() and not d.name.startswith(skip)
-    }
+    return {d.name: sorted(f for f in d.rglob("*") if f.is_file() and f.suffix.lower() in extensions and visible(f))
+            for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(skip)}
 
 
 def check_test_classes(test_classes, class_names, *, test_path, root) -> None:
@@ -33,10 +30,8 @@ def check_test_classes(test_classes, class_names, *, test_path, root) -> None:
     if tuple(test_classes) != tuple(class_names):
         missing = sorted(set(class_names) - set(test_classes))
         extra = sorted(set(test_classes) - set(class_names))
-        raise ValueError(
-            f"The test folder {str(test_path)!r} must have the same class subfolders as {str(root)!r}: "
-            f"it lacks {missing} and has {extra} in addition. Received: test_path={str(test_path)!r}"
-        )
+        raise ValueError(f"The test folder {str(test_path)!r} must have the same class subfolders as {str(root)!r}: "
+                         f"it lacks {missing} and has {extra} in addition. Received: test_path={str(test_path)!r}")
 
 
 def separate_test_path(test, *, kind: str, text: str, test_is: str, goes_with: str, kinds=("folder",)):

@@ -24,10 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KINDS = ("sample", "tfds", "folder", "csv")
-ACCEPTED = (
-    "'sample' (the embedded default), 'tfds:NAME' or 'tfds:NAME/CONFIG' (TensorFlow Datasets), "
-    "a folder with one subfolder per class, or a .csv file"
-)
+ACCEPTED = ("'sample' (the embedded default), 'tfds:NAME' or 'tfds:NAME/CONFIG' (TensorFlow Datasets), "
+            "a folder with one subfolder per class, or a .csv file")
 _TFDS_PREFIX = "tfds:"
 _TFDS_NAME = re.compile(r"^[A-Za-z0-9_][\w.:+-]*(/[\w.:+-]+)*$")
 

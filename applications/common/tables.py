@@ -31,11 +31,10 @@ def read_csv_frame(path: Path, what: str, max_rows: int | None = None):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
                             nrows=max_rows)
     except UnicodeDecodeError as error:
-        raise ValueError(
-            f"The {what} file {path.name} is not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} at "
-            f"position {error.start}). Save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 {path.name} > utf8.csv`. "
-            f"Received: {what}={str(path)!r}"
-        ) from None
+        byte = error.object[error.start:error.start + 1]
+        raise ValueError(f"The {what} file {path.name} is not UTF-8 text (byte {byte!r} at position {error.start}). "
+                         f"Save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 {path.name} > utf8.csv`. "
+                         f"Received: {what}={str(path)!r}") from None
     except pd.errors.EmptyDataError:
         raise ValueError(f"The {what} file {path.name} is empty: it needs a header line and at least one row. "
                          f"Received: {what}={str(path)!r}") from None
