@@ -282,13 +282,10 @@ class _EarlyStopping(keras.callbacks.EarlyStopping):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        sign = -1.0 if self.mode == "max" else 1.0
-        values = [sign * v if v is not None else math.inf for v in self.prior]
-        if not values or not math.isfinite(min(values)):
+        i = _best_index(self.prior, self.mode)
+        if i is None:
             return
-        i = int(np.argmin(values))
-        self.best, self.best_epoch = sign * values[i], i
-        self.wait = len(values) - 1 - i
+        self.best, self.best_epoch, self.wait = self.prior[i], i, len(self.prior) - 1 - i
         if self.restore_best_weights and self.best_path.is_file():
             try:
                 self.best_weights = keras.saving.load_model(self.best_path, compile=False).get_weights()
@@ -473,15 +470,18 @@ def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: s
 
     history = {k: list(v) for k, v in state["history"].items()}
     epochs_run = len(history.get("loss", []))
-    monitored = history.get(monitor)
-    best_epoch = None
-    if monitored and any(v is not None and math.isfinite(v) for v in monitored):
-        best_epoch = 1 + int(np.argmin([sign * v if v is not None and math.isfinite(v) else math.inf
-                                        for v in monitored]))
-    checkpoint = best_path if best_path.is_file() else None
+    best = _best_index(history.get(monitor, []), mode)
     return FitResult(history=history, train_s=train_s,
                      examples_per_s=n_train * epochs_run / train_s if train_s > 0 else 0.0, epochs_run=epochs_run,
-                     best_epoch=best_epoch, initial_epoch=initial_epoch, checkpoint=checkpoint)
+                     best_epoch=None if best is None else best + 1, initial_epoch=initial_epoch,
+                     checkpoint=best_path if best_path.is_file() else None)
+
+
+def _best_index(values: list, mode: str) -> int | None:
+    """The index of the best finite value (lowest, or highest with `mode="max"`); None when there is none."""
+    sign = -1.0 if mode == "max" else 1.0
+    keyed = [sign * v if v is not None and math.isfinite(v) else math.inf for v in values]
+    return int(np.argmin(keyed)) if any(map(math.isfinite, keyed)) else None
 
 
 def progress_verbosity(stream=None) -> int:
