@@ -230,8 +230,7 @@ def read_tf_config(text: str | None = None) -> dict:
     Raises:
         ValueError: `TF_CONFIG` is missing or malformed, with an example of what it should look like.
     """
-    if text is None:
-        text = os.environ.get("TF_CONFIG", "")
+    text = os.environ.get("TF_CONFIG", "") if text is None else text
     if not text.strip():
         raise ValueError(f"--strategy multi-worker reads the cluster from the TF_CONFIG environment variable, "
                          f"which is not set. Set it on each machine, e.g. {TF_CONFIG_EXAMPLE}.")

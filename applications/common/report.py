@@ -115,11 +115,6 @@ def is_interrupted(path: str | os.PathLike) -> bool:
         (path / INCOMPLETE_FILE).is_file() or (path / BACKUP_DIR).is_dir())
 
 
-def has_completed_epochs(path: str | os.PathLike) -> bool:
-    """Whether a training backup in `path` (or a sub-folder's, for runs that train several models) holds an epoch."""
-    return any(Path(path).rglob(f"{BACKUP_DIR}/{BACKUP_METADATA}"))
-
-
 def discard_failed_run(path: str | os.PathLike) -> bool:
     """After a failed first attempt at a run: delete its folder unless a completed epoch could resume.
 
@@ -127,7 +122,8 @@ def discard_failed_run(path: str | os.PathLike) -> bool:
     found empty): an interrupted run's folder from before is never touched.
     """
     path = Path(path)
-    if not path.is_dir() or has_completed_epochs(path):
+    # a training backup in `path` (or a sub-folder's, for runs that train several models) that holds an epoch
+    if not path.is_dir() or any(path.rglob(f"{BACKUP_DIR}/{BACKUP_METADATA}")):
         return False
     shutil.rmtree(path, ignore_errors=True)
     return not path.exists()
@@ -200,13 +196,11 @@ def write_metrics(output_dir: str | os.PathLike, *, domain: str, model: str, pre
     Raises:
         ValueError: `data` or `timing` lacks a required key; an `extra` key that is a core key.
     """
-    missing = [k for k in DATA_KEYS if k not in data]
-    if missing:
-        raise ValueError(f"`data` lacks {', '.join(missing)} (it needs {', '.join(DATA_KEYS)}). Received: data={data!r}")
-    missing = [k for k in TIMING_KEYS if k not in timing]
-    if missing:
-        raise ValueError(f"`timing` lacks {', '.join(missing)} (it needs {', '.join(TIMING_KEYS)}). "
-                         f"Received: timing={timing!r}")
+    for name, given, keys in (("data", data, DATA_KEYS), ("timing", timing, TIMING_KEYS)):
+        missing = [k for k in keys if k not in given]
+        if missing:
+            raise ValueError(f"`{name}` lacks {', '.join(missing)} (it needs {', '.join(keys)}). "
+                             f"Received: {name}={given!r}")
     clash = [k for k in extra if k in _CORE_KEYS]
     if clash:
         raise ValueError(f"Extra keys may not replace the core keys {', '.join(clash)}. Received: {clash}")
