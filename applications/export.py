@@ -112,7 +112,7 @@ def export_run(model_dir: str | os.PathLike, fmt: str, output: str | os.PathLike
 
     from keras_zoo.files import atomic_path  # a temporary file beside `out`, renamed onto it if the block ends well
 
-    created = _missing_parents(out)
+    created = list(itertools.takewhile(lambda parent: not parent.exists(), out.parents))  # deepest first
     start = time.perf_counter()
     try:
         if fmt == "tflite":
@@ -143,9 +143,8 @@ def export_run(model_dir: str | os.PathLike, fmt: str, output: str | os.PathLike
               "input": _input_record(model), **parity, "export_s": round(time.perf_counter() - start, 3), **notes}
     _record_parity(model_dir / EXPORT_DIR / PARITY_FILE, fmt, parity)
     if verbose:
-        size = _size(out)
         print(f"Exported {model_dir / MODEL_FILE} ({domain}, {record.get('model')}) as {fmt}: {out} "
-              f"({size / 1024:.1f} KB)" + (f"; {notes['note']}" if notes.get("note") else ""))
+              f"({_size(out) / 1024:.1f} KB)" + (f"; {notes['note']}" if notes.get("note") else ""))
         print(parity_line(parity))
         others = _other_networks(model_dir)
         if others:
@@ -202,11 +201,6 @@ def _check_output(out: Path, fmt: str, overwrite: bool) -> None:
                              f"only a previous SavedModel export. Choose another --output.")
     elif out.is_dir():
         raise ValueError(f"{out} is a folder; --overwrite replaces only a previous {fmt} file. Choose another --output.")
-
-
-def _missing_parents(path: Path) -> list[Path]:
-    """The folders above `path` that do not exist yet, deepest first (to remove if the export fails)."""
-    return list(itertools.takewhile(lambda parent: not parent.exists(), path.parents))
 
 
 def _load_model(model_dir: Path, domain: str, *, file: str = MODEL_FILE):
@@ -406,25 +400,20 @@ def _run_saved_model(path: Path, x) -> list[np.ndarray]:
 def _check_tflite_input(model, domain: str) -> None:
     """Refuse, before any conversion, a model TFLite's built-in ops cannot take."""
     if str(model.inputs[0].dtype) == "string":
-        raise ValueError(
-            f"A model that takes raw strings cannot be converted to TFLite without Select TF ops: the {domain} "
-            f"model's TextVectorization lowercases, strips punctuation, splits and looks words up with string "
-            f"ops that are not TFLite built-ins, and a file that needs the Flex delegate cannot be run "
-            f"by this TensorFlow's tf.lite.Interpreter to check its parity. Export --format saved_model (signature "
-            f"`serve`, raw strings in) or keras instead.")
+        raise ValueError(f"A model that takes raw strings cannot be converted to TFLite without Select TF ops: the "
+                         f"{domain} model's TextVectorization lowercases, strips punctuation, splits and looks words "
+                         f"up with string ops that are not TFLite built-ins, and a file that needs the Flex delegate "
+                         f"cannot be run by this TensorFlow's tf.lite.Interpreter to check its parity. Export "
+                         f"--format saved_model (signature `serve`, raw strings in) or keras instead.")
 
 
 def _set_unroll(config) -> None:
     """Set every `unroll` key of a layer config (nested ones too: Bidirectional's layers) to True."""
-    if isinstance(config, dict):
-        for key, value in config.items():
-            if key == "unroll":
-                config[key] = True
-            else:
-                _set_unroll(value)
-    elif isinstance(config, list):
-        for value in config:
-            _set_unroll(value)
+    if isinstance(config, dict) and "unroll" in config:
+        config["unroll"] = True
+    children = config.values() if isinstance(config, dict) else config if isinstance(config, list) else ()
+    for value in children:
+        _set_unroll(value)
 
 
 def unrolled(model):

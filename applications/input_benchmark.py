@@ -59,9 +59,8 @@ def measure(domain: str, *, model: str | None = None, data: str = "sample", batc
     stream = ds.repeat()
     held = list(stream.take(steps).as_numpy_iterator())  # what the pipeline made, now in memory
     examples = sum(len(y) for _, y in held)
-    memory = tf.data.Dataset.from_tensor_slices(
-        (np.concatenate([x for x, _ in held]), np.concatenate([y for _, y in held]))
-    ).batch(batch_size).cache().repeat()
+    memory = tf.data.Dataset.from_tensor_slices(tuple(np.concatenate(part) for part in zip(*held)))
+    memory = memory.batch(batch_size).cache().repeat()
 
     seconds = {"pipeline": [], "memory": []}
     # Two rounds of one fit per feed: a fit keeps its iterator for all its epochs, so its first

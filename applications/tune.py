@@ -91,12 +91,10 @@ def check_request(domain: str, model: str, *, max_trials, epochs, tuner: str, ba
         if reason:
             raise ValueError(f"zoo tune supports {words}. {reason} Received: {domain}")
         raise ValueError(f"zoo tune supports {words}. Received: {domain!r}")
-    for flag, value in (("--max-trials", max_trials), ("--epochs", epochs)):
+    optional = {"--batch-size": batch_size, "--max-examples": max_examples, "--window": window, "--horizon": horizon}
+    given = {"--max-trials": max_trials, "--epochs": epochs, **{f: v for f, v in optional.items() if v is not None}}
+    for flag, value in given.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value}")
-    for flag, value in (("--batch-size", batch_size), ("--max-examples", max_examples), ("--window", window),
-                        ("--horizon", horizon)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{flag} takes a positive integer. Received: {flag} {value}")
     if tuner not in TUNERS:
         raise ValueError(f"--tuner is one of {', '.join(TUNERS)}. Received: --tuner {tuner}")
@@ -149,8 +147,7 @@ def _hypermodel(model: str, prepared: TuneData):
             built.compile(optimizer=keras.optimizers.Adam(hp.get("learning_rate")), loss=loss, metrics=metrics)
             return built
 
-    return DomainHyperModel(model, num_classes=prepared.num_classes, input_shape=prepared.input_shape,
-                            **prepared.fixed)
+    return DomainHyperModel(model, num_classes=prepared.num_classes, input_shape=prepared.input_shape, **prepared.fixed)
 
 
 def overrides_of(model: str, hp, fixed: dict | None = None) -> dict:
@@ -163,10 +160,9 @@ def _make_tuner(kind: str, hypermodel, *, objective, max_trials: int, epochs: in
     import keras_tuner
 
     common = dict(objective=objective, directory=str(directory), project_name=TUNER_DIR, seed=seed, overwrite=False)
-    if kind == "random":
-        return keras_tuner.RandomSearch(hypermodel, max_trials=max_trials, **common)
-    if kind == "bayesian":
-        return keras_tuner.BayesianOptimization(hypermodel, max_trials=max_trials, **common)
+    if kind != "hyperband":
+        search = {"random": keras_tuner.RandomSearch, "bayesian": keras_tuner.BayesianOptimization}[kind]
+        return search(hypermodel, max_trials=max_trials, **common)
     tuner = keras_tuner.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
     tuner.oracle.max_trials = max_trials  # Hyperband's brackets, stopped after --max-trials trials
     return tuner
@@ -231,12 +227,10 @@ def _fit_arguments(prepared: TuneData, epochs: int, batch_size: int, verbose: bo
     """What `tuner.search` passes to each trial's `fit`: the training split, the validation split."""
     from keras_zoo.applications.common.training import progress_verbosity
 
-    fit_args: dict = {"epochs": epochs, "verbose": progress_verbosity() if verbose else 0}  # a bar on a terminal
+    fit_args: dict = dict(epochs=epochs, verbose=progress_verbosity() if verbose else 0,  # a bar on a terminal
+                          x=prepared.train, validation_data=prepared.val, shuffle=False)  # a dataset shuffles itself
     if isinstance(prepared.train, tuple):
-        fit_args.update(x=prepared.train[0], y=prepared.train[1], validation_data=prepared.val,
-                        batch_size=batch_size, shuffle=True)
-    else:
-        fit_args.update(x=prepared.train, validation_data=prepared.val, shuffle=False)  # the dataset shuffles itself
+        fit_args.update(x=prepared.train[0], y=prepared.train[1], batch_size=batch_size, shuffle=True)
     return fit_args
 
 
@@ -254,20 +248,14 @@ def _best_of(tuner_obj, prepared: TuneData, model: str, objective, batch_size: i
     if prepared.test_extra is not None:
         test_metrics.update(prepared.test_extra(best_model))
     hp_values = dict(best.hyperparameters.values)
-    return {
-        "objective": {"name": objective.name, "direction": objective.direction, "split": "validation"},
-        "trial_id": best.trial_id,
-        "hyperparameters": hp_values,
-        "overrides": overrides_of(model, best.hyperparameters, prepared.fixed),
-        "model_args": {"num_classes": prepared.num_classes, "input_shape": list(prepared.input_shape)},
-        "learning_rate": hp_values.get("learning_rate"),
-        "val_score": best.score,
-        "test_score": test_metrics.get(objective.name[len("val_"):]),
-        "val_metrics": val_metrics,
-        "test_metrics": test_metrics,
-        "test_model": TEST_MODEL,
-        **({"anchor": prepared.anchor} if prepared.anchor else {}),
-    }
+    return {"objective": {"name": objective.name, "direction": objective.direction, "split": "validation"},
+            "trial_id": best.trial_id, "hyperparameters": hp_values,
+            "overrides": overrides_of(model, best.hyperparameters, prepared.fixed),
+            "model_args": {"num_classes": prepared.num_classes, "input_shape": list(prepared.input_shape)},
+            "learning_rate": hp_values.get("learning_rate"), "val_score": best.score,
+            "test_score": test_metrics.get(objective.name[len("val_"):]), "val_metrics": val_metrics,
+            "test_metrics": test_metrics, "test_model": TEST_MODEL,
+            **({"anchor": prepared.anchor} if prepared.anchor else {})}
 
 
 def _evaluate(model, split, batch_size: int) -> dict:
@@ -298,9 +286,7 @@ def format_trials(record: dict) -> str:
     """The trials as a table: id, each hyperparameter, the validation score; the best marked `*`."""
     from keras_zoo.applications.cli import _table
 
-    names: list[str] = []
-    for t in record["trials"]:
-        names.extend(k for k in t["hyperparameters"] if k not in names and not k.startswith("tuner/"))
+    names = list(dict.fromkeys(k for t in record["trials"] for k in t["hyperparameters"] if not k.startswith("tuner/")))
     if any("tuner/epochs" in t["hyperparameters"] for t in record["trials"]):
         names.append("tuner/epochs")
     rows = []
