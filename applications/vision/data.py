@@ -111,9 +111,8 @@ def load_sample(*, seed: int = 0) -> ImageData:
 
     return ImageData(train=dataset(data.x_train, data.y_train), val=dataset(data.x_val, data.y_val),
                      test=dataset(data.x_test, data.y_test), class_names=data.class_names,
-                     image_shape=tuple(data.x_train.shape[1:]),
-                     counts={"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)},
-                     source="sample")
+                     image_shape=tuple(data.x_train.shape[1:]), source="sample",
+                     counts={"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)})
 
 
 def load_images(kind: str, *, name=None, path=None, text: str = "", image_size=None, seed: int = 0,

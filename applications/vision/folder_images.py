@@ -99,10 +99,9 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
             lambda image, label: (tf.cast(image, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE)
 
     counts = {"train": int(np.sum(parts == 0)), "val": int(np.sum(parts == 1)), "test": len(test_labels)}
-    return ImageData(train=dataset(images[parts == 0], labels[parts == 0]),
+    return ImageData(train=dataset(images[parts == 0], labels[parts == 0]), source=str(path),
                      val=dataset(images[parts == 1], labels[parts == 1]), test=dataset(test_images, test_labels),
-                     class_names=class_names, image_shape=(*image_size, channels), counts=counts, skipped=skipped,
-                     source=str(path))
+                     class_names=class_names, image_shape=(*image_size, channels), counts=counts, skipped=skipped)
 
 
 def _scan_folder(root: Path) -> dict[str, list[Path]]:

@@ -98,9 +98,7 @@ def wrap_network(net, config: VisionConfig, image_shape: tuple[int, int, int]):
     net_shape = network_input_shape(config.model, image_shape)
     augment = config.augment if isinstance(config.augment, AugmentConfig) else {
         "auto": digits_augment(config.model) if config.data == "sample" else AugmentConfig(),
-        "light": AugmentConfig(),
-        "none": NO_AUGMENT,
-    }[config.augment]
+        "light": AugmentConfig(), "none": NO_AUGMENT}[config.augment]
     inputs = keras.Input(image_shape, name="image")
     x = inputs
     if tuple(net_shape) != tuple(image_shape):
@@ -166,9 +164,8 @@ class ImageClassifier(Classifier):
         from keras_zoo.applications.vision import plots
 
         x, y, probs, classes = run.test.inputs, run.test.labels, run.probs, run.setup.class_names
-        paths = [run.accuracy_bars(output_dir), save_figure(
-            plots.prediction_grid(x[:25], y[:25], probs[:25].argmax(-1), classes, probs=probs[:25]),
-            output_dir, "predictions")]
+        grid = plots.prediction_grid(x[:25], y[:25], probs[:25].argmax(-1), classes, probs=probs[:25])
+        paths = [run.accuracy_bars(output_dir), save_figure(grid, output_dir, "predictions")]
         if np.any(probs.argmax(-1) != y):
             paths.append(save_figure(plots.most_confused(x, y, probs, classes), output_dir, "most_confused"))
         if plots.is_convolutional(run.model):

@@ -63,8 +63,7 @@ def most_confused(images, true_labels, probs, class_names, *, n: int = 16) -> Fi
     """
     images, probs = np.asarray(images), np.asarray(probs)
     true_labels = np.asarray(true_labels).reshape(-1)
-    pred_labels = probs.argmax(-1)
-    confidence = probs.max(-1)
+    pred_labels, confidence = probs.argmax(-1), probs.max(-1)
     wrong = np.flatnonzero(pred_labels != true_labels)
     order = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
     if not len(order):
@@ -222,11 +221,9 @@ def _default_feature_layer(model):
 
 
 def _find_layer(model, name, *, required=True):
-    for path in _leaf_paths(model):
-        if path[-1].name == name:
-            return path
-    if not required:
-        return None
+    path = next((p for p in _leaf_paths(model) if p[-1].name == name), None)
+    if path is not None or not required:
+        return path
     four_d = [path[-1].name for path in _leaf_paths(model) if _output_rank(path[-1]) == 4]
     raise ValueError(f"The model has no layer {name!r}; layers with a 4-D output: {four_d}. "
                      f"Received: layer_name={name!r}")
@@ -294,8 +291,7 @@ def _show(ax, image) -> None:
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(xticks=[], yticks=[])
 
 
 def _predicted(row) -> int:

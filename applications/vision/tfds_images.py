@@ -68,19 +68,16 @@ def load_tfds(name: str, *, image_size=None, seed: int = 0, val_fraction: float 
     train = read("train")
     n_train = split_size(builder, "train", train, max_examples)
     test_fraction = 0.0 if test_split else val_fraction
-    part = _random_parts(n_train, (val_fraction, test_fraction), seed=seed)  # 0 train, 1 val, 2 test
-    part = tf.constant(part, dtype=tf.int8)
+    parts = _random_parts(n_train, (val_fraction, test_fraction), seed=seed)  # 0 train, 1 val, 2 test
+    part = tf.constant(parts, dtype=tf.int8)
 
     def subset(index):
         return train.enumerate().filter(lambda i, _: part[i] == index).map(lambda _, example: example)
 
-    if test_split:
-        test = read(test_split)
-        n_test = split_size(builder, test_split, test, max_examples)
-    else:
-        test = subset(2)
-        n_test = int(np.sum(part.numpy() == 2))
-    counts = {"train": int(np.sum(part.numpy() == 0)), "val": int(np.sum(part.numpy() == 1)), "test": n_test}
+    sizes = np.bincount(parts, minlength=3)
+    test = read(test_split) if test_split else subset(2)
+    counts = {"train": int(sizes[0]), "val": int(sizes[1]),
+              "test": split_size(builder, test_split, test, max_examples) if test_split else int(sizes[2])}
 
     def finish(ds, n):  # a known size lets fit show progress and shuffle fully
         ds = ds.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
