@@ -221,8 +221,7 @@ class Classifier:
         report.write_metrics(
             output_dir, domain=self.domain, model=config.model, pretrained=_pretrained(config),
             data={"source": data.source, **setup.counts, "classes": list(setup.class_names), "skipped": data.skipped,
-                  **self.data_record(setup, run.test)},
-            metrics=run.metrics, baselines=run.baselines,
+                  **self.data_record(setup, run.test)}, metrics=run.metrics, baselines=run.baselines,
             timing={"train_s": run.fit.train_s, "train_examples_per_s": run.fit.examples_per_s},
             **self.record_extra(config, setup), per_class=run.per_class, confusion_matrix=run.matrix,
             epochs_run=run.fit.epochs_run, config=dataclasses.asdict(config), seed=config.train.seed,
@@ -306,8 +305,7 @@ class Classifier:
         config = self.feed_config(model, data, batch_size=batch_size, seed=seed)
         self.check_model(config.model)
         setup = self.prepare(config)
-        built, _ = self.build(config, setup)
-        return config.model, built, setup.train
+        return config.model, self.build(config, setup)[0], setup.train
 
 
 @dataclass

@@ -137,12 +137,11 @@ def configure_cpu_replicas(n: int) -> list[str]:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)])
     except RuntimeError as err:
         have = [d.name for d in tf.config.list_logical_devices("CPU")]
-        if len(have) == n:
-            return have
-        raise DeviceSetupError(f"Cannot split the CPU into {n} logical devices: TensorFlow has already set up its "
-                               f"devices ({len(have)} logical CPU device(s)). Make the strategy first thing in the "
-                               f"program, before any TensorFlow op (`zoo train --strategy mirrored` does). "
-                               f"TensorFlow said: {err}") from err
+        if len(have) != n:
+            raise DeviceSetupError(f"Cannot split the CPU into {n} logical devices: TensorFlow has already set up "
+                                   f"its devices ({len(have)} logical CPU device(s)). Make the strategy first thing "
+                                   f"in the program, before any TensorFlow op (`zoo train --strategy mirrored` does). "
+                                   f"TensorFlow said: {err}") from err
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 

@@ -61,8 +61,7 @@ def plot_history(history: dict[str, list[float]], output_dir: str | os.PathLike,
                 values = _floats(history[key])
                 epochs = np.arange(1, len(values) + 1)
                 ax.plot(epochs, values, style, marker="o" if len(values) <= 30 else None, markersize=3, label=label)
-        ax.set_title(base.replace("_", " "))
-        ax.set_xlabel("epoch")
+        ax.set(title=base.replace("_", " "), xlabel="epoch")
         ax.grid(alpha=0.3)
         ax.legend()
         if base == "loss" and _positive(history, base):
@@ -90,11 +89,8 @@ def plot_confusion_matrix(matrix, class_names, output_dir: str | os.PathLike, *,
         raise ValueError(f"{matrix.shape[0]} rows but {len(names)} class names. Received: class_names={names!r}")
     n = len(names)
     counts = matrix.astype(np.float64)
-    if normalize:
-        totals = counts.sum(axis=1, keepdims=True)
-        shown = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    else:
-        shown = counts
+    totals = counts.sum(axis=1, keepdims=True)
+    shown = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0) if normalize else counts
     side = min(max(4.0, 0.45 * n + 2.0), 30.0)
     fig = Figure(figsize=(side + 1.0, side), layout="constrained")
     ax = fig.subplots()
@@ -102,18 +98,16 @@ def plot_confusion_matrix(matrix, class_names, output_dir: str | os.PathLike, *,
     fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of the true class" if normalize else "count")
     ax.set_xticks(range(n), labels=names, rotation=90 if n > 10 or max(map(len, names), default=0) > 4 else 0)
     ax.set_yticks(range(n), labels=names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title("Confusion matrix" + (" (colour: row-normalised)" if normalize else ""))
+    ax.set(xlabel="predicted", ylabel="true",
+           title="Confusion matrix" + (" (colour: row-normalised)" if normalize else ""))
     if n <= _MAX_ANNOTATED_CLASSES:
         limit = (1 if normalize else max(shown.max(), 1)) / 2
         fontsize = 9 if n <= 12 else 6
-        for i in range(n):
-            for j in range(n):
-                count = matrix[i, j]
-                text = f"{count:g}" if np.issubdtype(matrix.dtype, np.floating) else f"{int(count)}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
-                        color="white" if shown[i, j] > limit else "black")
+        for i, j in np.ndindex(n, n):
+            count = matrix[i, j]
+            text = f"{count:g}" if np.issubdtype(matrix.dtype, np.floating) else f"{int(count)}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
+                    color="white" if shown[i, j] > limit else "black")
     return save_figure(fig, output_dir, name)
 
 
@@ -131,8 +125,7 @@ def plot_bars(values: dict[str, float], output_dir: str | os.PathLike, name: str
     for bar, value in zip(bars, heights):
         ax.annotate("n/a" if math.isnan(value) else f"{value:.4g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, ylabel=ylabel)
     ax.grid(axis="y", alpha=0.3)
     ax.margins(y=0.12)
     return save_figure(fig, output_dir, name)

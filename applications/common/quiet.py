@@ -40,6 +40,7 @@ Importing this module never imports TensorFlow.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import re
@@ -79,12 +80,8 @@ def verbose_requested(argv: list[str] | None = None) -> bool:
     """
     if os.environ.get(VERBOSE_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
         return True
-    for arg in sys.argv[1:] if argv is None else argv:
-        if arg == "--":
-            break
-        if arg.startswith("--v") and "--verbose".startswith(arg):
-            return True
-    return False
+    args = itertools.takewhile(lambda arg: arg != "--", sys.argv[1:] if argv is None else argv)
+    return any(arg.startswith("--v") and "--verbose".startswith(arg) for arg in args)
 
 
 @contextlib.contextmanager
@@ -215,10 +212,8 @@ class _StderrFilter:
         _flush()
         os.dup2(self.saved_fd, 2)  # closes this process's end of the pipe: the filter reads to its end
         os.close(self.saved_fd)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a child of the command holds the pipe: it still drains
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # a child process of the command holds the pipe: it still drains
-            pass
 
 
 def _flush() -> None:

@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime
@@ -178,9 +177,7 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     numpy numbers and arrays, paths, tuples and dataclasses are converted; NaN and infinity become
     `null` (strict JSON).
     """
-    path = Path(path)
-    text = json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
-    return _atomic_write_text(path, text)
+    return _atomic_write_text(Path(path), json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
 
 
 def write_metrics(output_dir: str | os.PathLike, *, domain: str, model: str, pretrained: str | None, data: dict,
@@ -210,8 +207,7 @@ def write_metrics(output_dir: str | os.PathLike, *, domain: str, model: str, pre
               "data": data, "metrics": metrics, "baselines": baselines, "timing": timing, **extra,
               "run": run_record(seed=_seed_of(extra))}
     path = write_json(Path(output_dir) / METRICS_FILE, record)
-    with contextlib.suppress(FileNotFoundError):  # the run is finished: it no longer resumes
-        (Path(output_dir) / INCOMPLETE_FILE).unlink()
+    (Path(output_dir) / INCOMPLETE_FILE).unlink(missing_ok=True)  # the run is finished: it no longer resumes
     return path
 
 

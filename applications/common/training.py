@@ -195,18 +195,15 @@ def make_schedule(config: TrainConfig, steps_per_epoch: int):
     lr = float(config.learning_rate)
     total = config.epochs * int(steps_per_epoch)
     warmup = config.warmup_epochs * int(steps_per_epoch)
-    if config.schedule == "cosine":
-        if warmup:
-            return schedules.CosineDecay(0.0, decay_steps=total - warmup, alpha=0.0, warmup_target=lr, warmup_steps=warmup)
-        return schedules.CosineDecay(lr, decay_steps=total, alpha=0.0)
     if config.schedule == "step":
         boundaries = [max(1, int(round(f * total))) for f in STEP_DROPS]
         if warmup:
             return WarmupStepDecay(lr, warmup, boundaries, 0.1)
         return schedules.PiecewiseConstantDecay(boundaries, [lr, lr * 0.1, lr * 0.01])
-    if warmup:  # constant after a warm-up: a cosine whose floor (alpha) is 1 stays at its target
-        return schedules.CosineDecay(0.0, decay_steps=total - warmup, alpha=1.0, warmup_target=lr, warmup_steps=warmup)
-    return lr
+    if warmup:  # then a cosine decay to 0, or for "constant" a cosine whose floor (alpha) is 1: it stays at its target
+        alpha = 0.0 if config.schedule == "cosine" else 1.0
+        return schedules.CosineDecay(0.0, total - warmup, alpha=alpha, warmup_target=lr, warmup_steps=warmup)
+    return schedules.CosineDecay(lr, decay_steps=total, alpha=0.0) if config.schedule == "cosine" else lr
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
