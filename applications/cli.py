@@ -61,10 +61,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 for n in names]
         print(_table(rows, ["checkpoint", "model", "metric (held-out)"]) if rows else "No checkpoints match.")
         return 0
-    rows = []
-    for n in names:
-        e = registry.get_entry(n)
-        rows.append([n, e.family.name, ",".join(e.domains), registry.format_shape(e.input_shape), _format_params(e.params)])
+    rows = [[n, e.family.name, ",".join(e.domains), registry.format_shape(e.input_shape), _format_params(e.params)]
+            for n, e in zip(names, map(registry.get_entry, names))]
     if not rows:
         print(f"No models match {args.pattern!r}. `zoo list` shows them all.")
         return 0
@@ -212,8 +210,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     xla = {"off": (False,), "on": (True,), "both": (False, True)}[args.xla]
     rows = benchmark.benchmark(names, input_shape=tuple(args.input_shape) if args.input_shape else None,
                                num_classes=args.num_classes, batch_size=args.batch_size, steps=args.steps,
-                               repeats=args.repeats, xla=xla, precisions=args.precision,
-                               reference=args.reference)
+                               repeats=args.repeats, xla=xla, precisions=args.precision, reference=args.reference)
     print(f"\n{benchmark.format_table(rows)}")
     if args.csv:
         print(f"\nWrote {benchmark.write_csv(rows, args.csv)}")
@@ -304,11 +301,10 @@ def _add_train(sub) -> None:
     p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs (loss, metrics and "
                    "learning rate per epoch) into the run's tensorboard/ folder: tensorboard --logdir OUTPUT")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--strategy", choices=STRATEGIES, default="default",
-                   help="tf.distribute: default (one device), mirrored (every local GPU; without one, "
-                        "--cpu-replicas logical CPUs), multi-worker (the machines of TF_CONFIG; run the same "
-                        "command on each, the chief writes the run). --batch-size is then per replica: each "
-                        "step trains on it times the replicas (the learning rate is not scaled)")
+    p.add_argument("--strategy", choices=STRATEGIES, default="default", help="tf.distribute: default (one device), "
+                   "mirrored (every local GPU; without one, --cpu-replicas logical CPUs), multi-worker (the machines "
+                   "of TF_CONFIG; run the same command on each, the chief writes the run). --batch-size is then per "
+                   "replica: each step trains on it times the replicas (the learning rate is not scaled)")
     p.add_argument("--cpu-replicas", type=int, metavar="N", help="--strategy mirrored on a machine without a "
                    "GPU: split the CPU into N logical devices, one replica each (default 2)")
     p.add_argument("--augment", choices=("auto", "light", "none", "full"), default="auto",
@@ -355,13 +351,11 @@ def _add_benchmark(sub) -> None:
     p.add_argument("--num-classes", type=int, help="default: each model's own")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--steps", type=int, default=5, help="batches in each timed run (default 5)")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="timed runs (default 3): throughput is the batch over the median time of their steps "
-                   "(with --pipeline: the median epoch)")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs (default 3): throughput is the batch over the "
+                   "median time of their steps (with --pipeline: the median epoch)")
     p.add_argument("--xla", choices=("off", "on", "both"), default="both", help="jit_compile (default both)")
-    p.add_argument("--precision", nargs="+", choices=("float32", "mixed_float16", "mixed_bfloat16"),
-                   help="Keras dtype policies to build the models with (default float32; on a GPU also "
-                   "mixed_float16)")
+    p.add_argument("--precision", nargs="+", choices=("float32", "mixed_float16", "mixed_bfloat16"), help="Keras "
+                   "dtype policies to build the models with (default float32; on a GPU also mixed_float16)")
     p.add_argument("--reference", action="store_true", help="also run keras.applications' twin, same settings, "
                    "and print the zoo/reference throughput ratio")
     p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")

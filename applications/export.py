@@ -233,10 +233,7 @@ def _record_parity(path: Path, fmt: str, parity: dict) -> None:
     entries = {}
     with contextlib.suppress(OSError, ValueError):  # none yet, or unreadable: started again
         entries = json.loads(path.read_text())
-    if not isinstance(entries, dict):
-        entries = {}
-    entries[fmt] = parity
-    report.write_json(path, entries)
+    report.write_json(path, {**(entries if isinstance(entries, dict) else {}), fmt: parity})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,8 +272,7 @@ def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,8 +389,7 @@ def _input_record(model) -> dict:
 def _run_saved_model(path: Path, x) -> list[np.ndarray]:
     import tensorflow as tf
 
-    loaded = tf.saved_model.load(str(path))
-    return _outputs(loaded.serve(tf.convert_to_tensor(x)))
+    return _outputs(tf.saved_model.load(str(path)).serve(tf.convert_to_tensor(x)))
 
 
 def _check_tflite_input(model, domain: str) -> None:

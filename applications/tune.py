@@ -161,8 +161,8 @@ def _make_tuner(kind: str, hypermodel, *, objective, max_trials: int, epochs: in
 
     common = dict(objective=objective, directory=str(directory), project_name=TUNER_DIR, seed=seed, overwrite=False)
     if kind != "hyperband":
-        search = {"random": keras_tuner.RandomSearch, "bayesian": keras_tuner.BayesianOptimization}[kind]
-        return search(hypermodel, max_trials=max_trials, **common)
+        tuner_class = {"random": keras_tuner.RandomSearch, "bayesian": keras_tuner.BayesianOptimization}[kind]
+        return tuner_class(hypermodel, max_trials=max_trials, **common)
     tuner = keras_tuner.Hyperband(hypermodel, max_epochs=epochs, factor=3, **common)
     tuner.oracle.max_trials = max_trials  # Hyperband's brackets, stopped after --max-trials trials
     return tuner
@@ -194,8 +194,7 @@ def search(domain: str, model: str, *, max_trials: int, tuner: str = "random", d
 
     import keras_tuner
 
-    objective = keras_tuner.Objective("val_accuracy", "max") if prepared.classification else \
-        keras_tuner.Objective("val_loss", "min")
+    objective = keras_tuner.Objective(*(("val_accuracy", "max") if prepared.classification else ("val_loss", "min")))
     out = report.prepare_output_dir(output, f"tune-{domain}", run=False)
     say(f"Writing to {out}")
     try:
@@ -259,11 +258,8 @@ def _best_of(tuner_obj, prepared: TuneData, model: str, objective, batch_size: i
 
 
 def _evaluate(model, split, batch_size: int) -> dict:
-    if isinstance(split, tuple):
-        result = model.evaluate(split[0], split[1], batch_size=batch_size, verbose=0, return_dict=True)
-    else:
-        result = model.evaluate(split, verbose=0, return_dict=True)
-    return {k: float(v) for k, v in result.items()}
+    data = dict(x=split[0], y=split[1], batch_size=batch_size) if isinstance(split, tuple) else dict(x=split)
+    return {k: float(v) for k, v in model.evaluate(**data, verbose=0, return_dict=True).items()}
 
 
 def trial_rows(tuner) -> list[dict]:
