@@ -389,7 +389,8 @@ def _input_record(model) -> dict:
 def _run_saved_model(path: Path, x) -> list[np.ndarray]:
     import tensorflow as tf
 
-    return _outputs(tf.saved_model.load(str(path)).serve(tf.convert_to_tensor(x)))
+    loaded = tf.saved_model.load(str(path))  # held while it serves: its functions need its variables alive
+    return _outputs(loaded.serve(tf.convert_to_tensor(x)))
 
 
 def _check_tflite_input(model, domain: str) -> None:
