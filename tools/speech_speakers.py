@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -31,6 +33,19 @@ def speakers(data: str, pattern: str | None = None) -> list[str]:
 
     files = [f for f in Path(data).rglob("*") if f.suffix.lower() in WAV_EXTENSIONS and not f.name.startswith(".")]
     return sorted(set(speakers_of(files, pattern).tolist()))
+
+
+def read_folder(data: str):
+    """`(audio, labels, speakers, class_names)` of a folder of class subfolders of `<label>_<speaker>_<n>.wav`."""
+    from keras_zoo.applications.common.loaders import class_files
+    from keras_zoo.applications.speech.data import WAV_EXTENSIONS, speakers_of
+    from keras_zoo.applications.speech.wav import load_clip
+
+    files = class_files(Path(data), WAV_EXTENSIONS, skip=(".", "_"))
+    paths = [f for name in files for f in files[name]]
+    labels = np.array([i for i, name in enumerate(files) for _ in files[name]], np.int32)
+    audio = np.stack([load_clip(f)[0] for f in paths])
+    return audio, labels, speakers_of(paths), tuple(files)
 
 
 def folds(data: str, output: Path, *, model: str, augment: str, seed: int, pattern: str | None = None,
@@ -87,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, args.model))
     print(f"\n{len(rows)} folds in {total / 60:.1f} min")
     args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "results.json").write_text(json.dumps({"model": args.model, "augment": args.augment,
+    (args.output / "results.json").write_text(json.dumps({"data": args.data, "model": args.model, "augment": args.augment,
                                                           "pretrained": args.pretrained,
                                                           "seed": args.seed, "recipe": recipe, "folds": rows,
                                                           "total_s": total}, indent=2))

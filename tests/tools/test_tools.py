@@ -85,6 +85,28 @@ def test_speech_speakers_holds_out_each_speaker_in_turn(tmp_path):
     folds = json.loads((tmp_path / "runs" / "results.json").read_text())["folds"]
     assert [f["speaker"] for f in folds] == ["ann", "bob", "cid"]
     assert all(f["split"].startswith(f"by speaker: test {f['speaker']} held out") for f in folds)
+    # Few-shot to each held-out speaker, on top of the fold that never heard them: 2 clips per word.
+    out = run_tool("tools/speech_few_shot.py", "--folds", str(tmp_path / "runs"), "--shots", "2", "--seeds", "0",
+                   "--epochs", "1")
+    assert "| clips per word | fine-tuned | scratch | mfcc_svm |" in out and "| 2 | " in out
+    rows = json.loads((tmp_path / "runs" / "few_shot" / "results.json").read_text())["rows"]
+    assert [r["speaker"] for r in rows] == ["ann", "bob", "cid"] and all(r["test"] == 2 for r in rows)
+    assert all(0 <= r["k2"][m] <= 1 for r in rows for m in ("fine-tuned", "scratch", "mfcc_svm"))
+
+
+def test_speech_few_shot_pool_is_per_word_and_its_test_clips_are_the_rest():
+    import numpy as np
+
+    from tools.speech_few_shot import pool_and_test
+
+    labels = np.repeat([0, 1, 2], 10)
+    speaker_rows = np.arange(5, 30)  # rows 0-4 are another speaker's
+    picked, test = pool_and_test(labels, speaker_rows, 3, seed=1)
+    assert sorted(picked) == [0, 1, 2] and all(len(p) == 3 and set(labels[p]) == {c} for c, p in picked.items())
+    pool = np.concatenate(list(picked.values()))
+    assert set(pool).isdisjoint(test) and set(pool) | set(test) == set(speaker_rows)
+    again, _ = pool_and_test(labels, speaker_rows, 3, seed=1)
+    assert all(np.array_equal(picked[c], again[c]) for c in picked)  # the seed fixes the draw
 
 
 def test_speech_transfer_draws_voices_the_checkpoint_never_heard():
