@@ -167,6 +167,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from keras_zoo.applications import domains
+
+    domains.get(args.domain).validate(args.checkpoint, args.data)
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from keras_zoo.applications import domains
 
@@ -325,6 +332,12 @@ def _add_run_commands(sub) -> None:
     p.add_argument("--model-dir", required=True, help="the folder of a finished `zoo train` run")
     p.add_argument("--data", required=True)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("validate", help="re-measure a checkpoint's card on data (vision, speech)")
+    p.add_argument("domain", choices=built())
+    p.add_argument("checkpoint", help="a <model>.<tag> name (zoo list --pretrained), a checkpoint folder or URL")
+    p.add_argument("--data", required=True, help="sample, tfds:NAME (their test split), or a folder used whole")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("predict", help="label new inputs with a trained run")
     p.add_argument("domain", choices=built())

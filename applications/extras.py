@@ -28,7 +28,8 @@ EXTRAS: dict[str, dict[str, str]] = {
 # finance application skips its GARCH baseline and says so.
 COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "list": (), "info": (), "benchmark": (),  # `--pipeline` needs apps: see required_extras
-    "train": ("apps",), "evaluate": ("apps",), "predict": ("apps",), "demo": ("apps",), "export": ("apps",),
+    "train": ("apps",), "evaluate": ("apps",), "validate": ("apps",), "predict": ("apps",), "demo": ("apps",),
+    "export": ("apps",),
     "tune": ("apps", "tune"),
 }
 

@@ -155,6 +155,27 @@ def resolve(model: str, pretrained: str | os.PathLike) -> Path:
     return folder
 
 
+def find(checkpoint: str | os.PathLike) -> Checkpoint:
+    """The checkpoint named `"<model>.<tag>"` (shipped, cached or downloaded) or in a folder, its weights verified.
+
+    Raises:
+        CheckpointError: not a `<model>.<tag>` name, a URL or a checkpoint folder; see `resolve`.
+    """
+    text = os.fspath(checkpoint)
+    if _is_url(text) or Path(text).expanduser().is_dir():
+        folder = resolve("", text)
+    elif "." in text and os.sep not in text:
+        folder = resolve(*text.split(".", 1))
+    else:
+        raise CheckpointError(f"A checkpoint is a <model>.<tag> name (zoo list --pretrained), a folder or a URL. "
+                              f"Received: {text!r}")
+    found = read(folder)
+    if found is None:
+        raise CheckpointError(f"{folder} is not a checkpoint folder: it needs {CARD_FILE} (readable JSON) and "
+                              f"{CONFIG_FILE}, and a name <model>.<tag>.")
+    return found
+
+
 _OLD_PREFIX = ".{}.old-"  # where save_checkpoint(overwrite=True) moves the folder it replaces
 
 

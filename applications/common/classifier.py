@@ -246,10 +246,33 @@ class Classifier:
         (or `seed`), so that it is the test split the run reported on; a folder or file is used whole.
         """
         from keras_zoo.applications.common.runs import run_seed
-        from keras_zoo.applications.common.sources import parse_source
 
         model, record = self.load_run(model_dir)
-        seed = run_seed(record) if seed is None else seed
+        return self._score_data(model, record, data, run_seed(record) if seed is None else seed, verbose)
+
+    def validate(self, checkpoint: str, data: str, *, seed: int = 0, verbose: bool = True) -> dict:
+        """A checkpoint's card re-measured on `data` (timm's validate.py): its network behind the
+        input its card records, scored as `evaluate` scores a run; `"card"` holds the card's metrics."""
+        import keras_zoo as zoo
+        from keras_zoo import checkpoints
+
+        ckpt = checkpoints.find(checkpoint)
+        model, record = self.checkpoint_run(zoo.create_model(ckpt.model, pretrained=str(ckpt.path)), ckpt)
+        result = self._score_data(model, record, data, seed, verbose)
+        card = ckpt.card.get("metrics", {})
+        if verbose and isinstance(card.get("accuracy"), (int, float)):
+            print(f"{ckpt.name}'s card: accuracy {card['accuracy']:.4f} on {ckpt.card['data'].get('source', '?')}; "
+                  f"measured minus card {result['metrics']['accuracy'] - card['accuracy']:+.4f}")
+        return {**result, "checkpoint": ckpt.name, "card": card}
+
+    def checkpoint_run(self, net, ckpt):
+        """`(model, record)`: the network of `ckpt` (a `checkpoints.Checkpoint`) behind the input its card
+        records, and the `metrics.json`-like record that `read_test` reads, as for a finished run."""
+        raise ValueError(f"`zoo validate` takes vision and speech checkpoints, not {self.domain} ones.")
+
+    def _score_data(self, model, record: dict, data: str, seed: int, verbose: bool) -> dict:
+        from keras_zoo.applications.common.sources import parse_source
+
         class_names = tuple(record["data"]["classes"])
         test = self.read_test(parse_source(data), record, seed)
         probs = self.probabilities(model, test.inputs, len(class_names))

@@ -133,6 +133,12 @@ class Domain:
         """Score a finished run on `data` (its own test split for the source it trained on); prints a line."""
         return self.module.evaluate(model_dir, data, **options)
 
+    def validate(self, checkpoint: str, data: str, **options) -> dict:
+        """Re-measure a checkpoint's card on `data`, as `evaluate` scores a run; prints the card's number beside."""
+        if not hasattr(self.module, "validate"):
+            raise ValueError(f"`zoo validate` takes vision and speech checkpoints, not {self.name} ones.")
+        return self.module.validate(checkpoint, data, **options)
+
     def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add the domain's own options to `zoo predict`'s parser (its `own_predict_flags`)."""
 

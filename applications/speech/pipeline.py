@@ -283,6 +283,12 @@ class KeywordClassifier(Classifier):
 
         return np.stack([load_clip(p, clip_samples=CLIP_SAMPLES)[0] for p in inputs])  # a bad file: WavError
 
+    def checkpoint_run(self, net, ckpt):
+        # The features its card records (log-mel by default), normalised per utterance: 1 s of 16 kHz audio in.
+        features = ckpt.card.get("input", {}).get("features", "log_mel")
+        config = SpeechConfig(model=ckpt.model, augment="none", features=features)
+        return wrap_network(net, config), {"data": {"classes": ckpt.card["data"]["classes"]}}
+
     def feed_config(self, model, data, *, batch_size, seed):
         return dataclasses.replace(super().feed_config(model, data, batch_size=batch_size, seed=seed), augment="light")
 
@@ -315,7 +321,7 @@ def real_voice_scores(probabilities, class_names, real=None) -> dict:
 
 CLASSIFIER = KeywordClassifier()
 prepare, train_and_evaluate, load_run = CLASSIFIER.prepare, CLASSIFIER.train_and_evaluate, CLASSIFIER.load_run
-evaluate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.predict, CLASSIFIER.demo
+evaluate, validate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.validate, CLASSIFIER.predict, CLASSIFIER.demo
 tune_data, input_feed = CLASSIFIER.tune_data, CLASSIFIER.input_feed
 
 

@@ -192,6 +192,11 @@ class ImageClassifier(Classifier):
 
         return load_image_files(inputs, tuple(record["data"]["image_shape"]))
 
+    def checkpoint_run(self, net, ckpt):
+        # The card's input size (a digits checkpoint's card has none: its network's own, 8x8x1), in [0, 1].
+        size = ckpt.card.get("input", {}).get("image_size") or net.input_shape[1:3]
+        return net, {"data": {"classes": ckpt.card["data"]["classes"], "image_shape": [*size, net.input_shape[-1]]}}
+
     def demo_config(self, seed):
         # The recipe of the shipped resnet20.digits checkpoint (tools/train_pretrained.py), less its
         # label smoothing: about 40 s on 2 CPU cores.
@@ -201,7 +206,7 @@ class ImageClassifier(Classifier):
 
 CLASSIFIER = ImageClassifier()
 prepare, train_and_evaluate, load_run = CLASSIFIER.prepare, CLASSIFIER.train_and_evaluate, CLASSIFIER.load_run
-evaluate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.predict, CLASSIFIER.demo
+evaluate, validate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.validate, CLASSIFIER.predict, CLASSIFIER.demo
 tune_data, input_feed = CLASSIFIER.tune_data, CLASSIFIER.input_feed
 
 
