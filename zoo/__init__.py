@@ -20,7 +20,7 @@ from keras_zoo.registry import (
     model_info,
     register_model,
 )
-from keras_zoo.checkpoints import save_checkpoint
+from keras_zoo.checkpoints import checkpoint_from_run, save_checkpoint
 from keras_zoo.saving import load_model
 from keras_zoo.serving import fold_batchnorm
 
@@ -31,6 +31,7 @@ __all__ = [
     "Family",
     "ModelCard",
     "UnknownModelError",
+    "checkpoint_from_run",
     "create_model",
     "fold_batchnorm",
     "list_models",

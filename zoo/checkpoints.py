@@ -149,6 +149,8 @@ def resolve(model: str, pretrained: str | os.PathLike) -> Path:
         _finish_interrupted_swap(folder)
         if not folder.is_dir():
             raise CheckpointError(f"No checkpoint folder at {text!r}. Received: pretrained={text!r}")
+        if is_run(folder):
+            folder = checkpoint_from_run(folder)
     else:
         folder = _find_tag(model, text)
     _ensure_weights(folder)
@@ -225,7 +227,8 @@ def _ensure_weights(folder: Path) -> None:
     try:
         card = json.loads((folder / CARD_FILE).read_text())
     except (OSError, ValueError) as err:
-        raise CheckpointError(f"{folder / CARD_FILE} is not readable JSON ({err}): not a checkpoint folder.") from err
+        raise CheckpointError(f"{folder / CARD_FILE} is not readable JSON ({err}): not a checkpoint folder, nor "
+                              f"a finished zoo train run (metrics.json and model.keras).") from err
     if not isinstance(card, dict):
         raise CheckpointError(f"{folder / CARD_FILE} holds a {type(card).__name__}, not a JSON object.")
     url = card.get("weights_url")
@@ -382,6 +385,65 @@ def load(name: str, pretrained: str, *, num_classes: int | None = None, input_sh
 
         model = transfer.replace_head(model, num_classes)
     return model
+
+
+RUN_TAG = "run"  # a run's checkpoint is the folder `<run>/<model>.run`
+
+
+def is_run(folder: Path) -> bool:
+    """True for the folder of a finished `zoo train` run: its `metrics.json` and `model.keras`."""
+    return (Path(folder) / "metrics.json").is_file() and (Path(folder) / "model.keras").is_file()
+
+
+def checkpoint_from_run(run: str | os.PathLike) -> Path:
+    """The registry network of a finished `zoo train` run, as a checkpoint folder `<run>/<model>.run`.
+
+    A run's `model.keras` holds the network behind its training-only and input layers (augmentation,
+    resizing, audio features); the checkpoint holds the network alone, with a card made from the
+    run's `metrics.json` (data, classes, held-out metrics, input). `create_model(name, pretrained=RUN)`
+    and `zoo train DOMAIN --pretrained RUN` call this; it is made once, and again when the run's
+    model changes.
+
+    Example:
+        >>> folder = zoo.checkpoint_from_run("runs/c10")            # runs/c10/resnet20.run
+        >>> model = zoo.create_model("resnet20", pretrained="runs/c10", num_classes=2)
+
+    Raises:
+        CheckpointError: not a finished run, or its model holds no registry network.
+    """
+    run = Path(run)
+    if not is_run(run):
+        raise CheckpointError(f"{run} is not a finished zoo train run (it needs metrics.json and model.keras).")
+    try:
+        record = json.loads((run / "metrics.json").read_text())
+        name, data = record["model"], record["data"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"{run / 'metrics.json'} is not a zoo train record: {err}") from err
+    folder, made_from = run / f"{name}.{RUN_TAG}", sha256_of(run / "model.keras")
+    existing = read(folder)
+    if existing is not None and existing.card.get("run", {}).get("model_sha256") == made_from:
+        return folder
+    from keras_zoo.saving import load_model
+
+    trained = load_model(run / "model.keras")
+    try:
+        inner = trained.get_layer(name)  # the registry network, named after its model
+    except ValueError:
+        inner = trained  # a run whose model is the network itself
+    overrides = (record.get("config") or {}).get("overrides") or {}
+    net = create_model(name, num_classes=len(data["classes"]), input_shape=tuple(inner.input_shape[1:]), **overrides)
+    try:
+        net.set_weights(inner.get_weights())
+    except ValueError as err:
+        raise CheckpointError(f"The network in {run / 'model.keras'} is not a {name} of the zoo: {err}") from err
+    config = record.get("config") or {}
+    card = {"description": f"the {name} network of the zoo train run {run}",
+            "data": {k: data[k] for k in ("source", "classes", "train", "val", "test") if k in data},
+            "input": {**({"image_size": data["image_shape"][:2]} if "image_shape" in data else {}),
+                      **({"features": config["features"]} if "features" in config else {})},
+            "licence": "that of the run's data", "recipe": (record.get("run") or {}).get("command", ""),
+            "metrics": record.get("metrics", {}), "run": {"folder": str(run), "model_sha256": made_from}}
+    return save_checkpoint(net, folder, card=card, overwrite=True)
 
 
 def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = None, overwrite: bool = False) -> Path:

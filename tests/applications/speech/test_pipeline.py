@@ -111,6 +111,28 @@ def test_fine_tune_the_synthetic_checkpoint_with_a_new_head_on_new_words(tmp_pat
     assert record["metrics"]["accuracy"] >= 0.5  # 3 tones, 4 test clips each after the split; chance 1/3
 
 
+def test_a_finished_run_is_a_checkpoint_to_fine_tune_from(sample_run, tmp_path, capsys):
+    """Issue 26: `--pretrained RUN` takes a run's network (20 synthetic words) to new words (3 tones)."""
+    import keras_zoo as zoo
+
+    run, _ = sample_run
+    words = make_folder(tmp_path / "tones", classes=("high", "low", "mid"), per_class=8)
+    out = tmp_path / "tones-run"
+    status, err = run_zoo(["train", "speech", "--model", "crnn", "--data", str(words), "--pretrained", str(run),
+                           "--freeze-backbone", "--epochs", "1", "--batch-size", "8", "--output", str(out)], capsys)
+    assert status == 0, err
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["pretrained"] == str(run) and record["data"]["classes"] == ["high", "low", "mid"]
+    source = zoo.load_model(run / "model.keras").get_layer("crnn")
+    tuned = zoo.load_model(out / "model.keras").get_layer("crnn")
+    assert tuned.output_shape == (None, 3)
+    kernels = [layer for layer in tuned.layers if layer.weights and layer.name != "head"]
+    for layer in kernels:  # frozen: every layer but the new head is still the run's
+        for weights, were in zip(layer.weights, source.get_layer(layer.name).weights):
+            np.testing.assert_array_equal(weights.numpy(), were.numpy())
+    assert len(kernels) >= 3
+
+
 def test_config_errors():
     with pytest.raises(ValueError, match="features must be one of"):
         SpeechConfig(features="wavelets")

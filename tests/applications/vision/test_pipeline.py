@@ -220,6 +220,28 @@ def test_fine_tune_a_checkpoint_with_a_frozen_backbone(tmp_path):
     assert model.output_shape == (None, 2)  # a new head for the new classes
 
 
+def test_a_finished_run_is_a_checkpoint_to_fine_tune_from(sample_run, tmp_path, capsys):
+    """Issue 26: `--pretrained RUN` takes a run's network (digits, 8x8) to another task (grey stripes
+    read at the folder's 64x64, two classes): a new head, the rest from the run."""
+    import keras_zoo as zoo
+
+    run, _ = sample_run
+    out = tmp_path / "stripes-run"
+    status, err = run_zoo(["train", "vision", "--model", "cnn_small", "--data", str(make_image_folder(tmp_path / "s")),
+                           "--pretrained", str(run), "--freeze-backbone", "--epochs", "1", "--output", str(out)], capsys)
+    assert status == 0, err
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["pretrained"] == str(run) and record["data"]["classes"] == ["horizontal", "vertical"]
+    source = zoo.load_model(run / "model.keras").get_layer("cnn_small")
+    tuned = zoo.load_model(out / "model.keras").get_layer("cnn_small")
+    for weights, were in zip(tuned.get_layer("stage2_conv1").weights, source.get_layer("stage2_conv1").weights):
+        np.testing.assert_array_equal(weights.numpy(), were.numpy())  # frozen: still the run's
+    assert tuned.output_shape == (None, 2) and tuned.input_shape == (None, 64, 64, 1)
+    card = json.loads((run / "cnn_small.run" / "card.json").read_text())  # the run's network, as a checkpoint
+    assert card["data"]["classes"] == [str(d) for d in range(10)] and card["input"] == {"image_size": [8, 8]}
+    assert card["metrics"]["accuracy"] == json.loads((run / "metrics.json").read_text())["metrics"]["accuracy"]
+
+
 def test_evaluate_refuses_data_with_other_classes(sample_run, tmp_path):
     out, _ = sample_run
     with pytest.raises(ValueError, match="not the model's"):
