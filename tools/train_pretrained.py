@@ -4,6 +4,7 @@
     python tools/train_pretrained.py all --overwrite
     python tools/train_pretrained.py ds_cnn_small.synthetic_commands --overwrite   # needs espeak-ng
     python tools/train_pretrained.py ds_cnn_small.fsdd_digits --overwrite   # about 25 minutes on two cores
+    python tools/train_pretrained.py resnet20.cifar10 --overwrite   # needs ../shared/data/cifar10; about 40 minutes
 
 Each vision recipe trains a registry model on the embedded digits with a fixed seed, measures it
 on the held-out test split (never seen in training or model selection) and saves a checkpoint
@@ -13,6 +14,8 @@ shipped sample), trains on it, and measures the checkpoint on the shipped sample
 never heard. The real-voice speech recipe fine-tunes that checkpoint on four real speakers
 (../shared/data/fsdd_4speakers); its card's accuracy is leave-one-speaker-out (the recipe run four
 times, each time without one speaker, by tools/speech_speakers.py; `--folds` reuses such a run).
+The photo recipe trains on CIFAR-10's real photographs (../shared/data/cifar10), chooses nothing on
+its test split, and measures the checkpoint there once.
 """
 
 from __future__ import annotations
@@ -260,6 +263,126 @@ def train_real_speech(name: str, recipe: RealSpeechRecipe, folds: Path | None = 
     return net, card
 
 
+@dataclass(frozen=True)
+class PhotoRecipe:
+    """A vision checkpoint for photographs: a registry network trained from scratch on CIFAR-10."""
+
+    model: str
+    description: str
+    archive: Path = ROOT.parent / "shared" / "data" / "cifar10" / "cifar10-jpg.tar.gz"  # train/ and test/ class folders
+    # The usual CIFAR recipe, fixed before the first run (not tuned on the test split): left-right
+    # flips and shifts of up to 4 pixels, AdamW with decoupled weight decay, a one-epoch warm-up
+    # into a cosine decay, label smoothing.
+    epochs: int = 30
+    learning_rate: float = 2e-3
+    warmup_epochs: int = 1
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.1
+    translation: float = 0.125  # 4 of 32 pixels
+    batch_size: int = 128
+    val_per_class: int = 500  # cut from train/ (stratified, seed 0): the only split a recipe is chosen on
+    seed: int = 0
+
+
+PHOTO_RECIPES = {
+    "resnet20.cifar10": PhotoRecipe(
+        "resnet20", "resnet20 trained on CIFAR-10's real 32x32 photographs (ten classes): the zoo's real-image "
+        "checkpoint, to fine-tune on small photo sets"),
+}
+CIFAR10_LICENCE = ("CIFAR-10 (Krizhevsky, 'Learning Multiple Layers of Features from Tiny Images', 2009), no licence "
+                   "stated; weights trained on it are commonly published, the images are not shipped")
+
+
+def read_cifar10(archive: Path, split: str):
+    """`(images uint8 (n, 32, 32, 3), labels int32, class names)` of `split` ("train" or "test") in the
+    archive of ../shared/data/cifar10, decoded as `zoo train vision` decodes a folder (PIL, RGB)."""
+    import io
+    import tarfile
+
+    import numpy as np
+    from PIL import Image
+
+    found: dict[str, list[np.ndarray]] = {}
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            parts = member.name.split("/")
+            if member.isfile() and len(parts) == 3 and parts[0] == split:
+                with Image.open(io.BytesIO(tar.extractfile(member).read())) as image:
+                    found.setdefault(parts[1], []).append((parts[2], np.asarray(image.convert("RGB"))))
+    if not found:
+        raise SystemExit(f"{archive} has no {split}/<class>/<image> files.")
+    names = sorted(found)
+    images = [image for name in names for _, image in sorted(found[name], key=lambda item: item[0])]
+    labels = [label for label, name in enumerate(names) for _ in found[name]]
+    return np.stack(images), np.asarray(labels, dtype="int32"), names
+
+
+def train_photos(name: str, recipe: PhotoRecipe):
+    """Train the recipe's network on CIFAR-10's train/ less a validation cut; return it with its card."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import keras_zoo as zoo
+
+    keras.utils.set_random_seed(recipe.seed)
+    tf.config.experimental.enable_op_determinism()
+    x, y, class_names = read_cifar10(recipe.archive, "train")
+    x_test, y_test, test_names = read_cifar10(recipe.archive, "test")
+    assert test_names == class_names, (test_names, class_names)
+    rng = np.random.default_rng(recipe.seed)
+    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: recipe.val_per_class]
+                          for c in range(len(class_names))])
+    train = np.setdiff1d(np.arange(len(y)), val)
+    scale = lambda images: images.astype("float32") / 255.0  # as zoo train vision feeds a folder: [0, 1], no mean/std
+    model = zoo.create_model(recipe.model, num_classes=len(class_names), input_shape=x.shape[1:])
+    steps_per_epoch = -(-len(train) // recipe.batch_size)
+    warmup = recipe.warmup_epochs * steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=recipe.epochs * steps_per_epoch - warmup, warmup_target=recipe.learning_rate,
+        warmup_steps=warmup)
+    inputs = keras.Input(x.shape[1:])
+    flipped = keras.layers.RandomFlip("horizontal", seed=recipe.seed)(inputs)
+    shifted = keras.layers.RandomTranslation(recipe.translation, recipe.translation, fill_mode="constant",
+                                             seed=recipe.seed + 1)(flipped)
+    trainer = keras.Model(inputs, model(shifted))  # the augmentation is for training only: the checkpoint is `model`
+    trainer.compile(keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay),
+                    keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing))
+    n = len(class_names)
+    start = time.perf_counter()
+    trainer.fit(scale(x[train]), keras.utils.to_categorical(y[train], n), batch_size=recipe.batch_size,
+                epochs=recipe.epochs, verbose=2)
+    train_s = time.perf_counter() - start
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    _, val_acc = model.evaluate(scale(x[val]), y[val], batch_size=500, verbose=0)
+    test_loss, test_acc = model.evaluate(scale(x_test), y_test, batch_size=500, verbose=0)
+    card = {
+        "description": recipe.description,
+        "data": {
+            "source": "CIFAR-10 as JPEG files (../shared/data/cifar10/cifar10-jpg.tar.gz: train/ and test/ class "
+                      "folders, 32x32x3)",
+            "classes": class_names,
+            "split": f"test: the archive's test/ ({len(y_test)}, used once, for this card); val: "
+                     f"{recipe.val_per_class} images a class of train/ (numpy default_rng({recipe.seed})); "
+                     "train: the rest",
+            "train": int(len(train)), "val": int(len(val)), "test": int(len(y_test)),
+        },
+        "input": {"image_size": list(x.shape[1:3]), "channels": 3, "scale": "pixels / 255, to [0, 1]",
+                  "mean_std": None, "resize": "bilinear (PIL), as zoo train vision reads a folder"},
+        "licence": CIFAR10_LICENCE,
+        "recipe": f"python tools/train_pretrained.py {name}",
+        "training": {"optimizer": "adamw", "learning_rate": recipe.learning_rate, "schedule": "cosine",
+                     "warmup_epochs": recipe.warmup_epochs, "weight_decay": recipe.weight_decay,
+                     "label_smoothing": recipe.label_smoothing,
+                     "augment": f"horizontal flip, random translation {recipe.translation}",
+                     "epochs": recipe.epochs, "batch_size": recipe.batch_size, "seed": recipe.seed,
+                     "train_s": round(train_s, 1)},
+        "metrics": {"accuracy": round(float(test_acc), 4), "loss": round(float(test_loss), 4)},
+        "val_metrics": {"accuracy": round(float(val_acc), 4)},
+    }
+    return model, card
+
+
 def train(name: str, recipe: Recipe):
     """Train the recipe's model; return it with its card."""
     import keras
@@ -319,7 +442,8 @@ def train(name: str, recipe: Recipe):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("name", choices=[*RECIPES, *SPEECH_RECIPES, *REAL_SPEECH_RECIPES, "all"])
+    every = [*RECIPES, *PHOTO_RECIPES, *SPEECH_RECIPES, *REAL_SPEECH_RECIPES]
+    parser.add_argument("name", choices=[*every, "all"])
     parser.add_argument("--output", type=Path, default=ROOT / "pretrained", help="folder of checkpoint folders")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     parser.add_argument("--folds", type=Path, help="a real-voice recipe's finished leave-one-speaker-out run "
@@ -328,8 +452,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras_zoo as zoo
 
-    for name in [*RECIPES, *SPEECH_RECIPES, *REAL_SPEECH_RECIPES] if args.name == "all" else [args.name]:
-        if name in REAL_SPEECH_RECIPES:
+    for name in every if args.name == "all" else [args.name]:
+        if name in PHOTO_RECIPES:
+            model, card = train_photos(name, PHOTO_RECIPES[name])
+        elif name in REAL_SPEECH_RECIPES:
             model, card = train_real_speech(name, REAL_SPEECH_RECIPES[name], args.folds)
         elif name in SPEECH_RECIPES:
             model, card = train_speech(name, SPEECH_RECIPES[name])

@@ -178,3 +178,19 @@ def test_startup_time_times_the_commands_that_need_no_tensorflow():
     assert [line.split("  ")[0].strip() for line in lines[1:]] == ["zoo list", "zoo list --pretrained",
                                                                     "zoo info resnet50"]
     assert all(float(line.split()[-1]) > 0 for line in lines[1:])
+
+
+def test_results_regenerates_the_checkpoint_table_from_zoo_validate(tmp_path):
+    import csv
+
+    out = run_tool("tools/results.py", "--domains", "vision", "--output", str(tmp_path))
+    assert "results-vision.csv: " in out
+    with open(tmp_path / "results-vision.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    names = [row["checkpoint"] for row in rows]
+    has_cifar10 = (ROOT.parent / "shared" / "data" / "cifar10" / "cifar10-jpg.tar.gz").exists()
+    assert names == ["cnn_small.digits", "resnet20.digits", *(["resnet20.cifar10"] if has_cifar10 else [])]
+    for row in rows:  # each card reproduced within half a point, by the command the row names
+        assert abs(float(row["value"]) - float(row["card_value"])) <= 0.005, row
+        assert row["command"] == f"zoo validate vision {row['checkpoint']} --data {row['data']}"
+        assert float(row["examples_per_s"]) > 0 and int(row["params"]) > 0

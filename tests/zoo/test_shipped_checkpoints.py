@@ -1,6 +1,7 @@
 """Every checkpoint that ships: it loads by name, its hash matches, its card's metrics hold."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ SHIPPED = sorted(p for p in checkpoints.shipped_dir().iterdir() if checkpoints.r
 
 def test_the_promised_checkpoints_ship():
     assert {p.name for p in SHIPPED} >= {"cnn_small.digits", "resnet20.digits", "resnet20.digits04",
-                                         "ds_cnn_small.synthetic_commands", "ds_cnn_small.fsdd_digits"}
+                                         "ds_cnn_small.synthetic_commands", "ds_cnn_small.fsdd_digits",
+                                         "resnet20.cifar10"}
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
@@ -37,6 +39,8 @@ def test_metrics_re_measured_on_held_out_data_match_the_card(folder, monkeypatch
         return _re_measure_real_speech(model, card)
     if "test_voices" in card["data"]:  # speech: the shipped sample's voices the checkpoint never heard
         return _re_measure_speech(model, card)
+    if folder.name.endswith(".cifar10"):
+        return _re_measure_cifar10(model, card)
     data = digits_splits(classes=tuple(int(c) for c in card["data"]["classes"]), seed=0)
     assert len(data.x_test) == card["data"]["test"]
     accuracy = float(np.mean(np.argmax(model.predict(data.x_test, verbose=0), axis=-1) == data.y_test))
@@ -83,6 +87,26 @@ def _re_measure_real_speech(net, card):
     probs = _on_audio(net, card).predict(real.audio, batch_size=256, verbose=0)
     accuracy = float(np.mean(np.argmax(probs, axis=-1) == truth))
     assert abs(accuracy - card["heard_accuracy"]["accuracy"]) <= 0.005
+
+
+def _re_measure_cifar10(net, card):
+    """CIFAR-10's test photographs do not ship (their README); where ../shared/data holds them, the
+    whole test split is scored again, decoded and scaled as the card says."""
+    import sys
+
+    root = Path(__file__).resolve().parents[2]  # the repository, beside ../shared
+    archive = root.parent / "shared" / "data" / "cifar10" / "cifar10-jpg.tar.gz"
+    if not archive.exists():
+        pytest.skip(f"{archive} is not on this machine")
+    sys.path.insert(0, str(root))
+    from tools.train_pretrained import read_cifar10
+
+    x, y, names = read_cifar10(archive, "test")
+    assert names == card["data"]["classes"] and len(y) == card["data"]["test"]
+    assert card["input"]["image_size"] == [32, 32] and card["input"]["scale"].startswith("pixels / 255")
+    accuracy = float(np.mean(np.argmax(net.predict(x / 255.0, batch_size=500, verbose=0), axis=-1) == y))
+    assert abs(accuracy - card["metrics"]["accuracy"]) <= 0.005
+    assert accuracy > 0.8  # a good CIFAR-10 network, far above the 0.1 of chance
 
 
 def test_a_flipped_byte_in_a_shipped_checkpoint_stops_loading(tmp_path, monkeypatch):
