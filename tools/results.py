@@ -9,9 +9,9 @@ passes over the data after a warm-up pass), the date and the command that reprod
 CIFAR-10's test photographs are read from ../shared/data/cifar10 (unpacked into a temporary
 folder); without them that row is left out, and said so.
 
-Not listed: `resnet20.digits04` (digits 0-4, a subset of the sample's classes that `zoo validate`
-does not cut) and `ds_cnn_small.fsdd_digits`, whose card is leave-one-speaker-out
-(tools/speech_speakers.py): the data at hand is the data it was trained on.
+Not listed: `resnet20.digits04` and `resnet20.cifar10_04` (trained on five of the ten classes, a
+subset that `zoo validate` does not cut from the data) and `ds_cnn_small.fsdd_digits`, whose card
+is leave-one-speaker-out (tools/speech_speakers.py): the data at hand is the data it trained on.
 """
 
 from __future__ import annotations

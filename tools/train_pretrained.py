@@ -5,6 +5,7 @@
     python tools/train_pretrained.py ds_cnn_small.synthetic_commands --overwrite   # needs espeak-ng
     python tools/train_pretrained.py ds_cnn_small.fsdd_digits --overwrite   # about 25 minutes on two cores
     python tools/train_pretrained.py resnet20.cifar10 --overwrite   # needs ../shared/data/cifar10; about 40 minutes
+    python tools/train_pretrained.py resnet20.cifar10_04 --overwrite   # its first five classes; about 20 minutes
 
 Each vision recipe trains a registry model on the embedded digits with a fixed seed, measures it
 on the held-out test split (never seen in training or model selection) and saves a checkpoint
@@ -281,6 +282,7 @@ class PhotoRecipe:
     translation: float = 0.125  # 4 of 32 pixels
     batch_size: int = 128
     val_per_class: int = 500  # cut from train/ (stratified, seed 0): the only split a recipe is chosen on
+    classes: tuple[str, ...] | None = None  # a subset of the ten, for a transfer source; all by default
     seed: int = 0
 
 
@@ -288,14 +290,19 @@ PHOTO_RECIPES = {
     "resnet20.cifar10": PhotoRecipe(
         "resnet20", "resnet20 trained on CIFAR-10's real 32x32 photographs (ten classes): the zoo's real-image "
         "checkpoint, to fine-tune on small photo sets"),
+    "resnet20.cifar10_04": PhotoRecipe(
+        "resnet20", "resnet20 trained on CIFAR-10's first five classes only (airplane, automobile, bird, cat, "
+        "deer): the source for transfer to the other five (tools/transfer_photos.py)",
+        classes=("airplane", "automobile", "bird", "cat", "deer")),
 }
 CIFAR10_LICENCE = ("CIFAR-10 (Krizhevsky, 'Learning Multiple Layers of Features from Tiny Images', 2009), no licence "
                    "stated; weights trained on it are commonly published, the images are not shipped")
 
 
-def read_cifar10(archive: Path, split: str):
+def read_cifar10(archive: Path, split: str, classes: tuple[str, ...] | None = None):
     """`(images uint8 (n, 32, 32, 3), labels int32, class names)` of `split` ("train" or "test") in the
-    archive of ../shared/data/cifar10, decoded as `zoo train vision` decodes a folder (PIL, RGB)."""
+    archive of ../shared/data/cifar10 (only `classes`, when given), decoded as `zoo train vision`
+    decodes a folder (PIL, RGB)."""
     import io
     import tarfile
 
@@ -306,7 +313,7 @@ def read_cifar10(archive: Path, split: str):
     with tarfile.open(archive) as tar:
         for member in tar:
             parts = member.name.split("/")
-            if member.isfile() and len(parts) == 3 and parts[0] == split:
+            if member.isfile() and len(parts) == 3 and parts[0] == split and (classes is None or parts[1] in classes):
                 with Image.open(io.BytesIO(tar.extractfile(member).read())) as image:
                     found.setdefault(parts[1], []).append((parts[2], np.asarray(image.convert("RGB"))))
     if not found:
@@ -327,8 +334,8 @@ def train_photos(name: str, recipe: PhotoRecipe):
 
     keras.utils.set_random_seed(recipe.seed)
     tf.config.experimental.enable_op_determinism()
-    x, y, class_names = read_cifar10(recipe.archive, "train")
-    x_test, y_test, test_names = read_cifar10(recipe.archive, "test")
+    x, y, class_names = read_cifar10(recipe.archive, "train", recipe.classes)
+    x_test, y_test, test_names = read_cifar10(recipe.archive, "test", recipe.classes)
     assert test_names == class_names, (test_names, class_names)
     rng = np.random.default_rng(recipe.seed)
     val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: recipe.val_per_class]

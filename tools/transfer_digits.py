@@ -49,7 +49,10 @@ def accuracy(model, x, y) -> float:
     return float(np.mean(np.argmax(model.predict(x, verbose=0, batch_size=256), axis=-1) == y))
 
 
-def run(k: int, seed: int, *, head_epochs: int, fine_tune_epochs: int, unfreeze_top_blocks: int, data) -> dict:
+def run(k: int, seed: int, *, head_epochs: int, fine_tune_epochs: int, unfreeze_top_blocks: int, data,
+        source: str = SOURCE) -> dict:
+    """Scratch, head only, fine-tuned from `source` and logistic regression on k images a class of
+    `data` (`x_train`, `y_train`, `x_test`, `y_test`: the target task), each scored on its test split."""
     import keras
     import numpy as np
 
@@ -62,13 +65,14 @@ def run(k: int, seed: int, *, head_epochs: int, fine_tune_epochs: int, unfreeze_
     result = {}
 
     keras.utils.set_random_seed(seed)
-    scratch = zoo.create_model("resnet20", num_classes=len(TARGET_CLASSES), input_shape=x.shape[1:])
+    classes = len(np.unique(data.y_train))
+    scratch = zoo.create_model("resnet20", num_classes=classes, input_shape=x.shape[1:])
     scratch.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     scratch.fit(x, y, epochs=epochs, batch_size=batch, verbose=0)
     result["scratch"] = accuracy(scratch, data.x_test, data.y_test)
 
     keras.utils.set_random_seed(seed)
-    model = zoo.create_model(SOURCE, num_classes=len(TARGET_CLASSES))  # the checkpoint, a new head
+    model = zoo.create_model(source, num_classes=classes)  # the checkpoint, a new head
     # Phase 1: the head alone; phase 2: the top blocks too, at a 10x lower learning rate.
     zoo.transfer.fine_tune(model, (x, y), head_epochs=head_epochs, fine_tune_epochs=0, batch_size=batch,
                            head_learning_rate=1e-2)
@@ -85,30 +89,9 @@ def run(k: int, seed: int, *, head_epochs: int, fine_tune_epochs: int, unfreeze_
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ks", type=int, nargs="+", default=[1, 5, 10], help="labelled images per class")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--head-epochs", type=int, default=60)
-    parser.add_argument("--fine-tune-epochs", type=int, default=60)
-    parser.add_argument("--unfreeze-top-blocks", type=int, default=10,
-                        help="blocks trained in phase 2; resnet20 has 10 (the stem and 9 residual blocks)")
-    parser.add_argument("--json", type=Path, help="also write the per-seed results here")
-    args = parser.parse_args(argv)
-    if len(args.seeds) < 1 or min(args.ks) < 1:
-        parser.error("need at least one seed and k >= 1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def print_table(results: dict, seeds: list[int], seconds: float) -> None:
+    """The markdown table of `{k: [run(...) per seed]}`: mean ± standard deviation in %."""
     import numpy as np
-
-    from keras_zoo.applications.vision.data import digits_splits
-
-    data = digits_splits(classes=TARGET_CLASSES, seed=0)
-    print(f"Source: {SOURCE} (digits 0-4). Target: digits 5-9, {len(data.x_test)} held-out test images; "
-          f"{len(args.seeds)} seeds; {args.head_epochs}+{args.fine_tune_epochs} epochs.")
-    results, start = {}, time.perf_counter()
-    for k in args.ks:
-        results[k] = [run(k, s, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
-                          unfreeze_top_blocks=args.unfreeze_top_blocks, data=data) for s in args.seeds]
 
     def cell(values):
         return f"{100 * np.mean(values):.1f} ± {100 * np.std(values):.1f}"
@@ -121,8 +104,39 @@ def main(argv: list[str] | None = None) -> int:
         margin = np.array(cols["fine_tune"]) - np.array(cols["scratch"])
         print(f"| {k} | {cell(cols['scratch'])} | {cell(cols['head_only'])} | {cell(cols['fine_tune'])} | "
               f"{100 * margin.mean():+.1f} ± {100 * margin.std():.1f} | {cell(cols['logistic_pixels'])} |")
-    print(f"\nTest accuracy in %, mean ± standard deviation over seeds {args.seeds}; "
-          f"{time.perf_counter() - start:.0f} s in all.")
+    print(f"\nTest accuracy in %, mean ± standard deviation over seeds {seeds}; {seconds:.0f} s in all.")
+
+
+def parse_recipe(parser: argparse.ArgumentParser, argv, *, ks: list[int], seeds: list[int]) -> argparse.Namespace:
+    """The comparison's options (k, seeds, the two phases' epochs), parsed and checked."""
+    parser.add_argument("--ks", type=int, nargs="+", default=ks, help="labelled examples per class")
+    parser.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    parser.add_argument("--head-epochs", type=int, default=60)
+    parser.add_argument("--fine-tune-epochs", type=int, default=60)
+    parser.add_argument("--unfreeze-top-blocks", type=int, default=10,
+                        help="blocks trained in phase 2; resnet20 has 10 (the stem and 9 residual blocks)")
+    args = parser.parse_args(argv)
+    if len(args.seeds) < 1 or min(args.ks) < 1:
+        parser.error("need at least one seed and k >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, help="also write the per-seed results here")
+    args = parse_recipe(parser, argv, ks=[1, 5, 10], seeds=[0, 1, 2, 3, 4])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from keras_zoo.applications.vision.data import digits_splits
+
+    data = digits_splits(classes=TARGET_CLASSES, seed=0)
+    print(f"Source: {SOURCE} (digits 0-4). Target: digits 5-9, {len(data.x_test)} held-out test images; "
+          f"{len(args.seeds)} seeds; {args.head_epochs}+{args.fine_tune_epochs} epochs.")
+    results, start = {}, time.perf_counter()
+    for k in args.ks:
+        results[k] = [run(k, s, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
+                          unfreeze_top_blocks=args.unfreeze_top_blocks, data=data) for s in args.seeds]
+
+    print_table(results, args.seeds, time.perf_counter() - start)
     if args.json:
         from keras_zoo.files import atomic_path
 

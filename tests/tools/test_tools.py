@@ -38,6 +38,15 @@ def test_transfer_digits_prints_the_table(tmp_path):
     assert all(0.0 <= v <= 1.0 for v in runs[0].values())
 
 
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data" / "cifar10" / "cifar10-jpg.tar.gz").exists(),
+                    reason="needs ../shared/data/cifar10")
+def test_transfer_photos_prints_the_table_on_the_five_classes_the_source_never_saw():
+    out = run_tool("tools/transfer_photos.py", "--ks", "2", "--seeds", "0", "--head-epochs", "1",
+                   "--fine-tune-epochs", "1")
+    assert "Target: CIFAR-10's dog, frog, horse, ship, truck, 5000 held-out test photographs" in out
+    assert "| k per class | resnet20 from scratch |" in out and "\n| 2 | " in out
+
+
 def test_nlp_data_splits_an_sms_file_and_nlp_models_prints_the_table(tmp_path):
     lines = [f"{'spam' if i % 4 == 0 else 'ham'}\t{'win a free prize now' if i % 4 == 0 else 'see you at lunch'} {i}"
              for i in range(60)]
