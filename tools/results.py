@@ -5,7 +5,7 @@
 One row per checkpoint whose card `zoo validate` can re-measure on data at hand (as timm's
 results/*.csv from its validate.py): the data, the metric measured now beside the card's, the
 parameter count, inference throughput on this machine (examples a second, batch 256, median of 3
-passes over the data after a warm-up pass), the date and the command that reproduces the value.
+passes over at most 2,048 of the examples, after a warm-up batch), the date and the command that reproduces the value.
 CIFAR-10's test photographs are read from ../shared/data/cifar10 (unpacked into a temporary
 folder); without them that row is left out, and said so.
 
@@ -42,8 +42,9 @@ FIELDS = ["checkpoint", "data", "examples", "metric", "value", "card_value", "pa
           "command"]
 
 
-def throughput(model, inputs, batch_size: int = 256, repeats: int = 3) -> float:
-    """Examples a second of `model.predict` over `inputs`: the median of `repeats` timed passes."""
+def throughput(model, inputs, batch_size: int = 256, repeats: int = 3, limit: int = 2048) -> float:
+    """Examples a second of `model.predict` over (the first `limit` of) `inputs`: the median of `repeats` passes."""
+    inputs = inputs[:limit]
     model.predict(inputs[:batch_size], batch_size=batch_size, verbose=0)  # build and trace first
     times = []
     for _ in range(repeats):
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--domains", nargs="+", default=["vision", "speech"], choices=["vision", "speech"])
     parser.add_argument("--output", type=Path, default=ROOT / "results", help="folder of results-<domain>.csv")
+    parser.add_argument("--checkpoints", nargs="+", help="only these rows (default: every one)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["ZOO_OFFLINE"] = "1"  # shipped checkpoints never need the network
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         for domain in args.domains:
             rows = []
             for row_domain, name, data in ROWS:
-                if row_domain != domain:
+                if row_domain != domain or (args.checkpoints and name not in args.checkpoints):
                     continue
                 if "{cifar10_test}" in data and not CIFAR10.exists():
                     print(f"{name}: left out, {CIFAR10} is not on this machine")

@@ -41,10 +41,10 @@ def test_transfer_digits_prints_the_table(tmp_path):
 @pytest.mark.skipif(not (ROOT.parent / "shared" / "data" / "cifar10" / "cifar10-jpg.tar.gz").exists(),
                     reason="needs ../shared/data/cifar10")
 def test_transfer_photos_prints_the_table_on_the_five_classes_the_source_never_saw():
-    out = run_tool("tools/transfer_photos.py", "--ks", "2", "--seeds", "0", "--head-epochs", "1",
+    out = run_tool("tools/transfer_photos.py", "--ks", "1", "--seeds", "0", "--head-epochs", "1",
                    "--fine-tune-epochs", "1")
     assert "Target: CIFAR-10's dog, frog, horse, ship, truck, 5000 held-out test photographs" in out
-    assert "| k per class | resnet20 from scratch |" in out and "\n| 2 | " in out
+    assert "| k per class | resnet20 from scratch |" in out and "\n| 1 | " in out
 
 
 def test_nlp_data_splits_an_sms_file_and_nlp_models_prints_the_table(tmp_path):
@@ -192,13 +192,13 @@ def test_startup_time_times_the_commands_that_need_no_tensorflow():
 def test_results_regenerates_the_checkpoint_table_from_zoo_validate(tmp_path):
     import csv
 
-    out = run_tool("tools/results.py", "--domains", "vision", "--output", str(tmp_path))
-    assert "results-vision.csv: " in out
+    # resnet20.cifar10's row needs ../shared/data; the shipped-checkpoint test re-measures it the same way.
+    out = run_tool("tools/results.py", "--domains", "vision", "--output", str(tmp_path), "--checkpoints",
+                   "cnn_small.digits", "resnet20.digits")
+    assert "results-vision.csv: 2 checkpoints" in out
     with open(tmp_path / "results-vision.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    names = [row["checkpoint"] for row in rows]
-    has_cifar10 = (ROOT.parent / "shared" / "data" / "cifar10" / "cifar10-jpg.tar.gz").exists()
-    assert names == ["cnn_small.digits", "resnet20.digits", *(["resnet20.cifar10"] if has_cifar10 else [])]
+    assert [row["checkpoint"] for row in rows] == ["cnn_small.digits", "resnet20.digits"]
     for row in rows:  # each card reproduced within half a point, by the command the row names
         assert abs(float(row["value"]) - float(row["card_value"])) <= 0.005, row
         assert row["command"] == f"zoo validate vision {row['checkpoint']} --data {row['data']}"
