@@ -430,13 +430,13 @@ def checkpoint_from_run(run: str | os.PathLike) -> Path:
         inner = trained.get_layer(name)  # the registry network, named after its model
     except ValueError:
         inner = trained  # a run whose model is the network itself
-    overrides = (record.get("config") or {}).get("overrides") or {}
-    net = create_model(name, num_classes=len(data["classes"]), input_shape=tuple(inner.input_shape[1:]), **overrides)
+    config = record.get("config") or {}
+    net = create_model(name, num_classes=len(data["classes"]), input_shape=tuple(inner.input_shape[1:]),
+                       **(config.get("overrides") or {}))
     try:
         net.set_weights(inner.get_weights())
     except ValueError as err:
         raise CheckpointError(f"The network in {run / 'model.keras'} is not a {name} of the zoo: {err}") from err
-    config = record.get("config") or {}
     card = {"description": f"the {name} network of the zoo train run {run}",
             "data": {k: data[k] for k in ("source", "classes", "train", "val", "test") if k in data},
             "input": {**({"image_size": data["image_shape"][:2]} if "image_shape" in data else {}),

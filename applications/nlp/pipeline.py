@@ -417,7 +417,7 @@ class TextClassifier(Classifier):
 
 CLASSIFIER = TextClassifier()
 prepare, train_and_evaluate, load_run = CLASSIFIER.prepare, CLASSIFIER.train_and_evaluate, CLASSIFIER.load_run
-evaluate, validate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.validate, CLASSIFIER.predict, CLASSIFIER.demo
+evaluate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.predict, CLASSIFIER.demo
 tune_data, input_feed = CLASSIFIER.tune_data, CLASSIFIER.input_feed
 
 
