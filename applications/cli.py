@@ -333,7 +333,7 @@ def _add_run_commands(sub) -> None:
     p.add_argument("--data", required=True)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("validate", help="re-measure a checkpoint's card on data (vision, speech)")
+    p = sub.add_parser("validate", help="re-measure a checkpoint's card on data (vision, speech, nlp)")
     p.add_argument("domain", choices=built())
     p.add_argument("checkpoint", help="a <model>.<tag> name (zoo list --pretrained), a checkpoint folder or URL")
     p.add_argument("--data", required=True, help="sample, tfds:NAME (their test split), or a folder used whole")

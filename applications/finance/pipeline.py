@@ -30,6 +30,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -111,17 +112,21 @@ def load_data(config: FinanceConfig):
     return [F.make_frame(s, names) for s in series], test_starts
 
 
-def build_network(config: FinanceConfig, target: str, n_features: int):
+def build_network(config: FinanceConfig, target: str, features: Sequence[str]):
     from keras_zoo.applications.common.classifier import create_network
 
-    config = dataclasses.replace(config, pretrained=_checkpoint_of(config, target) if config.pretrained else None,
-                                 overrides={**SMALL.get(config.model, {}), **config.overrides})
-    return create_network(config, (config.window, n_features), 2 if target == "direction" else 1,
+    config = dataclasses.replace(config, pretrained=_checkpoint_of(config, target, features) if config.pretrained
+                                 else None, overrides={**SMALL.get(config.model, {}), **config.overrides})
+    return create_network(config, (config.window, len(features)), 2 if target == "direction" else 1,
                           classifier_activation="softmax" if target == "direction" else None)
 
 
-def _checkpoint_of(config: FinanceConfig, target: str) -> str:
-    """A finished finance run's folder stands for its checkpoint of `target` (`pretrained/<model>.<target>`)."""
+def _checkpoint_of(config: FinanceConfig, target: str, features: Sequence[str]) -> str:
+    """A finished finance run's folder stands for its checkpoint of `target` (`pretrained/<model>.<target>`);
+    a checkpoint whose card records another target or other features is refused (its numbers would mean
+    something else)."""
+    from keras_zoo import checkpoints
+
     folder = Path(config.pretrained).expanduser()
     inside = folder / "pretrained" / f"{config.model}.{target}"
     if (folder / "metrics.json").is_file():
@@ -130,6 +135,12 @@ def _checkpoint_of(config: FinanceConfig, target: str) -> str:
                              f"(pretrained/{config.model}.{target}); train it with --model {config.model} "
                              f"--target {target}. Received: --pretrained {config.pretrained}")
         return str(inside)
+    card = checkpoints.read(checkpoints.resolve(config.model, config.pretrained)).card
+    made_for, read = card.get("target", target), (card.get("input") or {}).get("features", list(features))
+    if made_for != target or list(read) != list(features):
+        raise ValueError(f"Checkpoint {config.pretrained} forecasts {made_for} from the features {list(read)}; this "
+                         f"run forecasts {target} from {list(features)}: give --target {made_for} and a series "
+                         f"with the columns those features need. Received: --pretrained {config.pretrained}")
     return config.pretrained
 
 
@@ -164,7 +175,7 @@ def fit_target(target: str, split: F.Split, config: FinanceConfig, folder: Path,
     scaler, scaled, fit_until, anchors, values, scale = _scaled_targets(target, split, horizon)
 
     training.set_seed(config.train.seed)
-    net = build_network(config, target, len(split.frames[0].feature_names))
+    net = build_network(config, target, split.frames[0].feature_names)
     n_train = split.count("train")
     batch = config.train.resolve_batch_size(n_train)
     train_values = [(v[e] / scale).astype(np.float32) for v, e in zip(values, split.ends["train"])]
@@ -354,7 +365,7 @@ def train_and_evaluate(config: FinanceConfig, output_dir: Path, *, verbose: bool
 
     for target in config.targets:
         save_model(nets[target], output_dir if target == first else output_dir / target)
-    _save_checkpoints(config, nets, output_dir, results)
+    _save_checkpoints(config, nets, output_dir, results, names)
     report.write_json(output_dir / SERIES_FILE, {
         "features": list(names), "window": config.window, "horizon": config.horizon, "targets": list(config.targets),
         "periods_per_year": ppy, "ewma_lambda": 0.94, "per_target": series_info})
@@ -485,8 +496,9 @@ def _baselines_by_method(results: dict) -> dict:
     return out
 
 
-def _save_checkpoints(config, nets, output_dir, results) -> None:
-    """`pretrained/<model>.<target>`: each network as a zoo checkpoint, for `--pretrained RUN` (fine-tuning)."""
+def _save_checkpoints(config, nets, output_dir, results, features) -> None:
+    """`pretrained/<model>.<target>`: each network as a zoo checkpoint, for `--pretrained RUN` (fine-tuning);
+    its card records what it reads (features, window) and forecasts (target, horizon)."""
     import keras_zoo as zoo
 
     for target, net in nets.items():
@@ -494,7 +506,8 @@ def _save_checkpoints(config, nets, output_dir, results) -> None:
             continue
         zoo.save_checkpoint(net, output_dir / "pretrained" / f"{config.model}.{target}", overwrite=True, card={
             "data": config.data, "recipe": "zoo train finance (see ../../metrics.json: run.command)",
-            "metrics": results[target]["metrics"], "target": target})
+            "metrics": results[target]["metrics"], "target": target,
+            "input": {"features": list(features), "window": config.window, "horizon": config.horizon}})
 
 
 def _plots(config, frames, splits, fits, nets, first_backtest, ppy, output_dir) -> list[Path]:

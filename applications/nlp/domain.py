@@ -27,5 +27,20 @@ class NLPDomain(Domain):
     def check_model(self, name):
         self.module.check_text_model(name)
 
+    def summary(self, record):
+        header, rows, notes = super().summary(record)
+        if record["data"]["source"] == "sample":
+            notes.append("The table is on the synthetic sample: generated sentences, built so that word order and "
+                         "negation decide (docs/domains/nlp.md).")
+        real = record.get("real_text")
+        if real:
+            best = max(real["baselines"].items(), key=lambda item: item[1]["accuracy"])
+            verdict = "beats" if real["accuracy"] > best[1]["accuracy"] else "does not beat"
+            notes.append(f"Real text, {real['source']}: {real['model']} {real['accuracy']:.4f} accuracy (macro-F1 "
+                         f"{real['macro_f1']:.4f}) on {real['test']} held-out messages; it {verdict} the best "
+                         f"baseline, {best[0]}, {best[1]['accuracy']:.4f} (macro-F1 {best[1]['macro_f1']:.4f}). "
+                         f"Its run: {real['run']}")
+        return header, rows, notes
+
 
 DOMAIN = NLPDomain()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -30,6 +31,9 @@ DEFAULT_MODEL = "linear_text"  # the best on movie-review sentences over 10 fold
 # The demo's sample is about word order ("not good"), which a bag of n-grams cannot read: it shows
 # a sequence model, the best one measured on real text.
 DEMO_MODEL = "cnn_text"
+# Real text that ships (CC BY 4.0, sample/README.md): the demo ends with the default model on it.
+REAL_SAMPLE = Path(__file__).resolve().parent / "sample" / "sms_spam.csv"
+REAL_SAMPLE_NAME = "SMS Spam Collection (UCI; real messages, CC BY 4.0)"
 # Sequence models read token ids in order; MLPs read a bag of word uni- and bigrams, each weighted by
 # how well it separates the classes of the training split (`term_weights`).
 TEXT_KINDS = ("tokens", "vector")
@@ -58,6 +62,8 @@ class NLPConfig:
     sequence_length: int | None = None  # tokens per text; default: from the data (LENGTH_PERCENTILE)
     embeddings: str | None = None  # a GloVe or word2vec text file of pretrained word vectors
     freeze_embeddings: bool = False  # with embeddings: keep them fixed (Kim's "static") or fine-tune
+    pretrained: str | None = None  # a text checkpoint of `model` (or a finished nlp run's folder): its vocabulary too
+    freeze_backbone: bool = False  # with pretrained: train the head only
     overrides: dict = field(default_factory=dict)  # model config overrides, as `zoo.create_model` takes
     max_examples: int | None = None  # cap each split, for quick runs
     train: TrainConfig = field(default_factory=lambda: TrainConfig(**DEFAULT_TRAIN))
@@ -72,6 +78,12 @@ class NLPConfig:
                              f"Received: max_tokens={self.max_tokens}")
         if self.freeze_embeddings and not self.embeddings:
             raise ValueError("freeze_embeddings needs embeddings: a random embedding is not worth freezing.")
+        if self.freeze_backbone and not self.pretrained:
+            raise ValueError("freeze_backbone needs a pretrained checkpoint (--pretrained).")
+        given = [f"--{n.replace('_', '-')}" for n in ("max_tokens", "sequence_length", "embeddings") if getattr(self, n)]
+        if self.pretrained and given:
+            raise ValueError(f"A pretrained text checkpoint brings its own vocabulary, length and embeddings: drop "
+                             f"{', '.join(given)}. Received: pretrained={self.pretrained!r}")
 
 
 def check_text_model(name: str) -> None:
@@ -204,6 +216,10 @@ def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_c
     bags = reads_bags(config.model)
     if bags and config.sequence_length is not None:
         raise ValueError(f"{config.model} reads a bag of n-grams: --sequence-length is for the sequence models.")
+    if config.pretrained:
+        vectorizer, stats = checkpoint_vectorizer(config.model, config.pretrained, train_texts)
+        weights = term_weights(vectorizer, train_texts, labels, num_classes) if bags else None
+        return Featurizer(vectorizer, weights, stats)
     vectorizer, stats = make_vectorizer(
         train_texts, max_tokens=config.max_tokens or MAX_TOKENS["vector" if bags else "tokens"],
         sequence_length=config.sequence_length, bag_of_ngrams=bags,
@@ -211,6 +227,46 @@ def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_c
     # A bag's n-grams are weighted by how well each separates the classes of the training split.
     weights = term_weights(vectorizer, train_texts, labels, num_classes) if bags else None
     return Featurizer(vectorizer, weights, stats)
+
+
+def checkpoint_vectorizer(model: str, pretrained: str, train_texts: Sequence[str]):
+    """The vectoriser a text checkpoint (or a finished nlp run) records, and its statistics on `train_texts`.
+
+    Raises:
+        ValueError: a checkpoint of another model, or one that records no text vectoriser (it was not
+            trained on text by the zoo).
+    """
+    import keras
+    import tensorflow as tf
+
+    from keras_zoo import checkpoints
+
+    found = checkpoints.read(checkpoints.resolve(model, pretrained))
+    if found is None or found.model != model:
+        raise ValueError(f"{pretrained} is not a checkpoint of {model}" + (f" but of {found.model}: add --model "
+                         f"{found.model}" if found else "") + f". Received: --model {model} --pretrained {pretrained}")
+    vectorizer = checkpoints.text_vectorizer(found.card)
+    if vectorizer is None:
+        raise ValueError(f"Checkpoint {found.path} records no text vectoriser (its card's input.text), so its token ids "
+                         "mean nothing here: fine-tune a checkpoint trained by zoo train nlp or "
+                         "tools/train_pretrained.py. Received: --pretrained " + str(pretrained))
+    settings = vectorizer.get_config()
+    stats = {"representation": "token ids" if settings["output_mode"] == "int" else
+             f"naive-Bayes-weighted bag of word 1- to {settings['ngrams'] or 1}-grams",
+             "sequence_length": settings["output_sequence_length"],
+             "vocabulary_size": int(vectorizer.vocabulary_size()), "vocabulary_from": str(pretrained)}
+    # How the new texts meet the checkpoint's words: the tokens per text, and the share it knows.
+    counter = keras.layers.TextVectorization(
+        standardize=settings["standardize"], split=settings["split"],
+        vocabulary=[w for w in vectorizer.get_vocabulary(include_special_tokens=False) if " " not in w])
+    ids = [counter(tf.constant([str(t) for t in train_texts[i:i + 1024]])).numpy()
+           for i in range(0, len(train_texts), 1024)]
+    lengths = np.concatenate([np.count_nonzero(x, axis=1) for x in ids])
+    known = sum(int(np.count_nonzero(x > 1)) for x in ids)
+    length = settings["output_sequence_length"]
+    stats.update(median_tokens=float(np.median(lengths)), known_words=known / max(int(lengths.sum()), 1),
+                 truncated=float(np.mean(lengths > length)) if length else 0.0)
+    return vectorizer, stats
 
 
 def batches(vectorizer, texts: Sequence[str], labels, batch_size: int, *, shuffle: bool = False, seed: int = 0):
@@ -254,6 +310,12 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
     import keras_zoo as zoo
 
     check_text_model(config.model)
+    if config.pretrained:  # the checkpoint's vocabulary (its `vectorizer`), so its ids mean the same words
+        from keras_zoo.applications.common.classifier import create_network
+
+        bags = reads_bags(config.model)
+        return create_network(config, (len(vocabulary),) if bags else (sequence_length,), num_classes,
+                              **({} if bags else {"vocab_size": len(vocabulary)})), None
     if reads_bags(config.model):
         if config.embeddings:
             raise ValueError(f"{config.model} reads a bag of n-grams, which has no word vectors to start from: "
@@ -331,11 +393,13 @@ class TextClassifier(Classifier):
 
     def data_line(self, setup):
         data, c, stats = setup.data, setup.counts, setup.extra["featurize"].stats
+        origin = (f"from checkpoint {stats['vocabulary_from']}, which knows {100 * stats['known_words']:.1f}% of the "
+                  "training split's words" if "vocabulary_from" in stats else "from the training split")
         return (f"Data {data.source}: {c['train']} train, {c['val']} validation, {c['test']} test texts, "
                 f"{len(data.class_names)} classes" + (f"; {data.skipped} empty texts skipped" if data.skipped else "")
-                + (f". {stats['vocabulary_size']:,} word uni- and bigrams (from the training split)"
+                + (f". {stats['vocabulary_size']:,} word uni- and bigrams ({origin})"
                    if stats["sequence_length"] is None else
-                   f". Vocabulary {stats['vocabulary_size']:,} words (from the training split), "
+                   f". Vocabulary {stats['vocabulary_size']:,} words ({origin}), "
                    f"{stats['sequence_length']} tokens per text ({100 * stats['truncated']:.1f}% truncated)"))
 
     def build(self, config, setup):
@@ -346,7 +410,8 @@ class TextClassifier(Classifier):
 
     def model_line(self, config, setup, net):
         vectors = setup.extra["vectors"]
-        return (f"Model {config.model}: {net.count_params():,} parameters"
+        return (f"Model {config.model}" + (f" from checkpoint {config.pretrained}" if config.pretrained else "")
+                + f": {net.count_params():,} parameters"
                 + (f"; word vectors from {config.embeddings}: {vectors.found:,} of {vectors.total:,} words "
                    f"({100 * vectors.coverage:.1f}%), {'frozen' if config.freeze_embeddings else 'fine-tuned'}"
                    if vectors else ""))
@@ -411,24 +476,49 @@ class TextClassifier(Classifier):
                 raise ValueError(f"Text {i} is empty: give words to classify. Received: {text!r}")
         return inputs
 
+    def checkpoint_run(self, net, ckpt):
+        from keras_zoo import checkpoints
+
+        vectorizer = checkpoints.text_vectorizer(ckpt.card)
+        if vectorizer is None or reads_bags(ckpt.model):
+            raise ValueError(f"zoo validate nlp takes checkpoints of sequence models whose card records their "
+                             f"vocabulary (input.text); {ckpt.name} " + ("reads a bag of n-grams, weighted by its "
+                             "training data" if vectorizer is not None else "records none") + ".")
+        return end_to_end(vectorizer, net, ckpt.model), {"data": {"classes": ckpt.card["data"]["classes"]}}
+
     def demo_config(self, seed):
         return NLPConfig(model=DEMO_MODEL, train=TrainConfig(**{**DEFAULT_TRAIN, "epochs": 10, "seed": seed}))
+
+    def demo(self, output_dir, *, seed=0):
+        """The synthetic sample's run (word order and negation, which real text has too few of), then the
+        default model on real SMS messages (`REAL_SAMPLE`), a run of its own in `<output>/sms_spam`,
+        summed up in the first run's record as `real_text`."""
+        from keras_zoo.applications.common import report
+
+        record = super().demo(output_dir, seed=seed)
+        folder = report.prepare_output_dir(Path(output_dir) / "sms_spam", DOMAIN)
+        real = self.train_and_evaluate(NLPConfig(data=str(REAL_SAMPLE), train=TrainConfig(**{
+            **DEFAULT_TRAIN, "seed": seed})), folder, verbose=False)
+        record["real_text"] = {
+            "source": REAL_SAMPLE_NAME, "run": str(folder), "model": real["model"], "test": real["data"]["test"],
+            "accuracy": real["metrics"]["accuracy"], "macro_f1": real["metrics"]["macro_f1"],
+            "baselines": {name: {"accuracy": b["accuracy"], "macro_f1": b["macro_f1"]}
+                          for name, b in real["baselines"].items()}}
+        report.write_json(Path(output_dir) / report.METRICS_FILE, record)
+        return record
 
 
 CLASSIFIER = TextClassifier()
 prepare, train_and_evaluate, load_run = CLASSIFIER.prepare, CLASSIFIER.train_and_evaluate, CLASSIFIER.load_run
-evaluate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.predict, CLASSIFIER.demo
+evaluate, validate, predict, demo = CLASSIFIER.evaluate, CLASSIFIER.validate, CLASSIFIER.predict, CLASSIFIER.demo
 tune_data, input_feed = CLASSIFIER.tune_data, CLASSIFIER.input_feed
 
 
 def config_from_args(args, train: TrainConfig) -> NLPConfig:
     """The run's config from `zoo train nlp` arguments."""
-    if getattr(args, "pretrained", None):
-        raise ValueError("--pretrained is not available for nlp: start from word vectors with --embeddings PATH.")
-    if getattr(args, "freeze_backbone", False):
-        raise ValueError("--freeze-backbone is for --pretrained checkpoints; for word vectors use --freeze-embeddings.")
     if getattr(args, "augment", "auto") not in (None, "auto"):
         raise ValueError("--augment is for speech and vision; nlp takes no augmentation.")
     return NLPConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
                      max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,
-                     freeze_embeddings=args.freeze_embeddings, max_examples=args.max_examples, train=train)
+                     freeze_embeddings=args.freeze_embeddings, pretrained=args.pretrained,
+                     freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train)

@@ -41,8 +41,9 @@ def test_a_speech_checkpoint_hears_through_the_features_its_card_records():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["nlp", "resnet20.digits"], "`zoo validate` takes vision and speech checkpoints, not nlp ones."),
-    (["finance", "resnet20.digits"], "`zoo validate` takes vision and speech checkpoints, not finance ones."),
+    (["nlp", "resnet20.digits"], "zoo validate nlp takes checkpoints of sequence models whose card records their "
+                                 "vocabulary (input.text); resnet20.digits records none."),
+    (["finance", "resnet20.digits"], "`zoo validate` takes vision, speech and nlp checkpoints, not finance ones."),
     (["vision", "nothing"], "A checkpoint is a <model>.<tag> name (zoo list --pretrained), a folder or a URL. "
                             "Received: 'nothing'"),
     (["vision", "resnet20.nowhere"], "resnet20.nowhere"),

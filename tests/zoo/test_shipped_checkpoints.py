@@ -15,7 +15,8 @@ SHIPPED = sorted(p for p in checkpoints.shipped_dir().iterdir() if checkpoints.r
 def test_the_promised_checkpoints_ship():
     assert {p.name for p in SHIPPED} >= {"cnn_small.digits", "resnet20.digits", "resnet20.digits04",
                                          "ds_cnn_small.synthetic_commands", "ds_cnn_small.fsdd_digits",
-                                         "resnet20.cifar10", "resnet20.cifar10_04"}
+                                         "resnet20.cifar10", "resnet20.cifar10_04", "cnn_text.sentence_polarity",
+                                         "lstm_frames.index_volatility"}
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
@@ -41,6 +42,10 @@ def test_metrics_re_measured_on_held_out_data_match_the_card(folder, monkeypatch
         return _re_measure_speech(model, card)
     if ".cifar10" in folder.name:
         return _re_measure_cifar10(model, card)
+    if "text" in card.get("input", {}):
+        return _re_measure_text(model, card)
+    if "target" in card:
+        return _check_series(model, card)
     data = digits_splits(classes=tuple(int(c) for c in card["data"]["classes"]), seed=0)
     assert len(data.x_test) == card["data"]["test"]
     accuracy = float(np.mean(np.argmax(model.predict(data.x_test, verbose=0), axis=-1) == data.y_test))
@@ -107,6 +112,38 @@ def _re_measure_cifar10(net, card):
     accuracy = float(np.mean(np.argmax(net.predict(x / 255.0, batch_size=500, verbose=0), axis=-1) == y))
     assert abs(accuracy - card["metrics"]["accuracy"]) <= 0.005
     assert accuracy > 0.8  # a good CIFAR-10 network, far above the 0.1 of chance
+
+
+def _re_measure_text(net, card):
+    """The card's vocabulary reads text as in training: where tools/nlp_data.py has written the test
+    sentences (data/sentence_polarity), they are scored again; everywhere, plain sentences are judged right."""
+    from keras_zoo.applications.nlp import data as text_data
+    from keras_zoo.applications.nlp.pipeline import end_to_end
+
+    import tensorflow as tf
+
+    model = end_to_end(checkpoints.text_vectorizer(card), net, "checkpoint")
+    assert card["data"]["classes"] == ["negative", "positive"] and len(card["input"]["text"]["vocabulary"]) == 9998
+    plain = ["a wonderful , moving and beautifully acted film", "one of the best films of the year",
+             "a dull , tedious and boring mess", "the worst movie i have seen , badly written"]
+    assert np.argmax(model.predict(tf.constant(plain), verbose=0), axis=-1).tolist() == [1, 1, 0, 0]
+    test = Path(__file__).resolve().parents[2] / "data" / "sentence_polarity" / "test.csv"
+    if test.exists():
+        texts, labels, _ = text_data.read_examples(test, tuple(card["data"]["classes"]))
+        accuracy = float(np.mean(np.argmax(model.predict(tf.constant([str(t) for t in texts]), verbose=0), axis=-1) == labels))
+        assert len(labels) == card["data"]["test"] and abs(accuracy - card["metrics"]["accuracy"]) <= 0.005
+
+
+def _check_series(net, card):
+    """A finance checkpoint's card says what it reads and forecasts, and beat every baseline on its test
+    years; it forecasts for a calm and a stormy window alike (the prices themselves do not ship)."""
+    assert card["target"] == "volatility" and card["input"]["window"] == net.input_shape[1] == 32
+    assert card["input"]["features"] == ["log_return", "volatility_5", "volatility_22", "range", "volume_change"]
+    assert card["metrics"]["qlike"] < min(b["qlike"] for b in card["baselines"].values())  # as measured, once
+    rng = np.random.default_rng(0)
+    windows = rng.normal(size=(2, 32, 5)).astype("float32") * np.array([0.5, 3.0], "float32")[:, None, None]
+    ratios = net.predict(windows, verbose=0)
+    assert ratios.shape == (2, 1) and np.all(np.isfinite(ratios))
 
 
 def test_a_flipped_byte_in_a_shipped_checkpoint_stops_loading(tmp_path, monkeypatch):

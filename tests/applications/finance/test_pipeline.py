@@ -138,6 +138,32 @@ def test_pretrain_on_a_folder_of_series_then_fine_tune_one(tmp_path):
             tmp_path / "x", "finance"), verbose=False)
 
 
+def test_the_shipped_index_checkpoint_fine_tunes_on_another_series(tmp_path):
+    """Issue 22: `lstm_frames.index_volatility` (S&P 500 and Nasdaq, 1999-2014) fine-tunes on another
+    series' volatility; a checkpoint for another target, or other features, is refused."""
+    import keras_zoo as zoo
+
+    one = write_goog(tmp_path / "one.csv", slice(0, 700))
+    config = quick(model="lstm_frames", window=32, data=str(one), targets=("volatility",),
+                   pretrained="index_volatility", freeze_backbone=True, train={"epochs": 1})
+    out = prepare_output_dir(tmp_path / "tuned", "finance")
+    record = pipeline.train_and_evaluate(config, out, verbose=False)
+    assert record["pretrained"] == "index_volatility" and record["metrics"]["volatility"]["qlike"] > 0
+    shipped = zoo.create_model("lstm_frames", pretrained="index_volatility").get_layer("lstm_0").get_weights()
+    tuned = zoo.load_model(out / "model.keras").get_layer("lstm_0").get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(shipped, tuned))  # frozen: the shipped weights
+    with pytest.raises(ValueError, match=r"forecasts volatility from the features \['log_return'.*this run forecasts "
+                                         r"return .* give --target volatility"):
+        pipeline.train_and_evaluate(quick(model="lstm_frames", window=32, data=str(one), targets=("return",),
+                                          pretrained="index_volatility"), tmp_path / "r", verbose=False)
+    closes = tmp_path / "closes.csv"
+    closes.write_text("\n".join(line.split(",")[0] + "," + line.split(",")[4] for line in one.read_text().splitlines()))
+    with pytest.raises(ValueError, match=r"this run forecasts volatility from \['log_return', 'volatility_5', "
+                                         r"'volatility_22'\]"):
+        pipeline.train_and_evaluate(quick(model="lstm_frames", window=32, data=str(closes), targets=("volatility",),
+                                          pretrained="index_volatility"), tmp_path / "c", verbose=False)
+
+
 def test_config_refuses_bad_values():
     for kwargs, words in (({"targets": ("price",)}, "targets must be one or more of"),
                           ({"targets": ()}, "targets must be one or more of"),

@@ -222,6 +222,61 @@ def test_word_vectors_whose_width_disagrees_with_the_model(tmp_path):
 # -- bad input ---------------------------------------------------------------------------------
 
 
+def test_a_finished_run_is_a_checkpoint_that_brings_its_vocabulary(sample_run, tmp_path):
+    """Issues 22 and 26: `--pretrained RUN` fine-tunes the run's network on other texts, reading them
+    with the run's vocabulary (recorded in the checkpoint's card), so its token ids mean the same words."""
+    import keras_zoo as zoo
+    from keras_zoo import checkpoints
+
+    run, _ = sample_run
+    data = write_csv(tmp_path / "other.csv", corpus_rows(300, seed=5, labels=("con", "pro")))
+    out = prepare_output_dir(tmp_path / "tuned", "nlp")
+    record = pipeline.train_and_evaluate(quick(model="lstm_text", data=str(data), pretrained=str(run),
+                                               freeze_backbone=True, train={"epochs": 1}), out, verbose=False)
+    card = json.loads((run / "lstm_text.run" / "card.json").read_text())
+    source = zoo.load_model(run / "model.keras")
+    assert card["input"]["text"]["vocabulary"] == source.get_layer("vectorizer").get_vocabulary(
+        include_special_tokens=False)
+    tuned = zoo.load_model(out / "model.keras")
+    assert tuned.get_layer("vectorizer").get_vocabulary() == source.get_layer("vectorizer").get_vocabulary()
+    assert record["pretrained"] == str(run) and record["data"]["classes"] == ["con", "pro"]
+    assert record["data"]["vocabulary_from"] == str(run) and record["data"]["known_words"] > 0.9
+    before, after = (m.get_layer("lstm_text").get_layer("token_embedding").get_weights()[0] for m in (source, tuned))
+    np.testing.assert_array_equal(after, before)  # frozen: still the run's
+    # The card's vectoriser reads text as the run's did.
+    again = checkpoints.text_vectorizer(card)
+    texts = ["not a good film at all", "an utterly unknown zyxwv word"]
+    np.testing.assert_array_equal(again(texts).numpy(), source.get_layer("vectorizer")(texts).numpy())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(model="cnn_text"), "is not a checkpoint of cnn_text but of lstm_text: add --model lstm_text"),
+    (dict(model="lstm_text", max_tokens=50), "brings its own vocabulary, length and embeddings: drop --max-tokens"),
+])
+def test_a_checkpoint_that_does_not_fit_is_refused(sample_run, kwargs, message, tmp_path):
+    run, _ = sample_run
+    with pytest.raises(ValueError, match=message):
+        pipeline.train_and_evaluate(quick(pretrained=str(run), **kwargs), prepare_output_dir(tmp_path / "r", "nlp"),
+                                    verbose=False)
+
+
+def test_a_checkpoint_without_its_vocabulary_is_refused(tmp_path):
+    import keras_zoo as zoo
+
+    folder = zoo.save_checkpoint(zoo.create_model("cnn_text", input_shape=(20,), vocab_size=50), tmp_path / "cnn_text.ids")
+    with pytest.raises(ValueError, match="records no text vectoriser"):
+        pipeline.make_featurizer(quick(pretrained=str(folder)), ["a b c"], [0], 2)
+
+
+def test_validate_re_measures_a_text_checkpoint(sample_run):
+    run, record = sample_run
+    from keras_zoo import checkpoints
+
+    folder = checkpoints.checkpoint_from_run(run)
+    result = pipeline.validate(str(folder), "sample", seed=record["run"]["seed"], verbose=False)
+    assert abs(result["metrics"]["accuracy"] - record["metrics"]["accuracy"]) < 1e-6
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
