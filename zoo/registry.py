@@ -432,6 +432,7 @@ def create_model(
     num_classes: int | None = None,
     input_shape: tuple[int, ...] | None = None,
     pretrained: str | None = None,
+    features_only: bool = False,
     **overrides: Any,
 ):
     """Build a registered model as a Keras functional model named after its registry entry.
@@ -442,6 +443,8 @@ def create_model(
             `classifier_activation=None` and `num_classes=1` the model predicts one value.
         input_shape: the shape of one example, batch axis excluded; defaults to the model's.
         pretrained: a checkpoint tag, a local checkpoint folder, or a URL (see `zoo.checkpoints`).
+        features_only: return the model's feature extractor instead (timm's `features_only`): a dict
+            of its per-stage maps and pooled features, `zoo.transfer.feature_extractor(model, stages=True)`.
         **overrides: values for fields of the model's config dataclass (`zoo info NAME` lists them).
 
     Returns:
@@ -450,7 +453,14 @@ def create_model(
     Example:
         >>> model = zoo.create_model("resnet20", num_classes=10, input_shape=(32, 32, 3))
         >>> model = zoo.create_model("mlp_small", hidden_units=(64, 32), activation="gelu")
+        >>> maps = zoo.create_model("resnet20.cifar10", features_only=True)(images)   # stage1..3, pooled
     """
+    if features_only:
+        from keras_zoo import transfer
+
+        model = create_model(name, num_classes=num_classes, input_shape=input_shape, pretrained=pretrained,
+                             **overrides)
+        return transfer.feature_extractor(model, stages=True)
     if isinstance(name, str) and name not in _REGISTRY and "." in name:
         name, tag = name.split(".", 1)
         if pretrained is not None and pretrained != tag:

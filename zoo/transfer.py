@@ -125,15 +125,27 @@ def replace_head(
     return new
 
 
-def feature_extractor(model: keras.Model) -> keras.Model:
-    """The model up to its feature vector: same input, output = the input of the `head` layer.
+def feature_extractor(model: keras.Model, *, stages: bool = False) -> keras.Model:
+    """The model up to its features: same input, output = the input of the `head` layer.
 
     The extractor shares its layers and weights with `model`. Its output is the pooled features
     (taken before the head's dropout, which is the same at inference), `head.kernel.shape[0]`
-    wide: embeddings for retrieval, a classical classifier, or a head of your own.
+    wide: embeddings for retrieval, a classical classifier, or a head of your own. A recommender
+    (no `head`) gives the features its score is computed from: the input of its `prediction`
+    layer (GMF, NCF, NeuMF), or its user and item vectors (`{"user": ..., "item": ...}`: MF, two
+    towers).
+
+    With `stages=True` (timm's `features_only`), the output is a dict: `"pooled"`, and one map per
+    stage of the backbone, `"stage1"`, `"stage2"`, ... from the input on: a stage is a run of
+    blocks (`backbone_blocks`) whose outputs have the same resolution, and its map is the last
+    one's output. A CNN gives one map per resolution (`(n, h, w, c)`), a 1-D CNN, RNN or
+    transformer its sequence (`(n, t, c)`); an MLP has none. Blocks without weights (the input
+    rescaled, an audio model's spectrogram) are no stage; parallel branches of another length (a
+    text CNN's filter widths) each count as one.
 
     Args:
-        model: a zoo model (any model that ends in a `Dense` layer named `"head"`).
+        model: a zoo model (one that ends in a `Dense` layer named `"head"`, or a recommender).
+        stages: add the per-stage maps.
 
     Returns:
         A `keras.Model` named `<model>_features`.
@@ -141,9 +153,76 @@ def feature_extractor(model: keras.Model) -> keras.Model:
     Example:
         >>> model = zoo.create_model("resnet20")
         >>> features = zoo.transfer.feature_extractor(model).predict(images)   # (n, 64)
+        >>> maps = zoo.transfer.feature_extractor(model, stages=True).predict(images)
+        >>> {k: v.shape for k, v in maps.items()}   # stage1 (n, 32, 32, 16) ... stage3 (n, 8, 8, 64), pooled
     """
-    head = _head(model)
-    return keras.Model(model.input, _features(model, head), name=f"{model.name}_features")
+    if not _has_layer(model, HEAD) and isinstance(model, keras.Model) and _pair_features(model) is not None:
+        if stages:
+            raise ValueError(f"{model.name} scores (user, item) pairs from embeddings: it has no stages. "
+                             "Use feature_extractor(model) for its features.")
+        return keras.Model(model.input, _pair_features(model), name=f"{model.name}_features")
+    pooled = _features(model, _head(model))
+    outputs = {**stage_maps(model), "pooled": pooled} if stages else pooled
+    return keras.Model(model.input, outputs, name=f"{model.name}_features")
+
+
+def stage_maps(model: keras.Model) -> dict:
+    """`{"stage1": tensor, ...}`: the output of each stage of the backbone (see `feature_extractor`)."""
+    _head(model)
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    consumers: dict[int, list] = {}
+    for layer in layers:
+        try:
+            inputs = keras.tree.flatten(layer.input)
+        except (AttributeError, ValueError):  # a layer called more than once has no single input
+            continue
+        for tensor in inputs:
+            consumers.setdefault(id(tensor), []).append(layer)
+
+    def is_map(layer):
+        return len(layer.output.shape) >= 3
+
+    exits = []
+    for block in _blocks(layers):
+        inside = {id(layer) for layer in block}
+        # A block's map: the last of its maps that leaves it (or goes into the pooling).
+        leaving = [layer for layer in block if is_map(layer) and any(
+            id(c) not in inside or not is_map(c) for c in consumers.get(id(layer.output), []))]
+        if leaving and any(layer.weights for layer in block):  # not the input as the network reads it
+            exits.append(leaving[-1].output)
+    maps = []
+    for tensor in exits:
+        if maps and tuple(maps[-1].shape[1:-1]) == tuple(tensor.shape[1:-1]):
+            maps[-1] = tensor  # the same resolution: the stage goes on
+        else:
+            maps.append(tensor)
+    return {f"stage{i}": tensor for i, tensor in enumerate(maps, start=1)}
+
+
+def _blocks(layers: list) -> list[list]:
+    """`layers` grouped by the block their names give (as `backbone_blocks`), the head left out."""
+    groups: dict[str, list] = {}
+    current = "<stem>"
+    for layer in layers:
+        if layer.name in _HEAD_LAYERS:
+            continue
+        match = _BLOCK_PREFIX.match(layer.name)
+        if match:
+            current = match.group(1).lower()
+        groups.setdefault(current, []).append(layer)
+    return list(groups.values())
+
+
+def _pair_features(model: keras.Model):
+    """A recommender's features: the input of its `prediction` layer, or the user and item vectors its
+    `dot` or `score` layer multiplies; None for a model that is neither."""
+    if _has_layer(model, "prediction"):
+        return model.get_layer("prediction").input
+    for name in ("dot", "score"):
+        if _has_layer(model, name) and isinstance(model.get_layer(name), keras.layers.Dot):
+            user, item = model.get_layer(name).input
+            return {"user": user, "item": item}
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,3 +61,21 @@ def test_forward_backward_and_keras_round_trip(name, tmp_path):
         assert probs.shape == (2, NUM_CLASSES)
         np.testing.assert_allclose(np.sum(probs, axis=-1), 1.0, rtol=1e-5)
     assert_round_trip(model, x, tmp_path)
+    check_features(model, entry, x)
+
+
+def check_features(model, entry, x):
+    """Issue 22: every family gives its features (pooled, and a map per stage where it has stages)."""
+    from keras_zoo import transfer
+
+    if entry.input_kind == "ids":  # a recommender: the features its score of a (user, item) pair is made from
+        features = transfer.feature_extractor(model).predict(x, verbose=0)
+        for value in (features.values() if isinstance(features, dict) else [features]):
+            assert value.shape[0] == 2 and value.ndim == 2 and np.all(np.isfinite(value))
+        return
+    out = transfer.feature_extractor(model, stages=True).predict(x, verbose=0)
+    assert out["pooled"].shape == (2, model.get_layer("head").kernel.shape[0]) and np.all(np.isfinite(out["pooled"]))
+    maps = [out[f"stage{i}"] for i in range(1, len(out))]
+    assert all(m.shape[0] == 2 and m.ndim >= 3 and np.all(np.isfinite(m)) for m in maps)
+    if entry.input_kind == "image":  # a CNN or ViT: at least one map, and no stage larger than the one before it
+        assert maps and all(np.prod(b.shape[1:-1]) <= np.prod(a.shape[1:-1]) for a, b in zip(maps, maps[1:]))

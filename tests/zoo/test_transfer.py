@@ -365,6 +365,36 @@ def test_feature_extractor_resnet():
     np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6)
 
 
+def test_stage_maps_are_the_outputs_of_each_resolution_last_block():
+    model = zoo.create_model("resnet20", input_shape=(32, 32, 3), num_classes=10)
+    extractor = transfer.feature_extractor(model, stages=True)
+    assert list(extractor.output) == ["stage1", "stage2", "stage3", "pooled"]
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
+    out = extractor.predict(x, verbose=0)
+    for stage, layer in (("stage1", "stage1_block3_out"), ("stage2", "stage2_block3_out"), ("stage3", "stage3_block3_out")):
+        inner = keras.Model(model.input, model.get_layer(layer).output).predict(x, verbose=0)
+        np.testing.assert_allclose(out[stage], inner, rtol=1e-5, atol=1e-6)
+    assert [out[s].shape[1:] for s in ("stage1", "stage2", "stage3")] == [(32, 32, 16), (16, 16, 32), (8, 8, 64)]
+    np.testing.assert_allclose(out["pooled"], transfer.feature_extractor(model).predict(x, verbose=0), rtol=1e-5)
+
+
+def test_features_only_keeps_the_checkpoint_weights():
+    x = np.random.default_rng(1).random((3, 8, 8, 1)).astype("float32")
+    features = zoo.create_model("resnet20.digits", features_only=True).predict(x, verbose=0)
+    expected = transfer.feature_extractor(zoo.create_model("resnet20", pretrained="digits")).predict(x, verbose=0)
+    np.testing.assert_allclose(features["pooled"], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_recommender_gives_its_pair_features_and_refuses_stages():
+    model = zoo.create_model("mf")
+    ids = np.array([[1, 2], [3, 4]], dtype="int32")
+    features = transfer.feature_extractor(model).predict(ids, verbose=0)
+    np.testing.assert_allclose(features["user"], model.get_layer("user_embedding")(ids[:, 0]).numpy().reshape(2, -1),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="mf scores \\(user, item\\) pairs from embeddings: it has no stages"):
+        transfer.feature_extractor(model, stages=True)
+
+
 def test_feature_extractor_mlp_against_numpy():
     model = zoo.create_model("mlp_small", input_shape=(6,), num_classes=3, hidden_units=(5, 4))
     x = images(shape=(6,))
