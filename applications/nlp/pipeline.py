@@ -269,21 +269,60 @@ def checkpoint_vectorizer(model: str, pretrained: str, train_texts: Sequence[str
     return vectorizer, stats
 
 
-def batches(vectorizer, texts: Sequence[str], labels, batch_size: int, *, shuffle: bool = False, seed: int = 0):
-    """A `tf.data` pipeline of vectorised batches `(x, y)`; texts are vectorised batch by batch.
+def batches(featurize, texts: Sequence[str], labels, batch_size: int, *, shuffle: bool = False, seed: int = 0):
+    """A `tf.data` pipeline of vectorised batches `(x, y)`.
 
-    `vectorizer` is any callable from a batch of strings to the network's input.
+    `featurize` is a `Featurizer`, or any callable from a batch of strings to the network's input
+    (vectorised batch by batch). A bag of n-grams is vectorised and weighted once, for the whole
+    split, and kept sparse (a few dozen n-grams a text, of tens of thousands): each batch is then
+    only made dense, so that the string work is not redone every epoch and the model is fed about
+    as fast as from memory (`zoo benchmark --pipeline nlp`).
     """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((tf.constant([str(t) for t in texts], dtype=tf.string),
-                                             tf.constant(np.asarray(labels, dtype="int32"))))
+    strings = tf.constant([str(t) for t in texts], dtype=tf.string)
+    y = tf.constant(np.asarray(labels, dtype="int32"))
+    weights = getattr(featurize, "weights", None)
+    if weights is not None:
+        bags = sparse_bags(featurize.vectorizer, strings)
+        rows, columns = bags.indices[:, 0], bags.indices[:, 1]
+        # Each text's n-gram ids and weights as rows of two ragged tensors: a batch gathers its rows
+        # and scatters them into a dense (batch, n-grams) matrix, two cheap ops.
+        ids = tf.RaggedTensor.from_value_rowids(columns, rows, nrows=len(texts))
+        values = tf.RaggedTensor.from_value_rowids(bags.values * tf.gather(tf.convert_to_tensor(weights.scale), columns),
+                                                   rows, nrows=len(texts))
+        width = bags.dense_shape[1]
+
+        def step(index):
+            taken = tf.gather(ids, index)
+            at = tf.stack([taken.value_rowids(), taken.flat_values], axis=1)
+            dense = tf.scatter_nd(at, tf.gather(values, index).flat_values, tf.stack([tf.shape(index, tf.int64)[0], width]))
+            return dense, tf.gather(y, index)
+
+        ds = tf.data.Dataset.range(len(texts))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((strings, y))
+        step = lambda t, y: (featurize(t), y)  # noqa: E731
     if shuffle:
         ds = ds.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-    # Batches vectorised in parallel, delivered in order (vectorising is deterministic), so that on
-    # several cores the text work overlaps the training step (`zoo benchmark --pipeline nlp`).
-    return ds.batch(batch_size).map(lambda t, y: (vectorizer(t), y), num_parallel_calls=tf.data.AUTOTUNE,
-                                    deterministic=True).prefetch(tf.data.AUTOTUNE)
+    # Batches made in parallel, delivered in order (each is deterministic), so that on several cores
+    # the text work overlaps the training step.
+    return ds.batch(batch_size).map(step, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE)
+
+
+def sparse_bags(vectorizer, strings, chunk: int = 4096):
+    """The bags of n-grams of `strings` as one `tf.SparseTensor` (what the multi-hot `vectorizer`
+    gives, without its zeros), vectorised `chunk` texts at a time."""
+    import keras
+    import tensorflow as tf
+
+    settings = vectorizer.get_config()
+    twin = keras.layers.TextVectorization(**{key: settings[key] for key in (
+        "max_tokens", "standardize", "split", "ngrams", "output_mode")}, sparse=True,
+        vocabulary=vectorizer.get_vocabulary(include_special_tokens=False))
+    parts = [tf.cast(twin(strings[i:i + chunk]), tf.float32) for i in range(0, int(strings.shape[0]), chunk)]
+    return tf.sparse.concat(0, parts) if len(parts) > 1 else parts[0]
 
 
 def shortest_input(name: str, overrides: dict) -> int:
