@@ -107,22 +107,22 @@ def check_ds_cnn_input(config: DSCNNConfig, input_shape: tuple[int, ...]) -> Non
 def build_ds_cnn(config: DSCNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from keras_zoo.layers import classification_head
+    from keras_zoo.layers import BatchNormalization, classification_head
 
     check_ds_cnn_input(config, input_shape)
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = keras.layers.Reshape((*input_shape, 1), name="add_channel_axis")(inputs)  # (frames, features, 1)
     x = keras.layers.Conv2D(config.filters, config.stem_kernel, strides=config.stem_strides, padding="same",
                             name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(momentum=config.bn_momentum, name="stem_bn")(x)
+    x = BatchNormalization(momentum=config.bn_momentum, name="stem_bn")(x)
     x = keras.layers.Activation("relu", name="stem_relu")(x)
     for i in range(1, config.blocks + 1):
         strides = config.first_block_strides if i == 1 else (1, 1)
         x = keras.layers.DepthwiseConv2D(3, strides=strides, padding="same", name=f"block_{i}_depthwise")(x)
-        x = keras.layers.BatchNormalization(momentum=config.bn_momentum, name=f"block_{i}_depthwise_bn")(x)
+        x = BatchNormalization(momentum=config.bn_momentum, name=f"block_{i}_depthwise_bn")(x)
         x = keras.layers.Activation("relu", name=f"block_{i}_depthwise_relu")(x)
         x = keras.layers.Conv2D(config.filters, 1, name=f"block_{i}_pointwise")(x)
-        x = keras.layers.BatchNormalization(momentum=config.bn_momentum, name=f"block_{i}_pointwise_bn")(x)
+        x = BatchNormalization(momentum=config.bn_momentum, name=f"block_{i}_pointwise_bn")(x)
         x = keras.layers.Activation("relu", name=f"block_{i}_pointwise_relu")(x)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     outputs = classification_head(x, num_classes, activation=config.classifier_activation, dropout=config.head_dropout)
@@ -235,13 +235,13 @@ def bc_res_block(x, channels: int, *, frequency_stride: int, dilation: int, sub_
     """
     import keras
 
-    from keras_zoo.layers import DepthwiseConv2D, SubSpectralNorm
+    from keras_zoo.layers import BatchNormalization, DepthwiseConv2D, SubSpectralNorm
 
     transition = x.shape[-1] != channels
     shortcut = x
     if transition:
         x = keras.layers.Conv2D(channels, 1, use_bias=False, name=f"{name}_transition_conv")(x)
-        x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_transition_bn")(x)
+        x = BatchNormalization(momentum=bn_momentum, name=f"{name}_transition_bn")(x)
         x = keras.layers.Activation("relu", name=f"{name}_transition_relu")(x)
     x = DepthwiseConv2D((3, 1), strides=(frequency_stride, 1), padding="same", use_bias=False,  # any CPU's
                         name=f"{name}_frequency_depthwise")(x)
@@ -250,7 +250,7 @@ def bc_res_block(x, channels: int, *, frequency_stride: int, dilation: int, sub_
     z = keras.layers.AveragePooling2D((y.shape[1], 1), name=f"{name}_frequency_mean")(y)  # (batch, 1, time, channels)
     z = keras.layers.DepthwiseConv2D((1, 3), dilation_rate=(1, dilation), padding="same", use_bias=False,
                                      name=f"{name}_time_depthwise")(z)
-    z = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_time_bn")(z)
+    z = BatchNormalization(momentum=bn_momentum, name=f"{name}_time_bn")(z)
     z = keras.layers.Activation("swish", name=f"{name}_swish")(z)
     z = keras.layers.Conv2D(channels, 1, use_bias=False, name=f"{name}_pointwise")(z)
     if dropout:
@@ -264,7 +264,7 @@ def bc_res_block(x, channels: int, *, frequency_stride: int, dilation: int, sub_
 def build_bc_resnet(config: BCResNetConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras
 
-    from keras_zoo.layers import classification_head
+    from keras_zoo.layers import BatchNormalization, classification_head
 
     check_bc_resnet_input(config, input_shape)
     frames, features = input_shape
@@ -275,7 +275,7 @@ def build_bc_resnet(config: BCResNetConfig, *, input_shape: tuple[int, ...], num
     x = keras.layers.Reshape((features, frames, 1), name="add_channel_axis")(x)
     x = keras.layers.Conv2D(int(base * BC_STEM_WIDTH), 5, strides=(2, 1), padding="same", use_bias=False,
                             name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(momentum=config.bn_momentum, name="stem_bn")(x)
+    x = BatchNormalization(momentum=config.bn_momentum, name="stem_bn")(x)
     x = keras.layers.Activation("relu", name="stem_relu")(x)
     for stage, (blocks, width, stride, dilation) in enumerate(
         zip(BC_STAGE_BLOCKS, BC_STAGE_WIDTHS, BC_FREQUENCY_STRIDES, BC_DILATIONS), start=1
@@ -289,7 +289,7 @@ def build_bc_resnet(config: BCResNetConfig, *, input_shape: tuple[int, ...], num
     x = keras.layers.ZeroPadding2D(((0, 0), (k // 2, k // 2)), name="final_pad")(x)
     x = keras.layers.DepthwiseConv2D(k, use_bias=False, name="final_depthwise")(x)
     x = keras.layers.Conv2D(int(base * BC_FINAL_WIDTH), 1, use_bias=False, name="final_conv")(x)
-    x = keras.layers.BatchNormalization(momentum=config.bn_momentum, name="final_bn")(x)
+    x = BatchNormalization(momentum=config.bn_momentum, name="final_bn")(x)
     x = keras.layers.Activation("relu", name="final_relu")(x)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)  # over frequency and time
     outputs = classification_head(x, num_classes, activation=config.classifier_activation, dropout=config.head_dropout)
@@ -376,14 +376,14 @@ def check_crnn_input(config: CRNNConfig, input_shape: tuple[int, ...]) -> None:
 def build_crnn(config: CRNNConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras
 
-    from keras_zoo.layers import classification_head
+    from keras_zoo.layers import BatchNormalization, classification_head
 
     check_crnn_input(config, input_shape)
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = keras.layers.Reshape((*input_shape, 1), name="add_channel_axis")(inputs)
     x = keras.layers.Conv2D(config.filters, config.kernel_size, strides=config.strides, use_bias=False,
                             name="conv1")(x)
-    x = keras.layers.BatchNormalization(momentum=config.bn_momentum, name="conv1_bn")(x)
+    x = BatchNormalization(momentum=config.bn_momentum, name="conv1_bn")(x)
     x = keras.layers.Activation("relu", name="conv1_relu")(x)
     steps, bins, channels = x.shape[1:]
     x = keras.layers.Reshape((steps, bins * channels), name="to_sequence")(x)  # one vector per time step

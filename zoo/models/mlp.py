@@ -36,7 +36,7 @@ class MLPConfig(HeadConfig):
 def build_mlp(config: MLPConfig, *, input_shape: tuple[int, ...], num_classes: int, name: str):
     import keras  # deferred: the registry is listed without importing TensorFlow
 
-    from keras_zoo.layers import classification_head
+    from keras_zoo.layers import BatchNormalization, classification_head
 
     regularizer = keras.regularizers.L1L2(l1=config.l1, l2=config.l2) if (config.l1 or config.l2) else None
     inputs = keras.Input(shape=input_shape, name="inputs")
@@ -49,7 +49,7 @@ def build_mlp(config: MLPConfig, *, input_shape: tuple[int, ...], num_classes: i
             name=f"dense_{i}",
         )(x)
         if config.normalization == "batch":
-            x = keras.layers.BatchNormalization(name=f"dense_{i}_bn")(x)
+            x = BatchNormalization(name=f"dense_{i}_bn")(x)
         elif config.normalization == "layer":
             x = keras.layers.LayerNormalization(name=f"dense_{i}_ln")(x)
         x = keras.layers.Activation(config.activation, name=f"dense_{i}_{config.activation}")(x)
