@@ -78,7 +78,12 @@ def digits_splits(*, classes: tuple[int, ...] | None = None, seed: int = 0, test
 # ---------------------------------------------------------------------------------------------
 # Image sources as tf.data: the sample, TensorFlow Datasets, a folder of class subfolders
 
-DEFAULT_IMAGE_SIZE = (64, 64)  # (height, width) for folders, and TFDS sets whose images vary in size
+DEFAULT_IMAGE_SIZE = (64, 64)  # (height, width) for TFDS sets whose images vary in size
+# A folder's images are read at a size taken from the images themselves (`folder_images.size_of`):
+# the median height and width, scaled down so that the longer side is at most MAX_SIDE (keeping
+# the aspect ratio), each side rounded to a multiple of SIDE_MULTIPLE.
+MAX_SIDE = 128
+SIDE_MULTIPLE = 8
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class ImageData:
     counts: dict  # {"train": n, "val": n, "test": n}
     skipped: list[str] = field(default_factory=list)  # files that could not be read (folder sources)
     source: str = ""  # the data source as the user wrote it
+    size_rule: str = ""  # how the image size was chosen, when the data chose it (a folder's median)
 
 
 def load_sample(*, seed: int = 0) -> ImageData:
@@ -124,8 +130,8 @@ def load_images(kind: str, *, name=None, path=None, text: str = "", image_size=N
         name: the TFDS name, for `kind="tfds"`.
         path: the folder, for `kind="folder"`.
         text: the source as the user wrote it, recorded in `ImageData.source`.
-        image_size: `(height, width)` to resize to; when None, the data's own size (8x8 for the
-            sample), or `DEFAULT_IMAGE_SIZE` for a folder.
+        image_size: `(height, width)` to resize to; when None, the data's own size: 8x8 for the
+            sample, a folder's median size (`MAX_SIDE` at most; `folder_images.size_of`).
         seed: fixes the split.
         test: a folder of the same classes to test on (a path, or a parsed source of kind
             "folder"); only with a folder source.
@@ -149,7 +155,7 @@ def load_images(kind: str, *, name=None, path=None, text: str = "", image_size=N
     elif kind == "folder":
         if path is None:
             raise ValueError(f"A folder source needs a path. Received: source={text!r}")
-        data = load_folder(path, image_size=image_size or DEFAULT_IMAGE_SIZE, seed=seed, test_path=test_path)
+        data = load_folder(path, image_size=image_size, seed=seed, test_path=test_path)
     elif kind == "csv":
         raise ValueError("A CSV file is not an image source: the vision application takes 'sample', 'tfds:NAME' or "
                          f"a folder of class subfolders of images. Received: source={text or str(path)!r}")
@@ -260,5 +266,5 @@ def _to_channels(rgb: np.ndarray, channels: int) -> np.ndarray:
 
 # The loaders of the two external sources live in their own modules; they are re-exported here so
 # that `applications.vision.data` stays the one place to import image data from.
-from keras_zoo.applications.vision.folder_images import load_folder  # noqa: E402
+from keras_zoo.applications.vision.folder_images import load_folder, size_of  # noqa: E402, F401
 from keras_zoo.applications.vision.tfds_images import load_tfds  # noqa: E402

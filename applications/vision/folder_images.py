@@ -13,27 +13,29 @@ import numpy as np
 
 from keras_zoo.applications.common.datasets import check_split_fractions
 from keras_zoo.applications.common.loaders import check_test_classes, class_files
-from keras_zoo.applications.vision.data import DEFAULT_IMAGE_SIZE, ImageData, _check_image_size, _decode, _is_grey
+from keras_zoo.applications.vision.data import (MAX_SIDE, SIDE_MULTIPLE, ImageData, _check_image_size, _decode,
+                                                _is_grey)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 MIN_PER_SPLIT = 2  # images of each class that each split carved from a folder must hold
+SIZE_SAMPLE = 1000  # files whose size is read (evenly spread over the folder) to choose the image size
 
 
-def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fraction: float = 0.15,
+def load_folder(path, *, image_size=None, seed: int = 0, val_fraction: float = 0.15,
                 test_fraction: float = 0.15, test_path=None) -> ImageData:
     """Images in class subfolders (`path/<class>/<image>`), as `keras.utils.image_dataset_from_directory`.
 
     Every file with an image extension (.png .jpg .jpeg .bmp .gif, any case; class folders are
     searched recursively, hidden files and folders ignored) is decoded once: a file that cannot
-    be decoded is skipped and listed in `skipped`. The images are resized to `image_size` and
-    held in memory. They keep three channels, or one when every image is greyscale. The split is
+    be decoded is skipped and listed in `skipped`. The images are resized to `image_size` (by
+    default the folder's own median size, at most `MAX_SIDE` a side: `size_of`) and held in memory. They keep three channels, or one when every image is greyscale. The split is
     stratified: each class gives `val_fraction` of its images to validation and `test_fraction`
     to test (at least `MIN_PER_SPLIT` each), drawn with `seed`. With `test_path`, a folder with
     the same class subfolders, that folder is the test split and nothing is carved for it.
 
     Args:
         path: the folder of class subfolders; class names are the subfolder names, sorted.
-        image_size: `(height, width)` every image is resized to (an int for a square).
+        image_size: `(height, width)` every image is resized to (an int for a square); None: `size_of`.
         seed: fixes the split.
         val_fraction: fraction of each class held out for validation, in [0, 1).
         test_fraction: fraction of each class held out for testing (ignored with `test_path`).
@@ -49,7 +51,6 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
     """
     import tensorflow as tf
 
-    image_size = _check_image_size(image_size)
     check_split_fractions(val_fraction, test_fraction, test_given=test_path is not None, what="images")
     root = Path(path)
     files = _scan_folder(root)
@@ -62,6 +63,10 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
         test_files = _scan_folder(Path(test_path))
         check_test_classes(test_files, class_names, test_path=test_path, root=root)
 
+    size_rule = ""
+    if image_size is None:
+        image_size, size_rule = size_of([f for paths in files.values() for f in paths])
+    image_size = _check_image_size(image_size)
     skipped: list[str] = []
     images, labels = _read_classes(files, image_size, skipped)
     if test_files is not None:
@@ -101,7 +106,35 @@ def load_folder(path, *, image_size=DEFAULT_IMAGE_SIZE, seed: int = 0, val_fract
     counts = {"train": int(np.sum(parts == 0)), "val": int(np.sum(parts == 1)), "test": len(test_labels)}
     return ImageData(train=dataset(images[parts == 0], labels[parts == 0]), source=str(path),
                      val=dataset(images[parts == 1], labels[parts == 1]), test=dataset(test_images, test_labels),
-                     class_names=class_names, image_shape=(*image_size, channels), counts=counts, skipped=skipped)
+                     class_names=class_names, image_shape=(*image_size, channels), counts=counts, skipped=skipped,
+                     size_rule=size_rule)
+
+
+def size_of(files: list[Path]) -> tuple[tuple[int, int], str]:
+    """`((height, width), how)`: the size a folder's images are read at, from the images themselves.
+
+    The median height and width of (up to `SIZE_SAMPLE` of) the files, scaled down together so that
+    the longer side is at most `MAX_SIDE`, each side then rounded to a multiple of `SIDE_MULTIPLE`
+    (at least that): CIFAR-10's 32x32 stay 32x32, 500x375 photographs become 128x96. Only the
+    files' headers are read; a file that cannot be opened is left out (decoding reports it).
+    """
+    from PIL import Image
+
+    step = max(1, len(files) // SIZE_SAMPLE)
+    sizes = []
+    for file in files[::step][:SIZE_SAMPLE]:
+        try:
+            with Image.open(file) as image:
+                sizes.append((image.height, image.width))
+        except Exception:  # decoding skips and lists it
+            continue
+    if not sizes:
+        return (SIDE_MULTIPLE * 8, SIDE_MULTIPLE * 8), "no readable image to measure: 64x64"
+    height, width = (float(np.median([s[i] for s in sizes])) for i in (0, 1))
+    scale = min(1.0, MAX_SIDE / max(height, width))
+    size = tuple(max(SIDE_MULTIPLE, int(side * scale / SIDE_MULTIPLE + 0.5) * SIDE_MULTIPLE) for side in (height, width))
+    return size, (f"median {height:g}x{width:g} of {len(sizes)} images" + (f", scaled to at most {MAX_SIDE} a side"
+                  if scale < 1 else "") + f", rounded to a multiple of {SIDE_MULTIPLE}: {size[0]}x{size[1]}")
 
 
 def _scan_folder(root: Path) -> dict[str, list[Path]]:

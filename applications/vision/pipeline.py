@@ -143,7 +143,8 @@ class ImageClassifier(Classifier):
     def data_line(self, setup):
         data, c = setup.data, setup.counts
         return (f"Data {data.source}: {c['train']} train, {c['val']} validation, {c['test']} test images of "
-                f"{data.image_shape}, {len(data.class_names)} classes"
+                f"{data.image_shape}" + (f" ({data.size_rule})" if data.size_rule else "")
+                + f", {len(data.class_names)} classes"
                 + (f"; {len(data.skipped)} unreadable files skipped" if data.skipped else ""))
 
     def test_split(self, setup):
@@ -157,7 +158,8 @@ class ImageClassifier(Classifier):
         return {svm.pop("name"): svm}
 
     def data_record(self, setup, test):
-        return {"image_shape": list(setup.data.image_shape)}
+        return {"image_shape": list(setup.data.image_shape),
+                **({"image_size_from": setup.data.size_rule} if setup.data.size_rule else {})}
 
     def plots(self, run, output_dir):
         from keras_zoo.applications.common.plotting import save_figure

@@ -187,6 +187,26 @@ def test_cli_bad_input(args, message, tmp_path, monkeypatch, capsys):
     assert "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("sizes, expected", [
+    ([(32, 32)] * 5, (32, 32)),                      # CIFAR-10's photographs stay 32x32
+    ([(375, 500)] * 3 + [(333, 500)] * 2, (96, 128)),  # photographs: the longer side capped at 128
+    ([(20, 30), (28, 44), (60, 90)], (32, 48)),       # the median of each side (28x44), to a multiple of 8
+    ([(3, 5)], (8, 8)),                               # never below 8
+])
+def test_a_folder_is_read_at_its_own_median_size(sizes, expected, tmp_path):
+    from PIL import Image
+
+    from keras_zoo.applications.vision.data import size_of
+
+    files = []
+    for i, (height, width) in enumerate(sizes):
+        Image.new("RGB", (width, height)).save(tmp_path / f"{i}.png")
+        files.append(tmp_path / f"{i}.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    size, how = size_of(files + [tmp_path / "broken.png"])
+    assert size == expected and how.endswith(f"{expected[0]}x{expected[1]}") and f"of {len(sizes)} images" in how
+
+
 def test_real_photographs_never_seen(tmp_path):
     """Crops of the two real photographs scikit-learn ships (a temple in China, a flower)."""
     from PIL import Image
@@ -201,8 +221,9 @@ def test_real_photographs_never_seen(tmp_path):
                 top, left = rng.integers(0, photo.shape[0] - 96), rng.integers(0, photo.shape[1] - 96)
                 Image.fromarray(photo[top:top + 96, left:left + 96]).save(tmp_path / split / name / f"{i}.jpg")
     out = prepare_output_dir(tmp_path / "run", "vision")
-    record = pipeline.train_and_evaluate(quick(data=str(tmp_path / "train"), train={"epochs": 6}), out, verbose=False)
-    assert record["data"]["image_shape"] == [64, 64, 3]
+    record = pipeline.train_and_evaluate(quick(data=str(tmp_path / "train"), image_size=(64, 64), train={"epochs": 6}),
+                                         out, verbose=False)
+    assert record["data"]["image_shape"] == [64, 64, 3] and "image_size_from" not in record["data"]  # as asked
     assert record["metrics"]["accuracy"] >= 0.75  # 8 held-out crops: far from a coin toss
     files = sorted(str(p) for p in (tmp_path / "new").rglob("*.jpg"))
     labels = [r["label"] for r in pipeline.predict(out, files)]
@@ -222,7 +243,7 @@ def test_fine_tune_a_checkpoint_with_a_frozen_backbone(tmp_path):
 
 def test_a_finished_run_is_a_checkpoint_to_fine_tune_from(sample_run, tmp_path, capsys):
     """Issue 26: `--pretrained RUN` takes a run's network (digits, 8x8) to another task (grey stripes
-    read at the folder's 64x64, two classes): a new head, the rest from the run."""
+    read at the folder's own 24x24, two classes): a new head, the rest from the run."""
     import keras_zoo as zoo
 
     run, _ = sample_run
@@ -232,11 +253,13 @@ def test_a_finished_run_is_a_checkpoint_to_fine_tune_from(sample_run, tmp_path, 
     assert status == 0, err
     record = json.loads((out / "metrics.json").read_text())
     assert record["pretrained"] == str(run) and record["data"]["classes"] == ["horizontal", "vertical"]
+    assert record["data"]["image_shape"] == [24, 24, 1]  # the folder's own size (issue 25)
+    assert record["data"]["image_size_from"] == "median 24x24 of 24 images, rounded to a multiple of 8: 24x24"
     source = zoo.load_model(run / "model.keras").get_layer("cnn_small")
     tuned = zoo.load_model(out / "model.keras").get_layer("cnn_small")
     for weights, were in zip(tuned.get_layer("stage2_conv1").weights, source.get_layer("stage2_conv1").weights):
         np.testing.assert_array_equal(weights.numpy(), were.numpy())  # frozen: still the run's
-    assert tuned.output_shape == (None, 2) and tuned.input_shape == (None, 64, 64, 1)
+    assert tuned.output_shape == (None, 2) and tuned.input_shape == (None, 24, 24, 1)
     card = json.loads((run / "cnn_small.run" / "card.json").read_text())  # the run's network, as a checkpoint
     assert card["data"]["classes"] == [str(d) for d in range(10)] and card["input"] == {"image_size": [8, 8]}
     assert card["metrics"]["accuracy"] == json.loads((run / "metrics.json").read_text())["metrics"]["accuracy"]
