@@ -21,8 +21,10 @@ from keras_zoo.registry import (
     register_model,
 )
 from keras_zoo.checkpoints import checkpoint_from_run, save_checkpoint
-from keras_zoo.saving import load_model
+from keras_zoo.saving import load_model, register_with_keras as _register_with_keras
 from keras_zoo.serving import fold_batchnorm
+
+_register_with_keras()  # plain keras.saving.load_model reads zoo models, once Keras is imported
 
 __version__ = "0.1.0"
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from keras_zoo.registry import ModelSpec, apply_overrides, create_model, get_entry
+from keras_zoo.registry import ModelSpec, apply_overrides, create_model, get_entry, resolve_config
 
 CONFIG_FILE = "config.json"
 CARD_FILE = "card.json"
@@ -425,16 +425,9 @@ def checkpoint_from_run(run: str | os.PathLike) -> Path:
         return folder
     from keras_zoo.saving import load_model
 
-    trained = load_model(run / "model.keras")
-    try:
-        inner = trained.get_layer(name)  # the registry network, named after its model
-    except ValueError:
-        inner = trained  # a run whose model is the network itself
-    config = record.get("config") or {}
-    text = _text_layer(trained)  # a text run's vocabulary is part of what its network learned
-    fixed = {"vocab_size": text.vocabulary_size()} if text is not None and "vocab_size" in _fields(name) else {}
-    net = create_model(name, num_classes=len(data["classes"]), input_shape=tuple(inner.input_shape[1:]),
-                       **(config.get("overrides") or {}), **fixed)
+    trained = load_model(run / "model.keras")  # its registry network carries `zoo_spec` (run_network)
+    inner, config, text = run_network(trained, record), record.get("config") or {}, _text_layer(trained)
+    net = inner.zoo_spec.build()
     try:
         net.set_weights(inner.get_weights())
     except ValueError as err:
@@ -484,6 +477,30 @@ def _fields(name: str) -> set:
     return {field.name for field in dataclasses.fields(get_entry(name).config)}
 
 
+def run_network(trained, record: dict):
+    """The registry network inside a run's loaded `model.keras` (behind its input and augmentation
+    layers), given the run's `metrics.json` record; its `zoo_spec` is set from the record (model,
+    classes, input shape, config overrides, and a text run's vocabulary size), so that
+    `save_checkpoint` and `zoo.transfer` take it as a model `create_model` made.
+
+    Raises:
+        CheckpointError: no registry network of the record's model in `trained`.
+    """
+    name, data, config = record["model"], record["data"], record.get("config") or {}
+    try:
+        inner = trained.get_layer(name)  # the registry network, named after its model
+    except ValueError:
+        inner = trained  # a run whose model is the network itself
+    text = _text_layer(trained)  # a text run's vocabulary is part of what its network learned
+    fixed = {"vocab_size": text.vocabulary_size()} if text is not None and "vocab_size" in _fields(name) else {}
+    try:
+        inner.zoo_spec = ModelSpec(name, resolve_config(name, {**(config.get("overrides") or {}), **fixed}),
+                                   tuple(inner.input_shape[1:]), len(data["classes"]))
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"The run's model holds no {name} network of the zoo: {err}") from err
+    return inner
+
+
 def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = None, overwrite: bool = False) -> Path:
     """Save a zoo model as a checkpoint folder `<model>.<tag>` that `create_model` can load.
 
@@ -502,8 +519,13 @@ def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = Non
         >>> model = zoo.create_model("resnet20", pretrained="runs/resnet20.mydata")
     """
     spec = getattr(model, "zoo_spec", None)
+    if spec is None:  # a run's model (zoo.load_model): the registry network inside it
+        inside = [layer for layer in getattr(model, "layers", []) if getattr(layer, "zoo_spec", None) is not None]
+        if len(inside) == 1:
+            model, spec = inside[0], inside[0].zoo_spec
     if spec is None:
-        raise ValueError("Only models made by zoo.create_model (they carry model.zoo_spec) can be saved as checkpoints.")
+        raise ValueError("Only models made by zoo.create_model (they carry model.zoo_spec), or a run's model loaded "
+                         "by zoo.load_model, can be saved as checkpoints.")
     folder = Path(folder)
     if not folder.name.startswith(f"{spec.model}.") or folder.name == f"{spec.model}.":
         raise ValueError(

@@ -55,3 +55,34 @@ def test_a_folder_that_is_neither_a_run_nor_a_checkpoint_is_refused(tmp_path):
         zoo.checkpoint_from_run(tmp_path)
     with pytest.raises(checkpoints.CheckpointError, match="nor a finished zoo train run"):
         zoo.create_model("cnn_small", pretrained=str(tmp_path))
+
+
+def test_save_checkpoint_takes_what_load_model_returns_for_a_run(tmp_path):
+    """Issue 26: a run's model, loaded with `zoo.load_model`, saves as a checkpoint (its registry
+    network, without the run's input layers), which loads and is re-measured like a shipped one."""
+    from keras_zoo.applications import domains
+
+    run = tmp_path / "run"
+    run.mkdir()
+    net = _fake_run(run)
+    loaded = zoo.load_model(run / "model.keras")
+    folder = zoo.save_checkpoint(loaded, tmp_path / "cnn_small.mine", card={
+        "data": {"source": "my_shapes", "classes": ["a", "b", "c"]}, "metrics": {"accuracy": 0.5}})
+    again = zoo.create_model("cnn_small", pretrained=str(folder))
+    assert again.input_shape == (None, 8, 8, 1) and again.output_shape == (None, 3)
+    for a, b in zip(again.weights, net.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    from PIL import Image
+
+    shapes = tmp_path / "shapes"
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c"):
+        (shapes / name).mkdir(parents=True)
+        for i in range(4):
+            Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8)).save(shapes / name / f"{i}.png")
+    result = domains.get("vision").validate(str(folder), str(shapes), verbose=False)
+    x = np.stack([np.asarray(Image.open(shapes / n / f"{i}.png"), "float32")[..., None] / 255.0
+                  for n in ("a", "b", "c") for i in range(4)])
+    expected = np.mean(np.argmax(again.predict(x, verbose=0), axis=-1) == np.repeat([0, 1, 2], 4))
+    assert result["test"] == 12 and result["metrics"]["accuracy"] == pytest.approx(expected)
+    assert result["card"] == {"accuracy": 0.5}
