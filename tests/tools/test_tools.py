@@ -64,23 +64,25 @@ def test_nlp_data_splits_an_sms_file_and_nlp_models_prints_the_table(tmp_path):
     assert run["model"] == "cnn_text" and run["data"]["test"] == 12
 
 
-def test_transfer_text_fine_tunes_the_text_checkpoint_beside_scratch_and_the_baselines(tmp_path):
+def test_transfer_text_fine_tunes_the_text_checkpoint_beside_scratch_and_the_baselines(tmp_path, capsys):
     import csv
 
     from keras_zoo.applications.nlp.corpus import generate_corpus
+    from tools import transfer_text
 
-    for name, seed, n in (("train", 0, 60), ("test", 1, 40)):
+    for name, seed, n in (("train", 0, 40), ("test", 1, 30)):
         with open(tmp_path / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows([("text", "label")] + [(e["text"], ("negative", "positive")[e["label"]])
                                                           for e in generate_corpus(n, seed=seed)])
-    out = run_tool("tools/transfer_text.py", "--data", str(tmp_path), "--ks", "8", "--seeds", "0")
-    assert "Source: cnn_text.sentence_polarity. Target: " in out and "(40 held-out test sentences)" in out
+    assert transfer_text.main(["--data", str(tmp_path), "--ks", "6", "--seeds", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "Source: cnn_text.sentence_polarity. Target: " in out and "(30 held-out test sentences)" in out
     assert "| k per class | scratch | head_only | fine_tuned | tfidf_logreg | naive_bayes |" in out
-    (row,) = [line for line in out.splitlines() if line.startswith("| 8 | ")]
+    (row,) = [line for line in out.splitlines() if line.startswith("| 6 | ")]
     assert all(0.0 <= float(cell.split(" ± ")[0]) <= 1.0 for cell in row.strip("| ").split(" | ")[1:])
-    missing = subprocess.run([sys.executable, "tools/transfer_text.py", "--data", str(tmp_path / "nowhere")],
-                             capture_output=True, text=True, cwd=ROOT)
-    assert missing.returncode == 2 and "make it with python tools/nlp_data.py product-reviews" in missing.stderr
+    with pytest.raises(SystemExit) as missing:
+        transfer_text.main(["--data", str(tmp_path / "nowhere")])
+    assert missing.value.code == 2 and "make it with python tools/nlp_data.py product-reviews" in capsys.readouterr().err
 
 
 def test_nlp_models_cross_validates(tmp_path):
