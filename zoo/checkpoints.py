@@ -508,7 +508,9 @@ def save_checkpoint(model, folder: str | os.PathLike, *, card: dict | None = Non
     half-written. Put it in `$ZOO_HOME` to load it by tag, or pass its path as `pretrained`.
 
     Args:
-        model (keras.Model): a model made by `zoo.create_model` (it carries `model.zoo_spec`).
+        model (keras.Model): a model made by `zoo.create_model` (it carries `model.zoo_spec`), or a
+            run's model loaded by `zoo.load_model` (its registry network is saved, without the
+            run's input and augmentation layers).
         folder: the checkpoint folder; its name must be `<model>.<tag>`, e.g. `runs/resnet20.mydata`.
         card: what to record: `data`, `licence`, `recipe` (the command that reproduces it),
             `metrics` (measured on held-out data). The sha256 and date are added.
