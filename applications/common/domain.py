@@ -125,7 +125,7 @@ class Domain:
         rows = [row(record["model"], record["metrics"], f"{record['timing']['train_s']:.2f}")]
         rows += [row(name, values, _num(values.get("train_s"), 2)) for name, values in record.get("baselines", {}).items()]
         header = ["model", "test accuracy", "macro-F1", *(f"{k[9:]} acc." for k in subsets), "train s"]
-        return header, rows, []
+        return header, rows, [verdict(record)] if record.get("baselines") else []
 
     # -- a finished run -------------------------------------------------------------------------
 
@@ -192,3 +192,14 @@ class Domain:
 
 def _num(value, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def verdict(record: dict) -> str:
+    """One sentence: does the run's model beat its best baseline on test accuracy? Said plainly when not."""
+    name, accuracy = record["model"], record["metrics"]["accuracy"]
+    best, scores = max(record["baselines"].items(), key=lambda item: item[1].get("accuracy", float("-inf")))
+    if accuracy > scores["accuracy"]:
+        return f"{name} beats the best baseline, {best}: {accuracy:.4f} against {scores['accuracy']:.4f}."
+    if accuracy == scores["accuracy"]:
+        return f"{name} ties the best baseline, {best}: {accuracy:.4f} both; it does not beat it."
+    return f"{name} does not beat the best baseline, {best}: {accuracy:.4f} against {scores['accuracy']:.4f}."

@@ -58,7 +58,11 @@ def test_summary_and_prediction_lines_of_a_classifier():
     header, rows, notes = domain.summary(record)
     assert header == ["model", "test accuracy", "macro-F1", "negation acc.", "train s"]
     assert rows == [["cnn_small", "0.9000", "0.8500", "0.5000", "1.23"], ["svm", "0.8000", "0.7000", "-", "0.50"]]
-    assert notes == []
+    assert notes == ["cnn_small beats the best baseline, svm: 0.9000 against 0.8000."]
+    record["baselines"]["hog_svm"] = {"accuracy": 0.95, "macro_f1": 0.9}  # issue 25: said plainly when it loses
+    assert domain.summary(record)[2] == ["cnn_small does not beat the best baseline, hog_svm: 0.9000 against 0.9500."]
+    record["baselines"]["hog_svm"]["accuracy"] = 0.9
+    assert domain.summary(record)[2] == ["cnn_small ties the best baseline, hog_svm: 0.9000 both; it does not beat it."]
     result = {"input": "a.wav", "label": "yes", "probability": 0.75, "top": [("yes", 0.75), ("no", 0.2)]}
     assert domain.format_prediction(result) == ["a.wav\tyes\t0.7500\tno 0.2000"]
 
