@@ -425,8 +425,10 @@ def checkpoint_from_run(run: str | os.PathLike) -> Path:
         return folder
     from keras_zoo.saving import load_model
 
-    trained = load_model(run / "model.keras")  # its registry network carries `zoo_spec` (run_network)
-    inner, config, text = run_network(trained, record), record.get("config") or {}, _text_layer(trained)
+    trained = load_model(run / "model.keras")  # which gives its registry network `zoo_spec` (run_network)
+    inner = next((layer for layer in trained.layers if getattr(layer, "zoo_spec", None) is not None), None)
+    inner = inner or run_network(trained, record)  # a network that is the run's model itself
+    config, text = record.get("config") or {}, _text_layer(trained)
     net = inner.zoo_spec.build()
     try:
         net.set_weights(inner.get_weights())

@@ -55,6 +55,10 @@ def test_nlp_data_splits_an_sms_file_and_nlp_models_prints_the_table(tmp_path):
     assert "48 training and 12 test texts" in out
     header, *rows = (tmp_path / "sms" / "test.csv").read_text(encoding="utf-8").splitlines()
     assert header == "text,label" and sum(row.endswith(",spam") for row in rows) == 3
+    out = run_tool("tools/nlp_data.py", "sms-spam", str(tmp_path / "sms.txt"), "--whole", str(tmp_path / "all.csv"))
+    assert "60 texts in" in out  # one file, the source's order (how applications/nlp/sample/sms_spam.csv is made)
+    header, first, *rest = (tmp_path / "all.csv").read_text(encoding="utf-8").splitlines()
+    assert header == "text,label" and first == "win a free prize now 0,spam" and len(rest) == 59
 
     out = run_tool("tools/nlp_models.py", "--data", str(tmp_path / "sms" / "train.csv"), "--test-data",
                    str(tmp_path / "sms" / "test.csv"), "--models", "cnn_text", "--output", str(tmp_path / "runs"))
