@@ -171,32 +171,118 @@ class Classifier:
         return self.config_class(data=data, train=TrainConfig(batch_size=batch_size, seed=seed),
                                  **({"model": model} if model else {}))
 
+    def candidate_config(self, config, name: str):
+        """The config that trains the search's candidate `name` (by default, the registry model of that name)."""
+        return dataclasses.replace(config, model=name, candidates=())
+
+    def validation_baselines(self, config, setup: Setup) -> dict[str, dict]:
+        """The classical baselines trained on the training split and scored on the validation split,
+        beside a model search's candidates (`search`); {} where the domain does not compare them."""
+        return {}
+
     # -- the run --------------------------------------------------------------------------------
 
     def train_and_evaluate(self, config, output_dir: Path, *, verbose: bool = True) -> dict:
-        """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`."""
-        from keras_zoo.applications.common import report, training
+        """The whole run; returns the `metrics.json` record. `output_dir` comes from `prepare_output_dir`.
+
+        With `config.candidates` (a run on the user's data without `--model`) the model is chosen
+        first: each candidate trains and is scored on the validation split (`search`), and the best
+        one is the run's model, then scored on the test split as a single model's run is.
+        """
+        from keras_zoo.applications.common import report
 
         say = report.print_if(verbose)
-        training.set_seed(config.train.seed)
-        self.check_model(config.model)
-        setup = self.prepare(config)
-        say(self.data_line(setup))
-        model, net = self.build(config, setup)
-        say(self.model_line(config, setup, net))
-        fit = training.fit(model, setup.train, setup.val, config.train, output_dir, loss=LOSS, metrics=["accuracy"],
-                           steps_per_epoch=setup.steps_per_epoch, n_train=setup.n_train,
-                           verbose="auto" if verbose else 0)
+        output_dir = Path(output_dir)
+        if getattr(config, "candidates", ()):
+            config, setup, model, fit, search = self.search(config, output_dir, say)
+        else:
+            self.check_model(config.model)
+            setup = self.prepare(config)
+            say(self.data_line(setup))
+            model, fit = self._train(config, setup, output_dir, say, verbose)
+            search = None
         n = setup.counts["train"]
         say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} {self.unit}/s)"
             + (f"; each epoch went {setup.n_train // n} times through the {n} training {self.unit}"
                if setup.n_train > n else ""))
         run = self._score(config, setup, self.saved_model(model, setup), fit)
-        self._write(run, output_dir)
+        if search is not None:
+            search["chosen_test_accuracy"] = run.metrics["accuracy"]
+        self._write(run, output_dir, **({"search": search} if search is not None else {}))
         say(f"Test accuracy {run.metrics['accuracy']:.4f} (macro-F1 {run.metrics['macro_f1']:.4f}"
             + self._subset_note(run.metrics, ", {} subset {:.4f}") + "); "
             + ", ".join(f"{name} {r['accuracy']:.4f}" for name, r in run.baselines.items()))
         return report.read_metrics(output_dir)
+
+    def _train(self, config, setup: Setup, output_dir: Path, say, verbose):
+        """`(model, fit)`: `config.model` built for `setup` and trained, early-stopped on its validation split."""
+        from keras_zoo.applications.common import training
+
+        training.set_seed(config.train.seed)
+        model, net = self.build(config, setup)
+        say(self.model_line(config, setup, net))
+        fit = training.fit(model, setup.train, setup.val, config.train, output_dir, loss=LOSS, metrics=["accuracy"],
+                           steps_per_epoch=setup.steps_per_epoch, n_train=setup.n_train,
+                           verbose="auto" if verbose else 0)
+        return model, fit
+
+    def search(self, config, output_dir: Path, say):
+        """Choose the run's model on the validation split: `(config, setup, model, fit, record)`.
+
+        Each of `config.candidates`, in order, is prepared, trained (early-stopped on the
+        validation split, as any run) and scored by its accuracy on the validation split; the test
+        split takes no part. The most accurate is kept (the earlier of a tie: candidates go from
+        the simplest up). Once `config.time_budget` seconds have gone, the candidates left are not
+        trained, and the record says so. The baselines are scored on the same validation split
+        (`validation_baselines`), so that the record shows whether a classical method beat every
+        network before the test split was looked at. Each candidate trains in its own folder under
+        `<output>/candidates/`; the chosen one's checkpoints become the run's, the rest are deleted.
+
+        Raises:
+            ValueError: the data leaves no validation split to choose on.
+        """
+        import shutil
+
+        start, budget = time.perf_counter(), float(config.time_budget)
+        rows, best = [], None
+        for name in config.candidates:
+            spent = time.perf_counter() - start
+            if best is not None and spent >= budget:
+                rows.append({"model": name, "skipped": f"the time budget ({budget:.0f} s) was spent"})
+                continue
+            trial = self.candidate_config(config, name)
+            self.check_model(trial.model)
+            setup = self.prepare(trial)
+            if not setup.counts["val"]:
+                raise ValueError(f"Choosing a model needs a validation split, and {setup.data.source} leaves none "
+                                 f"({setup.counts['train']} training {self.unit}): give more data, or name one "
+                                 "model with --model.")
+            if best is None:
+                say(self.data_line(setup))
+            model, fit = self._train(trial, setup, output_dir / "candidates" / name, say, verbose=False)
+            val = float(model.evaluate(setup.val, verbose=0, return_dict=True)["accuracy"])
+            rows.append({"model": name, "val_accuracy": val, "epochs_run": fit.epochs_run, "train_s": fit.train_s})
+            say(f"  candidate {name}: validation accuracy {val:.4f} ({fit.epochs_run} epochs, {fit.train_s:.1f} s)")
+            if best is None or val > best[0]:
+                best = (val, name, trial, setup, model, fit)
+        val, chosen_name, config, setup, model, fit = best
+        baselines = self.validation_baselines(config, setup)
+        record = {"candidates": rows, "baselines_val": baselines, "chosen": chosen_name,
+                  "time_budget_s": budget, "search_s": time.perf_counter() - start,
+                  "why": f"{chosen_name} had the highest validation accuracy ({val:.4f}) of the "
+                         f"{sum('val_accuracy' in r for r in rows)} candidates trained; the test split took no part"}
+        beaten = {n: b["accuracy"] for n, b in baselines.items() if b["accuracy"] > val}
+        if beaten:
+            record["why"] += (f". On validation the baseline {max(beaten, key=beaten.get)} scored higher "
+                              f"({max(beaten.values()):.4f}) than every network")
+        say(f"Chose {chosen_name}: {record['why']}.")
+        chosen = output_dir / "candidates" / chosen_name
+        for kept in ("checkpoints",):
+            if (chosen / kept).exists():
+                shutil.rmtree(output_dir / kept, ignore_errors=True)
+                (chosen / kept).rename(output_dir / kept)
+        shutil.rmtree(output_dir / "candidates", ignore_errors=True)
+        return config, setup, model, fit, record
 
     def _score(self, config, setup: Setup, model, fit) -> "FinishedRun":
         """The trained model and the baselines on the held-out test split."""
@@ -207,7 +293,7 @@ class Classifier:
         baselines = self.baselines(config, setup, test, probs)
         return FinishedRun(self, config, setup, test, model, fit, probs, metrics, per_class, matrix, baselines)
 
-    def _write(self, run: "FinishedRun", output_dir: Path) -> None:
+    def _write(self, run: "FinishedRun", output_dir: Path, **extra) -> None:
         """`model.keras`, `history.csv`, the plots and `metrics.json`."""
         from keras_zoo.applications.common import plotting, report
         from keras_zoo.applications.common.runs import save_model
@@ -224,7 +310,7 @@ class Classifier:
                   **self.data_record(setup, run.test)}, metrics=run.metrics, baselines=run.baselines,
             timing={"train_s": run.fit.train_s, "train_examples_per_s": run.fit.examples_per_s},
             **self.record_extra(config, setup), per_class=run.per_class, confusion_matrix=run.matrix,
-            epochs_run=run.fit.epochs_run, config=dataclasses.asdict(config), seed=config.train.seed,
+            epochs_run=run.fit.epochs_run, config=dataclasses.asdict(config), seed=config.train.seed, **extra,
             plots=[str(p.relative_to(output_dir)) for p in plot_paths])
 
     def _subset_note(self, metrics: dict, template: str) -> str:

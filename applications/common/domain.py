@@ -125,7 +125,21 @@ class Domain:
         rows = [row(record["model"], record["metrics"], f"{record['timing']['train_s']:.2f}")]
         rows += [row(name, values, _num(values.get("train_s"), 2)) for name, values in record.get("baselines", {}).items()]
         header = ["model", "test accuracy", "macro-F1", *(f"{k[9:]} acc." for k in subsets), "train s"]
-        return header, rows, [verdict(record)] if record.get("baselines") else []
+        notes = [verdict(record)] if record.get("baselines") else []
+        search = record.get("search")
+        if search:  # the model was chosen on validation: every candidate's score there, the test only for the chosen
+            header.insert(1, "val. accuracy")
+            trained, chosen = {r["model"]: r for r in search["candidates"]}, search["chosen"]
+            rows[0].insert(1, _num(trained[chosen]["val_accuracy"]))
+            for r, name in zip(rows[1:], record.get("baselines", {})):
+                r.insert(1, _num(search["baselines_val"].get(name, {}).get("accuracy")))
+            for at, (name, r) in enumerate([item for item in trained.items() if item[0] != chosen], start=1):
+                rows.insert(at, [name, _num(r.get("val_accuracy")), *["-"] * (len(header) - 3),
+                                 _num(r.get("train_s"), 2) if "train_s" in r else "skipped"])
+            rows[0][0] = f"{chosen} (chosen)"
+            notes.insert(0, f"Chosen on the validation split: {search['why']}. Candidates not chosen were not scored "
+                            f"on the test split ({search['search_s']:.0f} s of search; --model NAME trains one model).")
+        return header, rows, notes
 
     # -- a finished run -------------------------------------------------------------------------
 

@@ -13,21 +13,31 @@ The saved model takes raw strings: its first layer is the vectoriser, so `zoo pr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from keras_zoo.applications.common.classifier import Classifier, Setup, TestSplit, check_classes
+from keras_zoo.applications.common.classifier import LOSS, Classifier, Setup, TestSplit, check_classes
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.nlp.domain import DEFAULT_TRAIN
 
 DOMAIN = "nlp"
 # Chosen by measurement on held-out real text (README, "NLP"): tools/nlp_models.py.
 DEFAULT_MODEL = "linear_text"  # the best on movie-review sentences over 10 folds (README)
+# Without --model, a run on the user's data chooses among these on its validation split (the simplest
+# first: a tie keeps it): the bag of n-grams read linearly and by a hidden layer, and the word-order CNN,
+# each the best of its kind on some real text measured (README, "NLP").
+# "linear_text_nbsvm" is `linear_text` with the weights NBSVM solves for (`solve_nbsvm`): the classical baseline as a
+# Keras model, which wins where the data is too little for gradient descent to match it.
+CANDIDATES = ("linear_text_nbsvm", "linear_text", "mlp_text", "cnn_text")
+SOLVED = {"linear_text_nbsvm": "linear_text"}  # candidates whose weights are solved for, not trained: the model they fill
+TIME_BUDGET_S = 600.0  # the search trains no new candidate once this much time has gone
 # The demo's sample is about word order ("not good"), which a bag of n-grams cannot read: it shows
 # a sequence model, the best one measured on real text.
 DEMO_MODEL = "cnn_text"
@@ -41,6 +51,9 @@ NGRAMS = 2
 # Vocabulary sizes: words for a sequence model, word uni- and bigrams for a bag (more of them are
 # worth keeping: 40,000 measured better than 20,000 in 5-fold cross-validation on movie reviews).
 MAX_TOKENS = {"tokens": 20000, "vector": 40000}
+# NBSVM, solved rather than trained, keeps every n-gram up to this many (as scikit-learn's would; a
+# cap only against memory): what it gains over `linear_text` is the rare, telling n-grams.
+MAX_TOKENS_SOLVED = 200_000
 MAX_SEQUENCE_LENGTH = 400  # the data-driven length never exceeds this (long documents are truncated)
 LENGTH_PERCENTILE = 95  # the sequence length covers this share of the training texts whole
 
@@ -66,6 +79,9 @@ class NLPConfig:
     freeze_backbone: bool = False  # with pretrained: train the head only
     overrides: dict = field(default_factory=dict)  # model config overrides, as `zoo.create_model` takes
     max_examples: int | None = None  # cap each split, for quick runs
+    candidates: tuple[str, ...] = ()  # models to choose `model` among on the validation split; (): train `model`
+    solver: str = "gradient"  # "gradient": train `model`; "nbsvm": solve a linear_text's weights as NBSVM does
+    time_budget: float = TIME_BUDGET_S  # seconds the choice may take (the first candidate always trains)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(**DEFAULT_TRAIN))
 
     def __post_init__(self) -> None:
@@ -76,6 +92,15 @@ class NLPConfig:
         if self.max_tokens is not None and self.max_tokens < 3:
             raise ValueError("max_tokens counts the padding and unknown-word entries too: give at least 3. "
                              f"Received: max_tokens={self.max_tokens}")
+        if isinstance(self.time_budget, bool) or not isinstance(self.time_budget, (int, float)) \
+                or not self.time_budget > 0:
+            raise ValueError(f"time_budget is in seconds and must be positive. Received: time_budget={self.time_budget!r}")
+        self.candidates = tuple(self.candidates)
+        if self.solver not in ("gradient", "nbsvm") or (self.solver == "nbsvm" and self.model != "linear_text"):
+            raise ValueError(f"solver is 'gradient', or 'nbsvm' for linear_text. Received: solver={self.solver!r} "
+                             f"for {self.model}")
+        if self.candidates and self.pretrained:
+            raise ValueError("A pretrained checkpoint names its model: give --model, not a choice of candidates.")
         if self.freeze_embeddings and not self.embeddings:
             raise ValueError("freeze_embeddings needs embeddings: a random embedding is not worth freezing.")
         if self.freeze_backbone and not self.pretrained:
@@ -177,11 +202,9 @@ def term_weights(vectorizer, texts: Sequence[str], labels, num_classes: int, *, 
     from keras_zoo.layers import FeatureScale
 
     labels = np.asarray(labels)
-    counts = np.zeros((num_classes, vectorizer.vocabulary_size()), dtype="float64")
-    for i in range(0, len(texts), 1024):
-        bag = vectorizer(tf.constant([str(t) for t in texts[i:i + 1024]], dtype=tf.string)).numpy()
-        for c in range(num_classes):
-            counts[c] += bag[labels[i:i + 1024] == c].sum(axis=0)
+    bags = _to_scipy(sparse_bags(vectorizer, tf.constant([str(t) for t in texts], dtype=tf.string)))
+    counts = np.stack([np.asarray(bags[labels == c].sum(axis=0), dtype="float64").ravel()
+                       for c in range(num_classes)])
     counts += alpha
     own = counts / counts.sum(axis=1, keepdims=True)
     rest = counts.sum(axis=0, keepdims=True) - counts
@@ -221,7 +244,8 @@ def make_featurizer(config: NLPConfig, train_texts: Sequence[str], labels, num_c
         weights = term_weights(vectorizer, train_texts, labels, num_classes) if bags else None
         return Featurizer(vectorizer, weights, stats)
     vectorizer, stats = make_vectorizer(
-        train_texts, max_tokens=config.max_tokens or MAX_TOKENS["vector" if bags else "tokens"],
+        train_texts, max_tokens=config.max_tokens or (MAX_TOKENS_SOLVED if config.solver == "nbsvm" else
+                                                       MAX_TOKENS["vector" if bags else "tokens"]),
         sequence_length=config.sequence_length, bag_of_ngrams=bags,
         min_length=1 if bags else max(shortest_input(config.model, config.overrides), 5 if tuning else 1))
     # A bag's n-grams are weighted by how well each separates the classes of the training split.
@@ -379,6 +403,55 @@ def build_network(config: NLPConfig, sequence_length: int | None, vocabulary: li
     return net, vectors
 
 
+def solve_nbsvm(net, setup: Setup):
+    """Fill `net`, a `linear_text` on the run's bag of n-grams, with the weights NBSVM solves for.
+
+    NBSVM (`baselines.NBSVM`) is fitted on which of the vectoriser's n-grams each training text
+    has; its decision value for class c, w_c . (x * r_c) + b_c, is a linear function of the bag, so
+    it becomes the network's logits: kernel column c = w_c * r_c / t, where t is the term weight
+    the network's input is already scaled by (`term_weights`). With two classes, NBSVM's one
+    decision value is class 1's logit and class 0's is 0: the predictions are NBSVM's, and the
+    probabilities the softmax of its decision values. Returns a `FitResult` whose one "epoch" is
+    the solve, with the loss and accuracy it gives on the training and validation splits.
+    """
+    import tensorflow as tf
+
+    from keras_zoo.applications.common.training import FitResult
+    from keras_zoo.applications.nlp.baselines import NBSVM
+
+    start = time.perf_counter()
+    featurize = setup.extra["featurize"]
+    texts, labels = setup.extra["train"]
+    bags = sparse_bags(featurize.vectorizer, tf.constant([str(t) for t in texts], dtype=tf.string))
+    solved = NBSVM().fit(_to_scipy(bags), np.asarray(labels))
+    kernel = np.zeros((int(bags.dense_shape[1]), len(setup.class_names)), dtype="float32")
+    bias = np.zeros(len(setup.class_names), dtype="float32")
+    columns = [1] if len(setup.class_names) == 2 else [int(c) for c in solved.classes_]
+    scale = np.asarray(featurize.weights.scale.numpy(), dtype="float64")
+    for column, r, w, b in zip(columns, solved.ratios_, solved.weights_, solved.biases_):
+        kernel[:, column] = np.divide(w * r, scale, out=np.zeros_like(scale), where=scale > 0)
+        bias[column] = b
+    net.get_layer("head").set_weights([kernel, bias])
+    net.compile(loss=LOSS, metrics=["accuracy"])
+    train_s = time.perf_counter() - start
+    history = {}
+    for prefix, batches in (("", setup.train), ("val_", setup.val)):
+        if batches is not None:
+            for key, value in net.evaluate(batches, verbose=0, return_dict=True).items():
+                history[prefix + key] = [float(value)]
+    return FitResult(history=history, train_s=train_s, examples_per_s=len(texts) / max(train_s, 1e-9), epochs_run=1,
+                     best_epoch=1 if setup.val is not None else None)
+
+
+def _to_scipy(sparse):
+    """A `tf.SparseTensor` as a scipy CSR matrix (what scikit-learn reads)."""
+    from scipy import sparse as scipy_sparse
+
+    indices = sparse.indices.numpy()
+    return scipy_sparse.csr_matrix((sparse.values.numpy(), (indices[:, 0], indices[:, 1])),
+                                   shape=tuple(int(n) for n in sparse.dense_shape))
+
+
 def end_to_end(vectorizer, net, name: str, *, weights=None):
     """Raw strings in, class probabilities out: the vectoriser, the term weights of a bag, the network."""
     import keras
@@ -427,7 +500,8 @@ class TextClassifier(Classifier):
             test=batches(featurize, test, y_test, batch_size),
             input_shape=(vocabulary,) if bags else (int(stats["sequence_length"]),), n_train=len(train),
             fixed={} if bags else {"vocab_size": vocabulary}, info=stats,
-            extra={"featurize": featurize, "train": (train, y_train), "test": (test, y_test), "model": config.model},
+            extra={"featurize": featurize, "train": (train, y_train), "val": (val, y_val), "test": (test, y_test),
+                   "model": config.model},
         )
 
     def data_line(self, setup):
@@ -474,6 +548,23 @@ class TextClassifier(Classifier):
         from keras_zoo.applications.nlp import baselines
 
         return baselines.run_baselines(*setup.extra["train"], test.inputs, test.labels, subsets=test.masks)
+
+    def candidate_config(self, config, name):
+        if name in SOLVED:
+            return dataclasses.replace(config, model=SOLVED[name], solver="nbsvm", candidates=())
+        return super().candidate_config(config, name)
+
+    def _train(self, config, setup, output_dir, say, verbose):
+        if config.solver == "gradient":
+            return super()._train(config, setup, output_dir, say, verbose)
+        model, net = self.build(config, setup)
+        say(self.model_line(config, setup, net) + ", its weights solved by NBSVM")
+        return model, solve_nbsvm(model, setup)
+
+    def validation_baselines(self, config, setup):
+        from keras_zoo.applications.nlp import baselines
+
+        return baselines.run_baselines(*setup.extra["train"], *setup.extra["val"])
 
     def data_record(self, setup, test):
         return {**{f"test_{name}": int(mask.sum()) for name, mask in test.masks.items()}, **setup.info}
@@ -557,7 +648,22 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
     """The run's config from `zoo train nlp` arguments."""
     if getattr(args, "augment", "auto") not in (None, "auto"):
         raise ValueError("--augment is for speech and vision; nlp takes no augmentation.")
-    return NLPConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
-                     max_tokens=args.max_tokens, sequence_length=args.sequence_length, embeddings=args.embeddings,
-                     freeze_embeddings=args.freeze_embeddings, pretrained=args.pretrained,
-                     freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train)
+    candidates = choices(args)
+    if getattr(args, "time_budget", None) is not None and (args.model or len(candidates) < 2):
+        raise ValueError("--time-budget bounds the choice of a model on your data, and this run makes none "
+                         + ("(--model names the model)." if args.model else "(--data sample or --pretrained)."))
+    return NLPConfig(model=args.model or (candidates[0] if len(candidates) == 1 else DEFAULT_MODEL), data=args.data,
+                     test_data=args.test_data, max_tokens=args.max_tokens, sequence_length=args.sequence_length,
+                     embeddings=args.embeddings, freeze_embeddings=args.freeze_embeddings, pretrained=args.pretrained,
+                     freeze_backbone=args.freeze_backbone, max_examples=args.max_examples,
+                     candidates=candidates if len(candidates) > 1 else (),
+                     **({"time_budget": args.time_budget} if getattr(args, "time_budget", None) is not None else {}),
+                     train=train)
+
+
+def choices(args) -> tuple[str, ...]:
+    """The candidates a `zoo train nlp` run chooses among: `CANDIDATES` on the user's own data without
+    --model or --pretrained (with --embeddings, those that read word vectors); () otherwise."""
+    if args.model or args.pretrained or args.data == "sample":
+        return ()
+    return tuple(n for n in CANDIDATES if not (args.embeddings and reads_bags(SOLVED.get(n, n))))

@@ -124,7 +124,7 @@ def test_demo_nlp_prints_the_model_beside_both_baselines_overall_and_on_negation
     assert "The table is on the synthetic sample" in out
     real = record["real_text"]
     assert real["model"] == "linear_text" and real["test"] == 815 and real["accuracy"] > 0.95  # ham is 0.87
-    assert set(real["baselines"]) == {"tfidf_logreg", "naive_bayes"}
+    assert set(real["baselines"]) == {"tfidf_logreg", "naive_bayes", "nbsvm"}
     assert f"Real text, SMS Spam Collection (UCI; real messages, CC BY 4.0): linear_text {real['accuracy']:.4f}" in out
     assert json.loads((tmp_path / "demo" / "nlp" / "sms_spam" / "metrics.json").read_text())["data"]["test"] == 815
 

@@ -112,19 +112,19 @@ def test_speech_models_prints_the_table(tmp_path):
 def test_speech_speakers_holds_out_each_speaker_in_turn(tmp_path):
     from tests.applications.speech.test_speakers import make_speakers
 
-    data = make_speakers(tmp_path / "digits", speakers=("ann", "bob", "cid"))
+    data = make_speakers(tmp_path / "digits", speakers=("ann", "bob"))  # two folds: each speaker held out once
     out = run_tool("tools/speech_speakers.py", "--data", str(data), "--epochs", "1", "--augment", "none",
                    "--output", str(tmp_path / "runs"))
     assert "| held-out speaker | ds_cnn_small | mfcc_svm |" in out and "| **worst** |" in out
     folds = json.loads((tmp_path / "runs" / "results.json").read_text())["folds"]
-    assert [f["speaker"] for f in folds] == ["ann", "bob", "cid"]
+    assert [f["speaker"] for f in folds] == ["ann", "bob"]
     assert all(f["split"].startswith(f"by speaker: test {f['speaker']} held out") for f in folds)
     # Few-shot to each held-out speaker, on top of the fold that never heard them: 2 clips per word.
     out = run_tool("tools/speech_few_shot.py", "--folds", str(tmp_path / "runs"), "--shots", "2", "--seeds", "0",
                    "--epochs", "1")
     assert "| clips per word | fine-tuned | scratch | mfcc_svm |" in out and "| 2 | " in out
     rows = json.loads((tmp_path / "runs" / "few_shot" / "results.json").read_text())["rows"]
-    assert [r["speaker"] for r in rows] == ["ann", "bob", "cid"] and all(r["test"] == 2 for r in rows)
+    assert [r["speaker"] for r in rows] == ["ann", "bob"] and all(r["test"] == 2 for r in rows)
     assert all(0 <= r["k2"][m] <= 1 for r in rows for m in ("fine-tuned", "scratch", "mfcc_svm"))
 
 

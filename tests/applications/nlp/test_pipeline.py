@@ -52,7 +52,7 @@ def test_the_sequence_model_learns_the_sample_and_beats_bag_of_words_on_negation
     metrics, baselines = record["metrics"], record["baselines"]
     assert record["data"]["test"] == 800 and record["data"]["test_negation"] == 200
     assert metrics["accuracy"] >= 0.95 and metrics["macro_f1"] >= 0.95
-    assert set(baselines) == {"tfidf_logreg", "naive_bayes"}
+    assert set(baselines) == {"tfidf_logreg", "naive_bayes", "nbsvm"}
     for baseline in baselines.values():
         assert metrics["accuracy_negation"] > baseline["accuracy_negation"]
         assert metrics["accuracy"] > baseline["accuracy"]
@@ -317,12 +317,18 @@ def zoo(*args, cwd):
 def test_cli_train_predict_evaluate(tmp_path):
     train = write_csv(tmp_path / "train.csv", corpus_rows(500, seed=4, labels=("0", "1")))
     test = write_csv(tmp_path / "test.csv", corpus_rows(100, seed=5, labels=("0", "1")))
-    result = zoo("train", "nlp", "--data", str(train), "--test-data", str(test), "--epochs", "4",
+    # Without --model the run chooses on validation; a one-second budget leaves time for the first candidate only.
+    result = zoo("train", "nlp", "--data", str(train), "--test-data", str(test), "--epochs", "4", "--time-budget", "1",
                  "--output", str(tmp_path / "run"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "tfidf_logreg" in result.stdout and "naive_bayes" in result.stdout and "negation acc." in result.stdout
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert record["model"] == pipeline.DEFAULT_MODEL and record["data"]["classes"] == ["0", "1"]
+    assert record["search"]["chosen"] == pipeline.CANDIDATES[0] and record["data"]["classes"] == ["0", "1"]
+    assert record["model"] == "linear_text" and record["config"]["solver"] == "nbsvm"  # NBSVM's weights, as Keras
+    assert [row.get("skipped", "") for row in record["search"]["candidates"]] == [
+        "", *["the time budget (1 s) was spent"] * (len(pipeline.CANDIDATES) - 1)]
+    assert "val. accuracy" in result.stdout and f"{pipeline.CANDIDATES[0]} (chosen)" in result.stdout
+    assert all(f"{name} " in result.stdout for name in pipeline.CANDIDATES) and "skipped" in result.stdout
     assert record["config"]["train"]["patience"] == pipeline.DEFAULT_TRAIN["patience"]  # the domain's recipe
 
     result = zoo("predict", "nlp", "--model-dir", str(tmp_path / "run"), "i loved the film", "it was awful",
@@ -346,7 +352,7 @@ def test_cli_train_predict_evaluate(tmp_path):
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--embeddings", "nope.txt", "--model", "cnn_text"],
          "nope.txt"),
         (lambda p: write_glove(p / "g.txt", sample_words(), dim=12) and write_csv(p / "d.csv", corpus_rows(50, 0)),
-         ["--embeddings", "g.txt"], "linear_text reads a bag of n-grams"),  # the default model
+         ["--embeddings", "g.txt", "--model", "linear_text"], "linear_text reads a bag of n-grams"),
         (lambda p: write_csv(p / "d.csv", corpus_rows(50, 0)), ["--max-tokens", "0"], "max_tokens"),
         (lambda p: write_glove(p / "g.txt", sample_words(), dim=12) and write_csv(p / "d.csv", corpus_rows(50, 0)),
          ["--embeddings", "g.txt", "--model", "transformer_text_tiny"], "12-wide but transformer_text_tiny's"),
