@@ -4,7 +4,8 @@
 - `naive_bayes`: word unigram and bigram counts, then multinomial naive Bayes;
 - `nbsvm`: Wang and Manning's (2012) NBSVM, the strongest of the simple text baselines: a linear
   SVM on which word uni- and bigrams occur, each scaled by its naive Bayes log-count ratio (one
-  class against the rest), its weights interpolated towards their mean (beta 0.25, the paper's).
+  class against the rest), its weights interpolated towards their mean (beta chosen by
+  cross-validation on the training split, `NBSVM`).
 
 Bigrams give both a little word order ("not good"); what they cannot see beyond two words is
 what a sequence model is for.
@@ -70,19 +71,31 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     class's examples plus `alpha` and q_c the same over the other classes. A linear SVM
     (`LinearSVC`, C = `c`) is trained on x * r_c against "not c", and its weights w are
     interpolated as (1 - beta) * mean(|w|) + beta * w. The class with the highest decision value is
-    predicted (with two classes, one such model). The paper's settings: alpha 1, C 1, beta 0.25.
+    predicted (with two classes, one such model). The paper's settings are alpha 1, C 1 and beta
+    0.25, which it tuned on sentiment sets with balanced classes; its interpolation shifts every
+    decision without moving the bias, and on imbalanced SMS spam it falls to 0.89 (5-fold
+    cross-validation of the training file) against 0.98 without it (beta 1). So by default
+    (`beta=None`) beta is chosen among `BETAS` by 3-fold cross-validation on the training data
+    alone, as the paper chose it on held-out data (`beta_` is the one chosen).
     """
 
-    def __init__(self, alpha: float = 1.0, c: float = 1.0, beta: float = 0.25):
+    BETAS = (0.25, 0.5, 1.0)
+
+    def __init__(self, alpha: float = 1.0, c: float = 1.0, beta: float | None = None):
         self.alpha, self.c, self.beta = alpha, c, beta
 
     def fit(self, x, y):
-        from sklearn.svm import LinearSVC
-
         y = np.asarray(y)
         self.classes_ = np.unique(y)
+        self.beta_ = self.beta if self.beta is not None else self._cross_validated_beta(x, y)
+        self.ratios_, self.weights_, self.biases_ = self._solve(x, y, self.beta_)
+        return self
+
+    def _solve(self, x, y, beta):
+        from sklearn.svm import LinearSVC
+
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        self.ratios_, self.weights_, self.biases_ = [], [], []
+        ratios, weights, biases = [], [], []
         for c in targets:
             mine = y == c
             p = np.asarray(x[mine].sum(axis=0)).ravel() + self.alpha
@@ -90,18 +103,36 @@ class NBSVM(ClassifierMixin, BaseEstimator):
             r = np.log((p / p.sum()) / (q / q.sum()))
             svm = LinearSVC(C=self.c, max_iter=5000).fit(x.multiply(r).tocsr(), mine.astype(int))
             w = svm.coef_.ravel()
-            self.ratios_.append(r)
-            self.weights_.append((1 - self.beta) * np.abs(w).mean() + self.beta * w)
-            self.biases_.append(float(svm.intercept_[0]))
-        return self
+            ratios.append(r)
+            weights.append((1 - beta) * np.abs(w).mean() + beta * w)
+            biases.append(float(svm.intercept_[0]))
+        return ratios, weights, biases
+
+    def _cross_validated_beta(self, x, y) -> float:
+        from sklearn.model_selection import StratifiedKFold
+
+        if np.bincount(np.unique(y, return_inverse=True)[1]).min() < 3:
+            return self.BETAS[0]  # too few examples of a class to hold any out: the paper's value
+        right = np.zeros(len(self.BETAS))
+        for train, held in StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
+            for i, beta in enumerate(self.BETAS):
+                solved = self._solve(x[train], y[train], beta)
+                right[i] += np.sum(self._predict(x[held], *solved) == y[held])
+        return float(self.BETAS[int(np.argmax(right))])
 
     def decision_function(self, x):
-        scores = np.stack([np.asarray(x.multiply(r) @ w).ravel() + b
-                           for r, w, b in zip(self.ratios_, self.weights_, self.biases_)], axis=1)
+        return self._decisions(x, self.ratios_, self.weights_, self.biases_)
+
+    def _decisions(self, x, ratios, weights, biases):
+        scores = np.stack([np.asarray(x.multiply(r) @ w).ravel() + b for r, w, b in zip(ratios, weights, biases)],
+                          axis=1)
         return scores[:, 0] if len(self.classes_) == 2 else scores
 
-    def predict(self, x):
-        scores = self.decision_function(x)
+    def _predict(self, x, ratios, weights, biases):
+        scores = self._decisions(x, ratios, weights, biases)
         if len(self.classes_) == 2:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+    def predict(self, x):
+        return self._predict(x, self.ratios_, self.weights_, self.biases_)

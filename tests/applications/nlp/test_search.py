@@ -67,3 +67,31 @@ def test_time_budget_needs_a_choice(flags, message, tmp_path, capsys):
     data = write_csv(tmp_path / "d.csv", corpus_rows(50, 0))
     status, stderr = run_zoo(["train", "nlp", "--data", str(data), *flags, "--output", str(tmp_path / "run")], capsys)
     assert status == 2 and message in stderr and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("labels", [("bad", "good"), ("bad", "good", "meh")])
+def test_the_solved_linear_text_predicts_what_nbsvm_predicts(labels, tmp_path):
+    """`linear_text_nbsvm` is NBSVM as a Keras model: the same decisions on the same bags of n-grams."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_zoo.applications.common.training import TrainConfig
+    from keras_zoo.applications.nlp.baselines import NBSVM
+
+    rows = [(text, labels[i % len(labels)] if label == labels[0] else label)
+            for i, (text, label) in enumerate(corpus_rows(300, seed=2, labels=labels[:2]))]
+    config = pipeline.CLASSIFIER.candidate_config(pipeline.NLPConfig(
+        data=str(write_csv(tmp_path / "d.csv", rows)), train=TrainConfig(epochs=1)), "linear_text_nbsvm")
+    assert config.model == "linear_text" and config.solver == "nbsvm"
+    setup = pipeline.prepare(config)
+    net, _ = pipeline.CLASSIFIER.build(config, setup)
+    fit = pipeline.solve_nbsvm(net, setup)
+    assert fit.epochs_run == 1 and 0 <= fit.history["val_accuracy"][0] <= 1
+
+    texts, y = setup.extra["train"]
+    strings = tf.constant([str(t) for t in texts])
+    bags = pipeline._to_scipy(pipeline.sparse_bags(setup.extra["featurize"].vectorizer, strings))
+    expected = NBSVM().fit(bags, y).predict(bags)
+    keras_says = np.argmax(pipeline.end_to_end(setup.extra["featurize"].vectorizer, net, "linear_text",
+                                               weights=setup.extra["featurize"].weights).predict(strings, verbose=0), 1)
+    assert np.mean(keras_says == expected) == 1.0 and np.mean(expected == y) > 0.8
