@@ -6,6 +6,8 @@
                      [--optimizer O] [--learning-rate LR] [--schedule S] [--warmup-epochs N]
                      [--pretrained TAG|PATH|URL] [--freeze-backbone] [--output DIR] [--seed N]
                      [--strategy default|mirrored|multi-worker] [--cpu-replicas N] [--tensorboard]
+                     nlp, vision: [--time-budget SECONDS] (without --model, on your data: the model is
+                                  chosen among candidates on the validation split)
                      nlp: [--embeddings PATH] [--freeze-embeddings] [--max-tokens N] [--sequence-length N]
                      speech: [--features log_mel|mfcc] [--augment auto|light|none|full]
                              [--group-by speaker [--speaker-regex REGEX] [--test-speaker NAME...]]
@@ -116,6 +118,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     domain = domains.get(args.domain)
     for other in domains.every():  # an option of one domain given to another
         other.refuse_flags(args, args.domain)
+    if args.time_budget is not None and not domain.searches:
+        searching = " and ".join(sorted(d.name for d in domains.every() if d.searches))
+        raise ValueError(f"--time-budget bounds the choice of a model, which only {searching} runs make; "
+                         f"{args.domain} trains --model (or its default).")
     train = _train_config(args, domain.default_train)
     replicas = strategy.num_replicas_in_sync
     if args.strategy != "default":  # --batch-size is per replica; each step trains on the global batch
@@ -317,6 +323,9 @@ def _add_train(sub) -> None:
     p.add_argument("--augment", choices=("auto", "light", "none", "full"), default="auto",
                    help="training augmentation: auto (what measured best for the data), light, none; speech "
                         "also full (adds speed perturbation and SpecAugment to light's time shift and noise)")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS", help="nlp and vision, without --model on your "
+                   "own data: the run chooses its model among candidates on the validation split; no new candidate "
+                   "starts after this many seconds (default 600)")
     p.add_argument("--max-examples", type=int, help="cap each split (quick runs)")
     for domain in every():
         domain.add_arguments(p)

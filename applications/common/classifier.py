@@ -33,6 +33,28 @@ from typing import Any, Callable
 import numpy as np
 
 LOSS = "sparse_categorical_crossentropy"  # every classifier's output is a softmax over integer labels
+TIME_BUDGET_S = 600.0  # a model search (`Classifier.search`) starts no new candidate once this much time has gone
+
+
+def check_search(config) -> None:
+    """The checks of a config's `candidates` and `time_budget` (the domains that choose their model)."""
+    budget = config.time_budget
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not budget > 0:
+        raise ValueError(f"time_budget is in seconds and must be positive. Received: time_budget={budget!r}")
+    config.candidates = tuple(config.candidates)
+    if config.candidates and config.pretrained:
+        raise ValueError("A pretrained checkpoint names its model: give --model, not a choice of candidates.")
+
+
+def search_options(args, candidates: tuple[str, ...]) -> dict:
+    """The config fields of a search from `zoo train` arguments: `candidates` when there are two or more
+    to choose among, and `--time-budget`, which is refused where no choice is made."""
+    budget = getattr(args, "time_budget", None)
+    if budget is not None and (args.model or len(candidates) < 2):
+        raise ValueError("--time-budget bounds the choice of a model on your data, and this run makes none "
+                         + ("(--model names the model)." if args.model else "(--data sample or --pretrained)."))
+    return {"candidates": candidates if len(candidates) > 1 else (),
+            **({"time_budget": budget} if budget is not None else {})}
 
 
 @dataclass
@@ -252,7 +274,16 @@ class Classifier:
                 continue
             trial = self.candidate_config(config, name)
             self.check_model(trial.model)
-            setup = self.prepare(trial)
+            try:
+                setup = self.prepare(trial)
+                if best is not None:  # the first candidate's errors are the data's: those stop the run
+                    self.build(trial, setup)
+            except ValueError as error:
+                if best is None:
+                    raise
+                rows.append({"model": name, "skipped": f"it does not fit this data: {error}"})
+                say(f"  candidate {name}: skipped, it does not fit this data: {error}")
+                continue
             if not setup.counts["val"]:
                 raise ValueError(f"Choosing a model needs a validation split, and {setup.data.source} leaves none "
                                  f"({setup.counts['train']} training {self.unit}): give more data, or name one "

@@ -51,6 +51,8 @@ class Domain:
         tune_unit: what `zoo tune` counts in a split ("images"); None: `zoo tune` does not search
             the domain (`not_tuned_because` says why, to the user who asks).
         input_benchmarked: `zoo benchmark --pipeline` measures its `input_feed`.
+        searches: without --model, a run on the user's data chooses its model among candidates on
+            the validation split (`Classifier.search`), bounded by `--time-budget`.
         float_inputs: what `zoo export`'s parity check feeds a model of float inputs: "pixels"
             (uniform in [0, 1)), "audio" (speaking level, N(0, 0.1) within [-1, 1]) or
             "features" (standardised, N(0, 1)).
@@ -65,6 +67,7 @@ class Domain:
     tune_unit: str | None = None
     not_tuned_because: str = ""
     input_benchmarked: bool = False
+    searches: bool = False
     float_inputs: str = "features"
 
     @property

@@ -13,8 +13,9 @@ class NLPDomain(Domain):
     default_train = DEFAULT_TRAIN
     tune_unit = "texts"
     input_benchmarked = True
+    searches = True
     own_flags = {"--max-tokens": "max_tokens", "--sequence-length": "sequence_length",
-                 "--embeddings": "embeddings", "--freeze-embeddings": "freeze_embeddings", "--time-budget": "time_budget"}
+                 "--embeddings": "embeddings", "--freeze-embeddings": "freeze_embeddings"}
 
     def add_arguments(self, parser):
         group = parser.add_argument_group("nlp")
@@ -23,9 +24,6 @@ class NLPDomain(Domain):
         group.add_argument("--sequence-length", type=int, help="tokens per text (default: from the data)")
         group.add_argument("--embeddings", metavar="PATH", help="pretrained word vectors: a GloVe or word2vec text file")
         group.add_argument("--freeze-embeddings", action="store_true", help="with --embeddings: keep the vectors fixed")
-        group.add_argument("--time-budget", type=float, metavar="SECONDS", help="without --model, on your own data: "
-                           "the seconds the choice among linear_text, mlp_text and cnn_text (on the validation split) "
-                           "may take; no new candidate starts after it (default 600)")
 
     def check_model(self, name):
         self.module.check_text_model(name)

@@ -23,7 +23,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from keras_zoo.applications.common.classifier import LOSS, Classifier, Setup, TestSplit, check_classes
+from keras_zoo.applications.common.classifier import (LOSS, TIME_BUDGET_S, Classifier, Setup, TestSplit, check_classes,
+                                                      check_search, search_options)
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.nlp.domain import DEFAULT_TRAIN
 
@@ -37,7 +38,6 @@ DEFAULT_MODEL = "linear_text"  # the best on movie-review sentences over 10 fold
 # Keras model, which wins where the data is too little for gradient descent to match it.
 CANDIDATES = ("linear_text_nbsvm", "linear_text", "mlp_text", "cnn_text")
 SOLVED = {"linear_text_nbsvm": "linear_text"}  # candidates whose weights are solved for, not trained: the model they fill
-TIME_BUDGET_S = 600.0  # the search trains no new candidate once this much time has gone
 # The demo's sample is about word order ("not good"), which a bag of n-grams cannot read: it shows
 # a sequence model, the best one measured on real text.
 DEMO_MODEL = "cnn_text"
@@ -92,15 +92,10 @@ class NLPConfig:
         if self.max_tokens is not None and self.max_tokens < 3:
             raise ValueError("max_tokens counts the padding and unknown-word entries too: give at least 3. "
                              f"Received: max_tokens={self.max_tokens}")
-        if isinstance(self.time_budget, bool) or not isinstance(self.time_budget, (int, float)) \
-                or not self.time_budget > 0:
-            raise ValueError(f"time_budget is in seconds and must be positive. Received: time_budget={self.time_budget!r}")
-        self.candidates = tuple(self.candidates)
+        check_search(self)
         if self.solver not in ("gradient", "nbsvm") or (self.solver == "nbsvm" and self.model != "linear_text"):
             raise ValueError(f"solver is 'gradient', or 'nbsvm' for linear_text. Received: solver={self.solver!r} "
                              f"for {self.model}")
-        if self.candidates and self.pretrained:
-            raise ValueError("A pretrained checkpoint names its model: give --model, not a choice of candidates.")
         if self.freeze_embeddings and not self.embeddings:
             raise ValueError("freeze_embeddings needs embeddings: a random embedding is not worth freezing.")
         if self.freeze_backbone and not self.pretrained:
@@ -649,16 +644,11 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
     if getattr(args, "augment", "auto") not in (None, "auto"):
         raise ValueError("--augment is for speech and vision; nlp takes no augmentation.")
     candidates = choices(args)
-    if getattr(args, "time_budget", None) is not None and (args.model or len(candidates) < 2):
-        raise ValueError("--time-budget bounds the choice of a model on your data, and this run makes none "
-                         + ("(--model names the model)." if args.model else "(--data sample or --pretrained)."))
     return NLPConfig(model=args.model or (candidates[0] if len(candidates) == 1 else DEFAULT_MODEL), data=args.data,
                      test_data=args.test_data, max_tokens=args.max_tokens, sequence_length=args.sequence_length,
                      embeddings=args.embeddings, freeze_embeddings=args.freeze_embeddings, pretrained=args.pretrained,
                      freeze_backbone=args.freeze_backbone, max_examples=args.max_examples,
-                     candidates=candidates if len(candidates) > 1 else (),
-                     **({"time_budget": args.time_budget} if getattr(args, "time_budget", None) is not None else {}),
-                     train=train)
+                     **search_options(args, candidates), train=train)
 
 
 def choices(args) -> tuple[str, ...]:

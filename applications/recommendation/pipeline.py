@@ -288,17 +288,21 @@ def _plots(config, inter, train_rows, trained, curves, dashed, fits, output_dir:
 # Each baseline's one hyperparameter is chosen among these by NDCG@10 of the validation items (the
 # items early stopping ranks), so that the model is not compared with a baseline left untuned:
 # Rendle et al. 2020 show how much a tuned classical baseline can take back.
-BASELINE_GRIDS = {"item_knn": ("k", (20, 50, 100, 200)), "pure_svd": ("factors", (10, 20, 50, 100))}
+BASELINE_GRIDS = {"item_knn": ("k", (20, 50, 100, 200)), "pure_svd": ("factors", (10, 20, 50, 100)),
+                  "ease": ("reg", (10.0, 50.0, 200.0, 500.0))}
 
 
 def fit_baselines(train_matrix, split, seen_all, *, seed: int = 0):
-    """`[(fitted baseline, {hyperparameter: value, "val_ndcg@10": score}), ...]`: popularity, item-kNN, PureSVD."""
+    """`[(fitted baseline, {hyperparameter: value, "val_ndcg@10": score}), ...]`: popularity, item-kNN,
+    PureSVD and EASE (left out above `baselines.EASE_MAX_ITEMS` items)."""
     from keras_zoo.applications.recommendation import baselines, metrics
 
     result = [(baselines.popularity(train_matrix), {})]
     if len(split.val_users):
         negatives = validation_negatives(split, seen_all, seed=seed)
     for name, (key, grid) in BASELINE_GRIDS.items():
+        if name == "ease" and train_matrix.shape[1] > baselines.EASE_MAX_ITEMS:
+            continue
         make = getattr(baselines, name)
         kwargs = {"seed": seed} if name == "pure_svd" else {}
         grid = [v for v in grid if name != "pure_svd" or v < min(train_matrix.shape)] or [1]

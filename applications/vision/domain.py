@@ -10,6 +10,7 @@ class VisionDomain(Domain):
     pipeline = "keras_zoo.applications.vision.pipeline"
     tune_unit = "images"
     input_benchmarked = True
+    searches = True
     float_inputs = "pixels"
     own_flags = {"--image-size": "image_size"}
 

@@ -11,17 +11,23 @@ network's input itself, and its augmentation layers act only in training.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from keras_zoo.applications.common.classifier import (Classifier, Setup, TestSplit, check_classes, create_network,
-                                                      dataset_to_numpy)
+from keras_zoo.applications.common.classifier import (TIME_BUDGET_S, Classifier, Setup, TestSplit, check_classes,
+                                                      check_search, create_network, dataset_to_numpy, search_options)
 from keras_zoo.applications.common.training import TrainConfig
 
 DOMAIN = "vision"
 DEFAULT_MODEL = "resnet20"
+# Without --model, a run on the user's images chooses on its validation split between fine-tuning the
+# zoo's real-photograph checkpoint (a "<model>.<tag>" candidate) and training the same network from
+# scratch. Fine-tuning goes first: on a large set the time budget may leave room for one candidate only,
+# and a network that starts from 50,000 photographs is the better bet.
+CANDIDATES = ("resnet20.cifar10", "resnet20")
 # The networks that take images; an MLP takes them too, flattened.
 IMAGE_KINDS = ("image", "vector")
 
@@ -38,7 +44,12 @@ class VisionConfig:
     pretrained: str | None = None  # a checkpoint tag, folder or URL of `model`, fine-tuned here
     freeze_backbone: bool = False  # with pretrained: train the head only
     max_examples: int | None = None  # cap each TFDS split, for quick runs
+    candidates: tuple[str, ...] = ()  # to choose `model` among on the validation split ("<model>.<tag>": fine-tuned)
+    time_budget: float = TIME_BUDGET_S  # seconds the choice may take (the first candidate always trains)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        check_search(self)
 
 
 def check_image_model(name: str) -> None:
@@ -157,6 +168,15 @@ class ImageClassifier(Classifier):
                                      seed=config.train.seed)
         return {svm.pop("name"): svm}
 
+    def validation_baselines(self, config, setup):
+        from keras_zoo.applications.vision import baselines
+
+        if not setup.counts["val"]:
+            return {}
+        svm = baselines.svm_baseline(*dataset_to_numpy(setup.data.train), *dataset_to_numpy(setup.data.val),
+                                     seed=config.train.seed)
+        return {svm.pop("name"): svm}
+
     def data_record(self, setup, test):
         return {"image_shape": list(setup.data.image_shape),
                 **({"image_size_from": setup.data.size_rule} if setup.data.size_rule else {})}
@@ -199,6 +219,11 @@ class ImageClassifier(Classifier):
         size = ckpt.card.get("input", {}).get("image_size") or net.input_shape[1:3]
         return net, {"data": {"classes": ckpt.card["data"]["classes"], "image_shape": [*size, net.input_shape[-1]]}}
 
+    def candidate_config(self, config, name):
+        if "." in name:  # a checkpoint: its network, fine-tuned
+            return dataclasses.replace(config, model=name.split(".", 1)[0], pretrained=name, candidates=())
+        return super().candidate_config(config, name)
+
     def demo_config(self, seed):
         # The recipe of the shipped resnet20.digits checkpoint (tools/train_pretrained.py), less its
         # label smoothing: about 40 s on 2 CPU cores.
@@ -218,7 +243,9 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
         raise ValueError("--freeze-backbone needs --pretrained: a random backbone is not worth freezing.")
     if args.augment not in ("auto", "light", "none"):
         raise ValueError(f"--augment {args.augment} is for speech; vision takes auto, light or none.")
+    own_data = not (args.model or args.pretrained or args.data == "sample")
     return VisionConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
                         image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,
                         pretrained=args.pretrained, freeze_backbone=args.freeze_backbone,
-                        max_examples=args.max_examples, train=train)
+                        max_examples=args.max_examples, **search_options(args, CANDIDATES if own_data else ()),
+                        train=train)

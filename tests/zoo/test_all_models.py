@@ -12,9 +12,18 @@ TINY_IMAGE = (32, 32, 3)
 NUM_CLASSES = 3  # of the classifiers built here
 
 
+TINY_TOKENS = (32,)  # a text model's 200 tokens, where it takes fewer (a recurrent one runs step by step)
+
+
 def tiny_input_shape(entry):
     if entry.input_kind == "image":
         return TINY_IMAGE
+    if entry.input_kind == "tokens":
+        try:
+            registry.check_input_shape(entry, entry.config, TINY_TOKENS)
+            return TINY_TOKENS
+        except ValueError:  # a fixed length (sasrec's positions)
+            pass
     return entry.input_shape
 
 
@@ -69,11 +78,12 @@ def check_features(model, entry, x):
     from keras_zoo import transfer
 
     if entry.input_kind == "ids":  # a recommender: the features its score of a (user, item) pair is made from
-        features = transfer.feature_extractor(model).predict(x, verbose=0)
+        features = transfer.feature_extractor(model)(x, training=False)
         for value in (features.values() if isinstance(features, dict) else [features]):
+            value = np.asarray(value)
             assert value.shape[0] == 2 and value.ndim == 2 and np.all(np.isfinite(value))
         return
-    out = transfer.feature_extractor(model, stages=True).predict(x, verbose=0)
+    out = {name: np.asarray(value) for name, value in transfer.feature_extractor(model, stages=True)(x, training=False).items()}
     assert out["pooled"].shape == (2, model.get_layer("head").kernel.shape[0]) and np.all(np.isfinite(out["pooled"]))
     maps = [out[f"stage{i}"] for i in range(1, len(out))]
     assert all(m.shape[0] == 2 and m.ndim >= 3 and np.all(np.isfinite(m)) for m in maps)

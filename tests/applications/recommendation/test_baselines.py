@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from keras_zoo.applications.recommendation import baselines
-from keras_zoo.applications.recommendation.baselines import als, bias_baseline, item_knn, popularity, pure_svd
+from keras_zoo.applications.recommendation.baselines import als, bias_baseline, ease, item_knn, popularity, pure_svd
 from keras_zoo.applications.recommendation.metrics import leave_one_out, rating_errors, sample_negatives
 
 RANKING_BASELINES = {
@@ -13,6 +13,7 @@ RANKING_BASELINES = {
     "item_knn": lambda train: item_knn(train, k=10),
     "pure_svd": lambda train: pure_svd(train, factors=4),
     "als": lambda train: als(train, factors=4, iterations=5),
+    "ease": lambda train: ease(train, reg=10.0),
 }
 
 
@@ -56,7 +57,7 @@ def test_a_baseline_is_a_named_timed_scorer(name, two_tastes):
         scorer(np.array([40]))
 
 
-@pytest.mark.parametrize("name", ["item_knn", "pure_svd", "als"])
+@pytest.mark.parametrize("name", ["item_knn", "pure_svd", "als", "ease"])
 def test_personalised_baselines_beat_popularity_on_two_tastes(name, two_tastes):
     train, users, positives, negatives = two_tastes
     most_popular = leave_one_out(popularity(train), users, positives, negatives, ks=(5,))
@@ -113,6 +114,20 @@ def test_item_knn_in_blocks_equals_one_block(two_tastes, monkeypatch):
     monkeypatch.setattr(baselines, "KNN_BLOCK_ENTRIES", 4 * 30)  # 4 items a block
     blocked = item_knn(train, k=5, shrink=1.0)
     np.testing.assert_allclose(blocked(np.arange(40)), whole(np.arange(40)), rtol=1e-6)
+
+
+def test_ease_is_the_closed_form_of_its_constrained_ridge_regression(two_tastes):
+    """Steck's solution: B has a zero diagonal, and (X^T X + reg I)(I - B) is diagonal (its Lagrange
+    multipliers), which is what minimising ||X - XB||^2 + reg ||B||^2 under diag(B) = 0 requires."""
+    train = two_tastes[0]
+    weights = ease(train, reg=10.0).weights.astype(np.float64)
+    assert np.all(np.diag(weights) == 0)
+    gram = (train.T @ train).toarray() + 10.0 * np.eye(30)
+    product = gram @ (np.eye(30) - weights)
+    off_diagonal = product - np.diag(np.diag(product))
+    assert np.abs(off_diagonal).max() < 1e-3 * np.abs(np.diag(product)).min()
+    with pytest.raises(ValueError, match="reg"):
+        ease(train, reg=0.0)
 
 
 def test_pure_svd_reconstructs_a_matrix_of_its_rank():
