@@ -211,13 +211,14 @@ class Classifier:
         first: each candidate trains and is scored on the validation split (`search`), and the best
         one is the run's model, then scored on the test split as a single model's run is.
         """
-        from keras_zoo.applications.common import report
+        from keras_zoo.applications.common import report, training
 
         say = report.print_if(verbose)
         output_dir = Path(output_dir)
         if getattr(config, "candidates", ()):
             config, setup, model, fit, search = self.search(config, output_dir, say)
         else:
+            training.set_seed(config.train.seed)
             self.check_model(config.model)
             setup = self.prepare(config)
             say(self.data_line(setup))
@@ -237,10 +238,10 @@ class Classifier:
         return report.read_metrics(output_dir)
 
     def _train(self, config, setup: Setup, output_dir: Path, say, verbose):
-        """`(model, fit)`: `config.model` built for `setup` and trained, early-stopped on its validation split."""
+        """`(model, fit)`: `config.model` built for `setup` and trained, early-stopped on its validation split
+        (the caller seeded before `prepare`, so that a run draws the same numbers whether it searched or not)."""
         from keras_zoo.applications.common import training
 
-        training.set_seed(config.train.seed)
         model, net = self.build(config, setup)
         say(self.model_line(config, setup, net))
         fit = training.fit(model, setup.train, setup.val, config.train, output_dir, loss=LOSS, metrics=["accuracy"],
@@ -265,6 +266,8 @@ class Classifier:
         """
         import shutil
 
+        from keras_zoo.applications.common import training
+
         start, budget = time.perf_counter(), float(config.time_budget)
         rows, best = [], None
         for name in config.candidates:
@@ -274,6 +277,7 @@ class Classifier:
                 continue
             trial = self.candidate_config(config, name)
             self.check_model(trial.model)
+            training.set_seed(trial.train.seed)  # each candidate starts where a run of it alone would
             try:
                 setup = self.prepare(trial)
                 if best is not None:  # the first candidate's errors are the data's: those stop the run
