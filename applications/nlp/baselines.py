@@ -87,11 +87,14 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     def fit(self, x, y):
         y = np.asarray(y)
         self.classes_ = np.unique(y)
+        solved = self._solve(x, y)
         self.beta_ = self.beta if self.beta is not None else self._cross_validated_beta(x, y)
-        self.ratios_, self.weights_, self.biases_ = self._solve(x, y, self.beta_)
+        self.ratios_, self.biases_ = solved[0], solved[2]
+        self.weights_ = [self._interpolate(w, self.beta_) for w in solved[1]]
         return self
 
-    def _solve(self, x, y, beta):
+    def _solve(self, x, y):
+        """`(ratios, SVM weights, biases)` per class against the rest (the weights before interpolation)."""
         from sklearn.svm import LinearSVC
 
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
@@ -102,11 +105,14 @@ class NBSVM(ClassifierMixin, BaseEstimator):
             q = np.asarray(x[~mine].sum(axis=0)).ravel() + self.alpha
             r = np.log((p / p.sum()) / (q / q.sum()))
             svm = LinearSVC(C=self.c, max_iter=5000).fit(x.multiply(r).tocsr(), mine.astype(int))
-            w = svm.coef_.ravel()
             ratios.append(r)
-            weights.append((1 - beta) * np.abs(w).mean() + beta * w)
+            weights.append(svm.coef_.ravel())
             biases.append(float(svm.intercept_[0]))
         return ratios, weights, biases
+
+    @staticmethod
+    def _interpolate(w, beta):
+        return (1 - beta) * np.abs(w).mean() + beta * w
 
     def _cross_validated_beta(self, x, y) -> float:
         from sklearn.model_selection import StratifiedKFold
@@ -115,9 +121,10 @@ class NBSVM(ClassifierMixin, BaseEstimator):
             return self.BETAS[0]  # too few examples of a class to hold any out: the paper's value
         right = np.zeros(len(self.BETAS))
         for train, held in StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
+            ratios, weights, biases = self._solve(x[train], y[train])  # beta only reshapes the weights after
             for i, beta in enumerate(self.BETAS):
-                solved = self._solve(x[train], y[train], beta)
-                right[i] += np.sum(self._predict(x[held], *solved) == y[held])
+                interpolated = [self._interpolate(w, beta) for w in weights]
+                right[i] += np.sum(self._predict(x[held], ratios, interpolated, biases) == y[held])
         return float(self.BETAS[int(np.argmax(right))])
 
     def decision_function(self, x):
