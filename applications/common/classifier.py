@@ -254,8 +254,9 @@ class Classifier:
 
         Each of `config.candidates`, in order, is prepared, trained (early-stopped on the
         validation split, as any run) and scored by its accuracy on the validation split; the test
-        split takes no part. The most accurate is kept (the earlier of a tie: candidates go from
-        the simplest up). Once `config.time_budget` seconds have gone, the candidates left are not
+        split takes no part. The most accurate is kept (the earlier of a tie: a domain lists its
+        candidates in its order of preference). A candidate after the first that does not fit the
+        data (a ValueError while preparing or building it) is skipped, with the reason. Once `config.time_budget` seconds have gone, the candidates left are not
         trained, and the record says so. The baselines are scored on the same validation split
         (`validation_baselines`), so that the record shows whether a classical method beat every
         network before the test split was looked at. Each candidate trains in its own folder under
@@ -311,11 +312,10 @@ class Classifier:
             record["why"] += (f". On validation the baseline {max(beaten, key=beaten.get)} scored higher "
                               f"({max(beaten.values()):.4f}) than every network")
         say(f"Chose {chosen_name}: {record['why']}.")
-        chosen = output_dir / "candidates" / chosen_name
-        for kept in ("checkpoints",):
-            if (chosen / kept).exists():
-                shutil.rmtree(output_dir / kept, ignore_errors=True)
-                (chosen / kept).rename(output_dir / kept)
+        kept = output_dir / "candidates" / chosen_name / training.CHECKPOINT_DIR  # a solved candidate has none
+        if kept.exists():
+            shutil.rmtree(output_dir / training.CHECKPOINT_DIR, ignore_errors=True)
+            kept.rename(output_dir / training.CHECKPOINT_DIR)
         shutil.rmtree(output_dir / "candidates", ignore_errors=True)
         return config, setup, model, fit, record
 
