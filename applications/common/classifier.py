@@ -46,9 +46,15 @@ def check_search(config) -> None:
         raise ValueError("A pretrained checkpoint names its model: give --model, not a choice of candidates.")
 
 
+def chooses(args) -> bool:
+    """Whether a `zoo train` run chooses its model: on the user's own data, without --model or --pretrained."""
+    return not (args.model or args.pretrained or args.data == "sample")
+
+
 def search_options(args, candidates: tuple[str, ...]) -> dict:
     """The config fields of a search from `zoo train` arguments: `candidates` when there are two or more
-    to choose among, and `--time-budget`, which is refused where no choice is made."""
+    to choose among (`chooses`), and `--time-budget`, which is refused where no choice is made."""
+    candidates = candidates if chooses(args) else ()
     budget = getattr(args, "time_budget", None)
     if budget is not None and (args.model or len(candidates) < 2):
         raise ValueError("--time-budget bounds the choice of a model on your data, and this run makes none "
@@ -222,7 +228,7 @@ class Classifier:
             self.check_model(config.model)
             setup = self.prepare(config)
             say(self.data_line(setup))
-            model, fit = self._train(config, setup, output_dir, say, verbose)
+            model, fit = self._train(config, setup, self.build(config, setup), output_dir, say, verbose)
             search = None
         n = setup.counts["train"]
         say(f"Trained {fit.epochs_run} epochs in {fit.train_s:.1f} s ({fit.examples_per_s:.0f} {self.unit}/s)"
@@ -237,12 +243,13 @@ class Classifier:
             + ", ".join(f"{name} {r['accuracy']:.4f}" for name, r in run.baselines.items()))
         return report.read_metrics(output_dir)
 
-    def _train(self, config, setup: Setup, output_dir: Path, say, verbose):
-        """`(model, fit)`: `config.model` built for `setup` and trained, early-stopped on its validation split
-        (the caller seeded before `prepare`, so that a run draws the same numbers whether it searched or not)."""
+    def _train(self, config, setup: Setup, built, output_dir: Path, say, verbose):
+        """`(model, fit)`: `built`, the `(model, net)` of `build`, trained and early-stopped on the validation
+        split (the caller seeded before `prepare`, so that a run draws the same numbers whether it searched
+        or not)."""
         from keras_zoo.applications.common import training
 
-        model, net = self.build(config, setup)
+        model, net = built
         say(self.model_line(config, setup, net))
         fit = training.fit(model, setup.train, setup.val, config.train, output_dir, loss=LOSS, metrics=["accuracy"],
                            steps_per_epoch=setup.steps_per_epoch, n_train=setup.n_train,
@@ -281,9 +288,8 @@ class Classifier:
             training.set_seed(trial.train.seed)  # each candidate starts where a run of it alone would
             try:
                 setup = self.prepare(trial)
-                if best is not None:  # the first candidate's errors are the data's: those stop the run
-                    self.build(trial, setup)
-            except ValueError as error:
+                built = self.build(trial, setup)
+            except ValueError as error:  # the first candidate's errors are the data's: those stop the run
                 if best is None:
                     raise
                 rows.append({"model": name, "skipped": f"it does not fit this data: {error}"})
@@ -295,7 +301,7 @@ class Classifier:
                                  "model with --model.")
             if best is None:
                 say(self.data_line(setup))
-            model, fit = self._train(trial, setup, output_dir / "candidates" / name, say, verbose=False)
+            model, fit = self._train(trial, setup, built, output_dir / "candidates" / name, say, verbose=False)
             val = float(model.evaluate(setup.val, verbose=0, return_dict=True)["accuracy"])
             rows.append({"model": name, "val_accuracy": val, "epochs_run": fit.epochs_run, "train_s": fit.train_s})
             say(f"  candidate {name}: validation accuracy {val:.4f} ({fit.epochs_run} epochs, {fit.train_s:.1f} s)")

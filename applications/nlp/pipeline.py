@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from keras_zoo.applications.common.classifier import (LOSS, TIME_BUDGET_S, Classifier, Setup, TestSplit, check_classes,
-                                                      check_search, search_options)
+                                                      check_search, chooses, search_options)
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.nlp.domain import DEFAULT_TRAIN
 
@@ -549,10 +549,10 @@ class TextClassifier(Classifier):
             return dataclasses.replace(config, model=SOLVED[name], solver="nbsvm", candidates=())
         return super().candidate_config(config, name)
 
-    def _train(self, config, setup, output_dir, say, verbose):
+    def _train(self, config, setup, built, output_dir, say, verbose):
         if config.solver == "gradient":
-            return super()._train(config, setup, output_dir, say, verbose)
-        model, net = self.build(config, setup)
+            return super()._train(config, setup, built, output_dir, say, verbose)
+        model, net = built
         say(self.model_line(config, setup, net) + ", its weights solved by NBSVM")
         return model, solve_nbsvm(model, setup)
 
@@ -654,6 +654,6 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
 def choices(args) -> tuple[str, ...]:
     """The candidates a `zoo train nlp` run chooses among: `CANDIDATES` on the user's own data without
     --model or --pretrained (with --embeddings, those that read word vectors); () otherwise."""
-    if args.model or args.pretrained or args.data == "sample":
+    if not chooses(args):
         return ()
     return tuple(n for n in CANDIDATES if not (args.embeddings and reads_bags(SOLVED.get(n, n))))

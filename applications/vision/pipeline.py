@@ -243,9 +243,8 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
         raise ValueError("--freeze-backbone needs --pretrained: a random backbone is not worth freezing.")
     if args.augment not in ("auto", "light", "none"):
         raise ValueError(f"--augment {args.augment} is for speech; vision takes auto, light or none.")
-    own_data = not (args.model or args.pretrained or args.data == "sample")
     return VisionConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
                         image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,
                         pretrained=args.pretrained, freeze_backbone=args.freeze_backbone,
-                        max_examples=args.max_examples, **search_options(args, CANDIDATES if own_data else ()),
+                        max_examples=args.max_examples, **search_options(args, CANDIDATES),
                         train=train)

@@ -54,3 +54,21 @@ def test_model_or_pretrained_or_the_sample_make_no_choice():
 def test_time_budget_is_refused_where_no_choice_is_made(tmp_path, capsys):
     status, stderr = run_zoo(["train", "speech", "--time-budget", "60", "--output", str(tmp_path / "run")], capsys)
     assert status == 2 and "only nlp and vision runs make" in stderr and not (tmp_path / "run").exists()
+
+
+def test_a_candidate_that_does_not_fit_is_skipped_with_the_reason(tmp_path):
+    """The first candidate's errors are the data's and stop the run; a later one that cannot be built is skipped."""
+    from keras_zoo.applications.common.report import prepare_output_dir
+    from keras_zoo.applications.common.training import TrainConfig
+
+    config = pipeline.VisionConfig(candidates=("cnn_small", "resnet20.no_such_tag"), train=TrainConfig(epochs=1))
+    record = pipeline.train_and_evaluate(config, prepare_output_dir(tmp_path / "run", "vision"), verbose=False)
+    first, second = record["search"]["candidates"]
+    assert record["model"] == record["search"]["chosen"] == "cnn_small" and "val_accuracy" in first
+    assert second["model"] == "resnet20.no_such_tag" and "does not fit this data" in second["skipped"]
+    assert "no_such_tag" in second["skipped"]
+
+    with pytest.raises(ValueError, match="no_such_tag"):  # the same misfit first: the run stops
+        pipeline.train_and_evaluate(pipeline.VisionConfig(candidates=("resnet20.no_such_tag", "cnn_small"),
+                                                          train=TrainConfig(epochs=1)),
+                                    prepare_output_dir(tmp_path / "stopped", "vision"), verbose=False)
