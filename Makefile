@@ -11,14 +11,15 @@ demo: $(STAMP)
 	$(BIN)/zoo demo all
 
 # Two workers: most of a test's time is single-threaded Python (graph building, start-up), so two
-# processes on two cores take about 15 minutes (14-16 measured on Dec 7, 1,530 tests).
+# processes on two cores. A file's tests go to one worker (--dist loadfile), so a module's costly
+# fixture (a core-only venv, a trained sample run) is made once, not once per worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The inner loop while changing code: every test but the end-to-end and seconds-long ones (marked
 # `slow`: runs of the `zoo` command, training through it, the registry-wide round trip).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 # The documentation site, into site/ (open site/index.html): offline, and strict, so that a broken
 # link, a missing reference or a docstring warning fails it. Its API pages are generated from the

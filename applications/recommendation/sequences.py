@@ -8,6 +8,7 @@ LEFT-padded with 0, so the most recent item is always the last position:
 
 - `histories`: every user's history, the input a next-item model ranks that user's next item from;
 - `next_item_examples`: the training pairs (history before position t, token at t) of every user;
+- `next_item_windows`: the same labels as windows, a label at every position (SASRec's training);
 - `SequenceScorer`: a trained next-item network as a scorer, `users (b,) -> (b, n_items)`, like
   `serving.Scorer`, so the metrics and serving take either.
 
@@ -78,6 +79,51 @@ def next_item_examples(inter: Interactions, rows: np.ndarray | None, max_len: in
     index = targets[:, None] - max_len + np.arange(max_len)[None, :]  # the max_len rows before each target
     x = np.where(index >= starts[:, None], tokens[np.maximum(index, 0)], 0).astype(np.int32)
     return x.reshape(len(targets), max_len), tokens[targets].astype(np.int32)
+
+
+def next_item_windows(inter: Interactions, rows: np.ndarray | None, max_len: int,
+                      stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every user's time-ordered items as windows that teach many positions at once (SASRec's training).
+
+    For a user whose items among `rows` are s_0, ..., s_{n-1}, the windows end at e = n-1,
+    n-1-stride, n-1-2*stride, ... (while e >= 1; listed user by user, in time order): `x` holds
+    the tokens of s_{e-max_len}, ..., s_{e-1} and `y` the tokens one step later, so position j of
+    a causal network reads x[:j+1] and is taught y[j]. A window labels only its last `stride`
+    positions (the items after the next window's end), so each item but a user's first is a label
+    exactly once, as in `next_item_examples`, and read with at least max_len - stride items
+    before it (all of them near the user's start). Everything else in `y`, and x before s_0, is 0
+    (padding, a label to mask). `stride` max_len (the default) cuts a history into disjoint
+    windows, about 1/max_len as many rows as `next_item_examples`; stride 1 is exactly those
+    examples, one label per row; in between, more context for more rows.
+
+    Args:
+        inter: the interactions.
+        rows: row indices into `inter` (e.g. `split.train`); None for all rows.
+        max_len: the window length (the network's input length).
+        stride: the items between two windows' ends, 1 to max_len; None for max_len.
+
+    Returns:
+        `(x, y)`: two `(m, max_len)` int32 arrays, y one step later than x; 0 in y is no label.
+
+    Example:
+        >>> data = build_interactions(["a"] * 4, ["w", "x", "y", "z"])
+        >>> x, y = next_item_windows(data, None, 2)
+        >>> x.tolist(), y.tolist()   # the windows in time order
+        ([[0, 1], [2, 3]], [[0, 2], [3, 4]])
+    """
+    stride = max_len if stride is None else stride
+    _, tokens, from_end, position = _time_ordered(inter, rows, max_len)
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or not 1 <= stride <= max_len:
+        raise ValueError(f"stride must be an int from 1 to max_len={max_len}. Received: stride={stride!r}")
+    # A user's window k ends k * stride items before their last: at the rows with from_end % stride
+    # == 0 and a position of at least 1 (an item before them to read).
+    ends = np.flatnonzero((from_end % stride == 0) & (position >= 1))
+    starts = ends - position[ends]  # where each window's user begins
+    index = ends[:, None] - max_len + 1 + np.arange(max_len)[None, :]  # the label rows of each window
+    labelled = (index >= starts[:, None] + 1) & (index > ends[:, None] - stride)
+    y = np.where(labelled, tokens[np.maximum(index, 0)], 0)
+    x = np.where(index - 1 >= starts[:, None], tokens[np.maximum(index - 1, 0)], 0)
+    return x.astype(np.int32), y.astype(np.int32)
 
 
 def _time_ordered(inter: Interactions, rows, max_len):

@@ -32,6 +32,16 @@ if TYPE_CHECKING:
 # for two_tower, bce for the NCF models (they do not factorise: every item would need the network).
 LOSSES = ("auto", "bce", "softmax", "in_batch")
 FACTORISED = ("mf", "two_tower")  # registry families whose score is a dot product (zoo.models.recommender.towers)
+# A sequential model learns from windows of each history that overlap by half: every label is read
+# with at least max_len / 2 items before it, at twice the cost of disjoint windows (which, on
+# MovieLens-100k, cost 0.015 HR@10 against reading every label with its full history).
+WINDOW_STRIDE_DIVISOR = 2
+# A window teaches max_len / 2 labels, so a sequential model's batch is batch_size // 8 windows:
+# the default 256 is 32 windows of 50 items, 800 labels a step. On MovieLens-100k's validation
+# split (seed 0) that beat 10 windows a step (250 labels, as many as an example-per-item batch):
+# NDCG@10 0.4922 against 0.4903, in 143 s against 169 s (256 disjoint windows a step, 10 steps an
+# epoch, were still learning after 20 epochs: 0.4718 at best).
+WINDOW_BATCH_DIVISOR = 8
 SEQUENTIAL = ("sasrec",)  # registry families that read a user's history and score every item (next-item softmax)
 AUTO_LOSS = {"mf": "softmax", "two_tower": "in_batch"}
 NEGATIVES = 4  # sampled unseen items per positive, as in NCF (He et al. 2017 found 3-6 best)
@@ -157,8 +167,9 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
                  verbose: int | str = "auto"):
     """`(net, fit)`: registry model `name` trained on the split's training rows for ranking."""
     from keras_zoo.applications.common import training
-    from keras_zoo.applications.recommendation.sequences import histories, next_item_examples
+    from keras_zoo.applications.recommendation.sequences import histories, next_item_windows
     from keras_zoo.models.recommender import full_softmax, in_batch_softmax
+    from keras_zoo.models.sasrec import all_positions
 
     training.set_seed(config.train.seed)
     overrides = config.overrides if name == config.model else {}
@@ -179,11 +190,20 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
         watch = dict(epoch_metrics=[ranking_monitor(net, split.val_users, split.val_items, negatives,
                                                     histories=context)],
                      monitor=MONITOR, mode="max")
-    trainer, steps, n_train = net, None, n
-    if sequential:  # every training item, predicted from the up to max_len items before it
-        train = next_item_examples(inter, split.train, max_len)
-        val = [context[split.val_users], split.val_items.astype(np.int32) + OFFSET] if has_val else None
-        fit_loss, n_train = _softmax_loss(), len(train[0])
+    trainer, steps, n_train, recipe = net, None, n, config.train
+    if sequential:  # every training item, predicted at its position of a window of the user's history
+        stride = max(1, max_len // WINDOW_STRIDE_DIVISOR)
+        x, y = next_item_windows(inter, split.train, max_len, stride=stride)
+        if config.train.batch_size != "full":
+            recipe = dataclasses.replace(recipe, batch_size=max(1, int(config.train.batch_size) // WINDOW_BATCH_DIVISOR))
+        train = (x, y, (y > 0).astype(np.float32))
+        if has_val:  # the validation item after each history, taught at the last position only
+            val_y = np.zeros((len(split.val_users), max_len), np.int32)
+            val_y[:, -1] = split.val_items + OFFSET
+            val_w = np.zeros(val_y.shape, np.float32)
+            val_w[:, -1] = 1.0
+            val = [context[split.val_users], val_y, val_w]
+        trainer, fit_loss, n_train = all_positions(net), _softmax_loss(), len(x)
     elif loss == "softmax":
         x, val_x = _pairs(users, items), _pairs(split.val_users, split.val_items)
         train, val = (x, x[:, 1]), ([val_x, val_x[:, 1]] if has_val else None)
@@ -205,7 +225,7 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
         val = list(sampled_pairs(split.val_users, split.val_items, n_items=inter.n_items, negatives=config.negatives,
                                  seen=seen_all, seed=config.train.seed + 1)) if has_val else None
         fit_loss, steps, n_train = "binary_crossentropy", math.ceil(n / batch), n * (1 + config.negatives)
-    fit = training.fit(trainer, train, val, config.train, output_dir, loss=fit_loss, metrics=[], steps_per_epoch=steps,
+    fit = training.fit(trainer, train, val, recipe, output_dir, loss=fit_loss, metrics=[], steps_per_epoch=steps,
                        n_train=n_train, verbose=verbose, **watch)
     return net, fit
 

@@ -6,8 +6,8 @@ The input is one user's history as `(max_len,)` int32 item tokens, oldest first 
 with 0: token k is item number k - 1, token 0 is padding, so the most recent item is always the
 last position. The output is a score for every token, `(num_classes,)`: `num_classes` is the
 number of items + 1 (the vocabulary IS the classes; column 0, padding, is never a right answer
-and learns to rank last). Train it with sparse categorical cross-entropy on (history, next token)
-pairs, one per position of every user's sequence (`applications.recommendation.sequences`).
+and learns to rank last). Train it as the paper does, every position at once: `all_positions(model)`
+on `applications.recommendation.sequences.next_item_windows`, with sparse categorical cross-entropy.
 
 The network, as in the paper:
 
@@ -114,6 +114,43 @@ def causal_block(x, *, heads: int, dropout: float, name: str):
 
     return transformer_encoder_block(x, heads=heads, mlp_dim=x.shape[-1], dropout=dropout, attention_dropout=dropout,
                                      epsilon=NORM_EPSILON, activation="relu", causal=True, name=name)
+
+
+def all_positions(model):
+    """A training view of a `sasrec` model that scores the next item at every position, as the paper trains.
+
+    The registry model reads the last position only (what ranking and serving need). This view
+    shares all its layers (the same variables) and applies `head` to every position of the
+    encoder's output: `(b, max_len)` tokens -> `(b, max_len, num_classes)` logits, position j
+    scoring the item after token j. Trained on `sequences.next_item_windows` with the labels' zeros
+    weighted out, one pass over a window teaches max_len next items, where the registry model
+    learns one: the same labels at about 1/max_len of the cost. The causal mask keeps each position
+    from reading the item it is taught.
+
+    Args:
+        model: a `sasrec` registry model built with `classifier_activation=None` (logits out).
+
+    Returns:
+        A `keras.Model` named `{model.name}_all_positions`.
+
+    Raises:
+        ValueError: `model` is not a sasrec model with logits out.
+
+    Example:
+        >>> net = zoo.create_model("sasrec", num_classes=1684, classifier_activation=None)
+        >>> trainer = all_positions(net)
+        >>> trainer.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        >>> trainer.fit(x, y, sample_weight=(y > 0).astype("float32"))   # x, y: next_item_windows
+    """
+    import keras
+
+    names = {layer.name for layer in model.layers}
+    if not {"encoder_norm", "head"} <= names or "predictions" in names:
+        raise ValueError("all_positions takes a sasrec model with logits out "
+                         "(zoo.create_model('sasrec', ..., classifier_activation=None)). "
+                         f"Received: a model named {model.name!r} with layers {sorted(names)[:8]}...")
+    features = model.get_layer("encoder_norm").output  # (b, max_len, d): every position
+    return keras.Model(model.inputs, model.get_layer("head")(features), name=f"{model.name}_all_positions")
 
 
 def sasrec_search_space(hp, config: SASRecConfig) -> dict:

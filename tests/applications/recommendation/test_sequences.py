@@ -5,7 +5,8 @@ import pytest
 
 from keras_zoo.applications.recommendation.data import build_interactions
 from keras_zoo.applications.recommendation.interactions import Interactions
-from keras_zoo.applications.recommendation.sequences import SequenceScorer, histories, next_item_examples
+from keras_zoo.applications.recommendation.sequences import (SequenceScorer, histories, next_item_examples,
+                                                              next_item_windows)
 
 
 def interactions(users, items, timestamps=None, n_users=None, n_items=None):
@@ -108,12 +109,64 @@ def test_examples_and_histories_match_the_definition_on_random_data(max_len):
     assert not histories(data, rows, max_len)[20].any()  # a user without rows
 
 
+def test_next_item_windows():
+    x, y = next_item_windows(DATA, None, 2)
+    assert x.dtype == np.int32 and y.dtype == np.int32
+    # user 0: 5, 3, 8 -> x (5, 3), y (3, 8); user 1: 2, 4 -> x (.., 2), y (.., 4); user 2: one item, none
+    assert x.tolist() == [[6, 4], [0, 3]] and y.tolist() == [[4, 9], [0, 5]]
+    x, y = next_item_windows(DATA, None, 1)  # user 0 in two windows, in time order
+    assert x.tolist() == [[6], [4], [3]] and y.tolist() == [[4], [9], [5]]
+    x, y = next_item_windows(DATA, np.array([4]), 3)
+    assert x.shape == (0, 3) and y.shape == (0, 3)
+
+
+def naive_windows(data, rows, max_len, stride):
+    """The definition, window by window: windows end at each user's last item, stride apart."""
+    xs, ys = [], []
+    for user in range(data.n_users):
+        tokens = time_ordered_tokens(data, rows, user)
+        for end in list(range(len(tokens) - 1, 0, -stride))[::-1]:
+            xs.append([tokens[i] if i >= 0 else 0 for i in range(end - max_len, end)])
+            ys.append([tokens[i] if i >= 1 and i > end - stride else 0 for i in range(end - max_len + 1, end + 1)])
+    return np.array(xs, dtype=np.int32).reshape(-1, max_len), np.array(ys, dtype=np.int32).reshape(-1, max_len)
+
+
+@pytest.mark.parametrize("max_len, stride", [(1, 1), (3, 3), (3, 2), (7, 7), (7, 3), (7, 1)])
+def test_windows_match_the_definition_and_label_each_item_once(max_len, stride):
+    rng = np.random.default_rng(max_len)
+    n = 300
+    pairs = rng.choice(20 * 40, size=n, replace=False)
+    data = interactions(users=pairs // 40, items=pairs % 40, timestamps=rng.integers(0, 15, n), n_users=21, n_items=40)
+    rows = rng.permutation(np.flatnonzero(rng.random(n) < 0.8))
+    x, y = next_item_windows(data, rows, max_len, stride)
+    expected_x, expected_y = naive_windows(data, rows, max_len, stride)
+    np.testing.assert_array_equal(x, expected_x)
+    np.testing.assert_array_equal(y, expected_y)
+    labelled = y[:, :-1] > 0  # y is x one step later (a user's first item is read, never a label)
+    assert np.array_equal(x[:, 1:][labelled], y[:, :-1][labelled])
+    # The same labels as next_item_examples, each once; stride 1 is those examples exactly.
+    each_x, each = next_item_examples(data, rows, max_len)
+    assert sorted(y[y > 0].tolist()) == sorted(each.tolist())
+    assert len(y) <= len(each) / stride + len(np.unique(data.users[rows]))
+    if stride == 1:
+        np.testing.assert_array_equal(x, each_x)
+        np.testing.assert_array_equal(y[:, -1], each)
+
+
+def test_stride_must_be_from_1_to_max_len():
+    for bad in (0, 4, 2.0, True):
+        with pytest.raises(ValueError, match=f"stride must be an int from 1 to max_len=3. Received: stride={bad!r}"):
+            next_item_windows(DATA, None, 3, bad)
+
+
 def test_max_len_must_be_a_positive_int():
     for bad in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match=f"Received: max_len={bad!r}"):
             histories(DATA, None, bad)
         with pytest.raises(ValueError, match=f"Received: max_len={bad!r}"):
             next_item_examples(DATA, None, bad)
+        with pytest.raises(ValueError, match=f"Received: max_len={bad!r}"):
+            next_item_windows(DATA, None, bad)
 
 
 # ---- the scorer and a model that learns ----
@@ -142,6 +195,13 @@ def test_sequence_scorer_returns_the_logits_of_the_items():
     np.testing.assert_allclose(softmax(logits, axis=1), net.predict(h[users], verbose=0), rtol=1e-4, atol=1e-7)
     logit_net = tiny_sasrec(DATA.n_items, 3, classifier_activation=None)
     assert SequenceScorer(logit_net, h, DATA.n_items).logits is logit_net  # already logits: used as it is
+
+
+def test_all_positions_takes_a_sasrec_with_logits_out_only():
+    from keras_zoo.models.sasrec import all_positions
+
+    with pytest.raises(ValueError, match="all_positions takes a sasrec model with logits out"):
+        all_positions(tiny_sasrec(DATA.n_items, 3))  # softmax out
 
 
 def test_sequence_scorer_errors():
@@ -176,8 +236,11 @@ def interleaved_chains(n_users, seed):
 
 
 @pytest.mark.slow  # seconds per case on two cores (make test-fast skips it)
-def test_sasrec_learns_the_next_item_from_the_history():
+@pytest.mark.parametrize("teach", ["every_position", "one_example_per_item"])
+def test_sasrec_learns_the_next_item_from_the_history(teach):
     import keras
+
+    from keras_zoo.models.sasrec import all_positions
 
     data = interleaved_chains(200, seed=0)
     last_row = np.r_[np.diff(data.users) != 0, True]
@@ -188,8 +251,17 @@ def test_sasrec_learns_the_next_item_from_the_history():
 
     keras.utils.set_random_seed(0)
     net = tiny_sasrec(N_ITEMS, MAX_LEN, embedding_dim=32, classifier_activation=None)
-    net.compile(keras.optimizers.Adam(5e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    net.fit(x, y, batch_size=64, epochs=5, verbose=0)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if teach == "every_position":  # as the pipeline trains it: every label of a window in one pass
+        windows, labels = next_item_windows(data, train, MAX_LEN)
+        trainer = all_positions(net)
+        assert trainer.output_shape == (None, MAX_LEN, N_ITEMS + 1)
+        assert {id(v) for v in trainer.trainable_variables} == {id(v) for v in net.trainable_variables}
+        trainer.compile(keras.optimizers.Adam(5e-3), loss)
+        trainer.fit(windows, labels, sample_weight=(labels > 0).astype("float32"), batch_size=16, epochs=5, verbose=0)
+    else:
+        net.compile(keras.optimizers.Adam(5e-3), loss)
+        net.fit(x, y, batch_size=64, epochs=5, verbose=0)
 
     scorer = SequenceScorer(net, histories(data, seen, MAX_LEN), N_ITEMS)
     accuracy = np.mean(scorer(data.users[held_out]).argmax(axis=1) == data.items[held_out])
