@@ -1,5 +1,8 @@
 """The tools/ scripts run as documented (at small sizes here; the full runs are in the README)."""
 
+import contextlib
+import importlib
+import io
 import json
 import subprocess
 import sys
@@ -12,10 +15,27 @@ pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it a
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_tool(*args):
-    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+# Tools that change the process for good (train_pretrained turns on TensorFlow's op determinism) or
+# that time a process's start-up run as processes; the others run in the test's own process, which
+# spares each several seconds of TensorFlow start-up.
+IN_A_PROCESS_OF_THEIR_OWN = {"tools/train_pretrained.py", "tools/startup_time.py", "tools/results.py"}
+
+
+def run_tool(script, *args):
+    """The standard output of `python SCRIPT ARGS...`, which must succeed."""
+    if script in IN_A_PROCESS_OF_THEIR_OWN:
+        result = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+    tool = importlib.import_module("tools." + Path(script).stem)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = tool.main(list(args))
+        except SystemExit as exit_:
+            status = exit_.code
+    assert status in (0, None), err.getvalue()[-3000:]
+    return out.getvalue()
 
 
 def test_train_pretrained_reproduces_the_shipped_cnn(tmp_path):
@@ -155,7 +175,7 @@ def test_speech_transfer_draws_voices_the_checkpoint_never_heard():
     assert "200 synthetic espeak-ng voices" in card["data"]["source"] and "seed 1" in card["data"]["source"]
 
 
-def test_movielens_csv_converts_grouplens_files_and_refuses_other_folders(tmp_path):
+def test_movielens_csv_converts_grouplens_files_and_refuses_other_folders(tmp_path, capsys):
     source = tmp_path / "ml-100k"
     source.mkdir()
     (source / "u.data").write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t5\t881250950\n")
@@ -169,9 +189,10 @@ def test_movielens_csv_converts_grouplens_files_and_refuses_other_folders(tmp_pa
     assert (tmp_path / "csv" / "ratings.csv").read_text().splitlines() == [
         "user_id,item_id,rating,timestamp", "196,242,3,881250949", "186,302,3,891717742", "196,302,5,881250950"]
     assert (tmp_path / "csv" / "items.csv").read_text().splitlines()[1] == "242,Kolya (1996),Comedy|Drama"
-    result = subprocess.run([sys.executable, "tools/movielens_csv.py", str(tmp_path), "--output", str(tmp_path / "x")],
-                            capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 2 and "holds neither u.data" in result.stderr
+    from tools import movielens_csv
+
+    assert movielens_csv.main([str(tmp_path), "--output", str(tmp_path / "x")]) == 2
+    assert "holds neither u.data" in capsys.readouterr().err
 
 
 def test_recommendation_models_prints_both_protocols_beside_the_baselines(tmp_path):
@@ -228,3 +249,31 @@ def test_results_regenerates_the_checkpoint_table_from_zoo_validate(tmp_path):
         assert abs(float(row["value"]) - float(row["card_value"])) <= 0.005, row
         assert row["command"] == f"zoo validate vision {row['checkpoint']} --data {row['data']}"
         assert float(row["examples_per_s"]) > 0 and int(row["params"]) > 0
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data" / "fsdd_4speakers").exists(),
+                    reason="needs ../shared/data/fsdd_4speakers")
+def test_pretrain_fine_tune_folders_keep_the_held_out_speaker_and_words_apart(tmp_path):
+    from tools import pretrain_fine_tune as tool
+
+    tool.copy_clips(tmp_path, "lucas", per_class=5, seed=0)
+    speaker = lambda folder: {p.name.split("_")[1] for p in (tmp_path / folder).rglob("*.wav")}  # noqa: E731
+    words = lambda folder: sorted(p.name for p in (tmp_path / folder).iterdir())  # noqa: E731
+    assert words("source") == list(tool.DIGITS_SOURCE) and words("small") == words("test") == list(tool.DIGITS_TARGET)
+    assert speaker("test") == {"lucas"} and "lucas" not in speaker("source") | speaker("small")
+    assert [len(list((tmp_path / "small" / d).iterdir())) for d in tool.DIGITS_TARGET] == [5] * 5
+    assert len(list((tmp_path / "source").rglob("*.wav"))) == 3 * 5 * 50 and len(list((tmp_path / "test").rglob("*.wav"))) == 250
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data" / "cifar10" / "cifar10-jpg.tar.gz").exists(),
+                    reason="needs ../shared/data/cifar10")
+def test_pretrain_fine_tune_photo_folders_keep_the_target_classes_out_of_the_source(tmp_path):
+    from tools import pretrain_fine_tune as tool
+
+    tool.copy_photos(tool.CIFAR10, tmp_path, per_class=3, seeds=[0, 1])
+    classes = lambda folder: sorted(p.name for p in (tmp_path / folder).iterdir())  # noqa: E731
+    files = lambda folder: {p.relative_to(tmp_path / folder) for p in (tmp_path / folder).rglob("*.jpg")}  # noqa: E731
+    assert classes("source/train") == classes("source/test") == sorted(tool.PHOTO_SOURCE)
+    assert classes("small0") == classes("target_test") == sorted(tool.PHOTO_TARGET)
+    assert len(files("source/train")) == 25_000 and len(files("target_test")) == 2_000
+    assert len(files("small0")) == len(files("small1")) == 6 and files("small0") != files("small1")
