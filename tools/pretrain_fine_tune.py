@@ -1,7 +1,8 @@
 """Pretrain on a large set of your own, fine-tune on a small one: the commands of docs/fine_tune_your_own.md.
 
     python tools/pretrain_fine_tune.py vision     # about 20 minutes here; needs ../shared/data/cifar10
-    python tools/pretrain_fine_tune.py speech     # about 10 minutes here; needs ../shared/data/fsdd_4speakers
+    python tools/pretrain_fine_tune.py text       # needs data/ from tools/nlp_data.py (below)
+    python tools/pretrain_fine_tune.py speech     # about 20 minutes here; needs ../shared/data/fsdd_4speakers
 
 Each example writes plain class folders, then runs the `zoo` command a user would type, with
 defaults only, and prints the commands and a Markdown table of held-out test accuracy:
@@ -12,6 +13,12 @@ defaults only, and prints the commands and a Markdown table of held-out test acc
   horse, from CIFAR-10's train/; the test is all 2,000 of CIFAR-10's test photographs of those two.
   For each seed, `--pretrained RUN` against `--model resnet20` from scratch, beside the best
   classical baseline of the same run. Each seed draws other training photographs.
+- **text**: `zoo train nlp --model cnn_text` on 9,544 movie-review sentences (`python
+  tools/nlp_data.py sentence-polarity --output data/sentence_polarity`) is the run to pretrain;
+  the small set is `--per-class` customer-review sentences (50 by default) of each label, positive
+  and negative (`python tools/nlp_data.py product-reviews --output data/product_reviews`), and the
+  test is all 589 of that set's test sentences: the same labels in another domain. For each seed,
+  `--pretrained RUN` (the run's embedding, encoder and vocabulary) against `--model cnn_text`.
 - **speech**: for each of the four speakers in turn, `zoo train speech` on the other three's real
   recordings of the digits 0-4 (750 clips) is the run to pretrain; the small set is `--per-class`
   clips (5 by default) of each of the digits 5-9, drawn from those three speakers; the test is
@@ -124,6 +131,45 @@ def vision(args) -> list[list[str]]:
     return rows
 
 
+def copy_texts(source: Path, work: Path, *, per_class: int, seeds: list[int]) -> None:
+    """Write work/small<seed>.csv: `per_class` rows of each label of `source`, drawn with the seed."""
+    import csv
+
+    with open(source, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    labels = sorted({row["label"] for row in rows})
+    for seed in seeds:
+        drawn = [row for label in labels
+                 for row in random.Random(seed).sample([r for r in rows if r["label"] == label], per_class)]
+        with open(work / f"small{seed}.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=["text", "label"])
+            writer.writeheader()
+            writer.writerows({"text": row["text"], "label": row["label"]} for row in drawn)
+
+
+def text(args) -> list[list[str]]:
+    polarity, reviews = ROOT / "data" / "sentence_polarity", ROOT / "data" / "product_reviews"
+    for folder, name in ((polarity, "sentence-polarity"), (reviews, "product-reviews")):
+        if not (folder / "train.csv").exists():
+            raise SystemExit(f"{folder} is missing: make it with python tools/nlp_data.py {name} --output {folder}")
+    work = args.work / "text"
+    work.mkdir(parents=True, exist_ok=True)
+    copy_texts(reviews / "train.csv", work, per_class=args.per_class, seeds=args.seeds)
+    # --model: a network with an embedding to carry over (the search could choose the solved bag).
+    source = zoo("train", "nlp", "--data", str(polarity / "train.csv"), "--test-data", str(polarity / "test.csv"),
+                 "--model", "cnn_text", "--output", "runs/source", cwd=work)
+    print(f"pretraining run: test accuracy {source['metrics']['accuracy']:.4f} on {source['data']['test']} "
+          "movie-review sentences", flush=True)
+    rows = []
+    for seed in args.seeds:
+        common = ["--data", f"small{seed}.csv", "--test-data", str(reviews / "test.csv"), "--seed", str(seed)]
+        tuned = zoo("train", "nlp", *common, "--pretrained", "runs/source", "--output", f"runs/tuned{seed}", cwd=work)
+        scratch = zoo("train", "nlp", *common, "--model", "cnn_text", "--output", f"runs/scratch{seed}", cwd=work)
+        rows.append([f"seed {seed}", tuned["metrics"]["accuracy"], scratch["metrics"]["accuracy"],
+                     *best_baseline(scratch)])
+    return rows
+
+
 def speech(args) -> list[list[str]]:
     if not FSDD.exists():
         raise SystemExit(f"{FSDD} is not on this machine: the spoken digits are needed")
@@ -143,17 +189,18 @@ def speech(args) -> list[list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("example", choices=("vision", "speech"))
-    parser.add_argument("--per-class", type=int, help="examples per class in the small set (vision 100, speech 5)")
+    parser.add_argument("example", choices=("vision", "text", "speech"))
+    parser.add_argument("--per-class", type=int,
+                        help="examples per class in the small set (vision 100, text 50, speech 5)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="vision: one fine-tune per seed; speech: the first seed draws the clips")
     parser.add_argument("--work", type=Path, default=Path("runs/pretrain_fine_tune"),
                         help="where the folders and runs are written (replaced)")
     args = parser.parse_args(argv)
-    args.per_class = args.per_class or (100 if args.example == "vision" else 5)
+    args.per_class = args.per_class or {"vision": 100, "text": 50, "speech": 5}[args.example]
     shutil.rmtree(args.work / args.example, ignore_errors=True)
     start = time.perf_counter()
-    rows = {"vision": vision, "speech": speech}[args.example](args)
+    rows = {"vision": vision, "text": text, "speech": speech}[args.example](args)
     tuned, scratch, baseline = ([row[i] for row in rows] for i in (1, 2, 4))
     print(f"\n{args.example}: {args.per_class} training examples per class; test accuracy; "
           f"{time.perf_counter() - start:.0f} s in all\n")

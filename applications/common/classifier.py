@@ -51,6 +51,23 @@ def chooses(args) -> bool:
     return not (args.model or args.pretrained or args.data == "sample")
 
 
+def model_from_args(args, default: str) -> str:
+    """The model a `zoo train` run trains: --model; else the model of the --pretrained checkpoint or
+    run folder (a run of `cnn_text` fine-tunes `cnn_text` without --model cnn_text); else `default`.
+
+    A --pretrained that names no checkpoint of a known model leaves `default`: the run then fails
+    on it with the checkpoint's own error.
+    """
+    if args.model or not args.pretrained:
+        return args.model or default
+    from keras_zoo import checkpoints
+
+    try:
+        return checkpoints.find(args.pretrained).model
+    except (checkpoints.CheckpointError, OSError, ValueError):
+        return default
+
+
 def search_options(args, candidates: tuple[str, ...]) -> dict:
     """The config fields of a search from `zoo train` arguments: `candidates` when there are two or more
     to choose among (`chooses`), and `--time-budget`, which is refused where no choice is made."""

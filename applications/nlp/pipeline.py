@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from keras_zoo.applications.common.classifier import (LOSS, TIME_BUDGET_S, Classifier, Setup, TestSplit, check_classes,
-                                                      check_search, chooses, search_options)
+                                                      check_search, chooses, model_from_args, search_options)
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.nlp.domain import DEFAULT_TRAIN
 
@@ -644,7 +644,7 @@ def config_from_args(args, train: TrainConfig) -> NLPConfig:
     if getattr(args, "augment", "auto") not in (None, "auto"):
         raise ValueError("--augment is for speech and vision; nlp takes no augmentation.")
     candidates = choices(args)
-    return NLPConfig(model=args.model or (candidates[0] if len(candidates) == 1 else DEFAULT_MODEL), data=args.data,
+    return NLPConfig(model=candidates[0] if len(candidates) == 1 else model_from_args(args, DEFAULT_MODEL), data=args.data,
                      test_data=args.test_data, max_tokens=args.max_tokens, sequence_length=args.sequence_length,
                      embeddings=args.embeddings, freeze_embeddings=args.freeze_embeddings, pretrained=args.pretrained,
                      freeze_backbone=args.freeze_backbone, max_examples=args.max_examples,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keras_zoo.applications.common.classifier import (Classifier, Setup, TestSplit, check_classes, create_network,
-                                                      dataset_to_numpy)
+                                                      dataset_to_numpy, model_from_args)
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.speech.domain import DEFAULT_TRAIN
 from keras_zoo.applications.speech.data import CLIP_SAMPLES
@@ -328,7 +328,7 @@ tune_data, input_feed = CLASSIFIER.tune_data, CLASSIFIER.input_feed
 def config_from_args(args, train: TrainConfig) -> SpeechConfig:
     """The run's config from `zoo train speech` arguments."""
     return SpeechConfig(
-        model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
+        model=model_from_args(args, DEFAULT_MODEL), data=args.data, test_data=args.test_data,
         features=getattr(args, "features", None) or "log_mel", augment=getattr(args, "augment", "auto") or "auto",
         pretrained=args.pretrained, freeze_backbone=args.freeze_backbone, max_examples=args.max_examples, train=train,
         group_by=args.group_by, speaker_regex=args.speaker_regex, test_speakers=tuple(args.test_speaker or ()),

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from keras_zoo.applications.common.classifier import (TIME_BUDGET_S, Classifier, Setup, TestSplit, check_classes,
-                                                      check_search, create_network, dataset_to_numpy, search_options)
+                                                      check_search, create_network, dataset_to_numpy,
+                                                      model_from_args, search_options)
 from keras_zoo.applications.common.training import TrainConfig
 
 DOMAIN = "vision"
@@ -243,7 +244,7 @@ def config_from_args(args, train: TrainConfig) -> VisionConfig:
         raise ValueError("--freeze-backbone needs --pretrained: a random backbone is not worth freezing.")
     if args.augment not in ("auto", "light", "none"):
         raise ValueError(f"--augment {args.augment} is for speech; vision takes auto, light or none.")
-    return VisionConfig(model=args.model or DEFAULT_MODEL, data=args.data, test_data=args.test_data,
+    return VisionConfig(model=model_from_args(args, DEFAULT_MODEL), data=args.data, test_data=args.test_data,
                         image_size=tuple(args.image_size) if args.image_size else None, augment=args.augment,
                         pretrained=args.pretrained, freeze_backbone=args.freeze_backbone,
                         max_examples=args.max_examples, **search_options(args, CANDIDATES),

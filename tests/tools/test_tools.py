@@ -277,3 +277,21 @@ def test_pretrain_fine_tune_photo_folders_keep_the_target_classes_out_of_the_sou
     assert classes("small0") == classes("target_test") == sorted(tool.PHOTO_TARGET)
     assert len(files("source/train")) == 25_000 and len(files("target_test")) == 2_000
     assert len(files("small0")) == len(files("small1")) == 6 and files("small0") != files("small1")
+
+
+def test_pretrain_fine_tune_draws_the_small_text_set_per_label_and_seed(tmp_path):
+    import csv
+
+    from tools import pretrain_fine_tune as tool
+
+    rows = [{"text": f"review {i}", "label": "positive" if i % 3 else "negative"} for i in range(30)]
+    with open(tmp_path / "train.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["text", "label"])
+        writer.writeheader()
+        writer.writerows(rows)
+    tool.copy_texts(tmp_path / "train.csv", tmp_path, per_class=4, seeds=[0, 1])
+    drawn = {seed: list(csv.DictReader(open(tmp_path / f"small{seed}.csv", encoding="utf-8"))) for seed in (0, 1)}
+    for small in drawn.values():
+        assert sorted(r["label"] for r in small) == ["negative"] * 4 + ["positive"] * 4
+        assert all(r in rows for r in small)
+    assert drawn[0] != drawn[1]

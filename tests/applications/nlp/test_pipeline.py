@@ -247,6 +247,16 @@ def test_a_finished_run_is_a_checkpoint_that_brings_its_vocabulary(sample_run, t
     again = checkpoints.text_vectorizer(card)
     texts = ["not a good film at all", "an utterly unknown zyxwv word"]
     np.testing.assert_array_equal(again(texts).numpy(), source.get_layer("vectorizer")(texts).numpy())
+    # Without --model, --pretrained RUN trains the run's model (not the default linear_text).
+    from types import SimpleNamespace
+
+    from keras_zoo.applications.common.classifier import model_from_args
+
+    args = SimpleNamespace(model=None, pretrained=str(run))
+    assert model_from_args(args, "linear_text") == "lstm_text"
+    assert model_from_args(SimpleNamespace(model=None, pretrained="cnn_text.sentence_polarity"), "x") == "cnn_text"
+    assert model_from_args(SimpleNamespace(model="mlp_text", pretrained=str(run)), "x") == "mlp_text"
+    assert model_from_args(SimpleNamespace(model=None, pretrained=str(tmp_path / "nothing")), "x") == "x"
 
 
 @pytest.mark.parametrize("kwargs, message", [
