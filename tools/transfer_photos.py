@@ -34,6 +34,8 @@ TARGET_CLASSES = ("dog", "frog", "horse", "ship", "truck")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", default=SOURCE, help="the checkpoint to fine-tune (<model>.<tag>)")
+    parser.add_argument("--test-per-class", type=int,
+                        help="score on the first N test photographs of each class (a quick run; default all 1,000)")
     args = parse_recipe(parser, argv, ks=[10, 50], seeds=[0, 1, 2])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     archive = PHOTO_RECIPES[SOURCE].archive
@@ -41,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{archive} is not on this machine: the CIFAR-10 photographs are needed")
     x, y, _ = read_cifar10(archive, "train", TARGET_CLASSES)
     x_test, y_test, _ = read_cifar10(archive, "test", TARGET_CLASSES)
+    if args.test_per_class:
+        import numpy as np
+
+        keep = np.concatenate([np.flatnonzero(y_test == c)[:args.test_per_class] for c in np.unique(y_test)])
+        x_test, y_test = x_test[keep], y_test[keep]
     data = SimpleNamespace(x_train=x / 255.0, y_train=y, x_test=x_test / 255.0, y_test=y_test)
     print(f"Source: {args.source}. Target: CIFAR-10's {', '.join(TARGET_CLASSES)}, {len(y_test)} held-out test "
           f"photographs; {len(args.seeds)} seeds; "

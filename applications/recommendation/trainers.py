@@ -196,14 +196,15 @@ def train_ranker(name: str, inter, split, config: RecommendationConfig, output_d
         x, y = next_item_windows(inter, split.train, max_len, stride=stride)
         if config.train.batch_size != "full":
             recipe = dataclasses.replace(recipe, batch_size=max(1, int(config.train.batch_size) // WINDOW_BATCH_DIVISOR))
+        y = y[:, -stride:]  # a window's labels are its last `stride` positions: only those are scored
         train = (x, y, (y > 0).astype(np.float32))
         if has_val:  # the validation item after each history, taught at the last position only
-            val_y = np.zeros((len(split.val_users), max_len), np.int32)
+            val_y = np.zeros((len(split.val_users), stride), np.int32)
             val_y[:, -1] = split.val_items + OFFSET
             val_w = np.zeros(val_y.shape, np.float32)
             val_w[:, -1] = 1.0
             val = [context[split.val_users], val_y, val_w]
-        trainer, fit_loss, n_train = all_positions(net), _softmax_loss(), len(x)
+        trainer, fit_loss, n_train = all_positions(net, last=stride), _softmax_loss(), len(x)
     elif loss == "softmax":
         x, val_x = _pairs(users, items), _pairs(split.val_users, split.val_items)
         train, val = (x, x[:, 1]), ([val_x, val_x[:, 1]] if has_val else None)

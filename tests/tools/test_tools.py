@@ -62,8 +62,8 @@ def test_transfer_digits_prints_the_table(tmp_path):
                     reason="needs ../shared/data/cifar10")
 def test_transfer_photos_prints_the_table_on_the_five_classes_the_source_never_saw():
     out = run_tool("tools/transfer_photos.py", "--ks", "1", "--seeds", "0", "--head-epochs", "1",
-                   "--fine-tune-epochs", "1")
-    assert "Target: CIFAR-10's dog, frog, horse, ship, truck, 5000 held-out test photographs" in out
+                   "--fine-tune-epochs", "1", "--test-per-class", "40")
+    assert "Target: CIFAR-10's dog, frog, horse, ship, truck, 200 held-out test photographs" in out
     assert "| k per class | resnet20 from scratch |" in out and "\n| 1 | " in out
 
 

@@ -116,7 +116,7 @@ def causal_block(x, *, heads: int, dropout: float, name: str):
                                      epsilon=NORM_EPSILON, activation="relu", causal=True, name=name)
 
 
-def all_positions(model):
+def all_positions(model, last: int | None = None):
     """A training view of a `sasrec` model that scores the next item at every position, as the paper trains.
 
     The registry model reads the last position only (what ranking and serving need). This view
@@ -129,6 +129,9 @@ def all_positions(model):
 
     Args:
         model: a `sasrec` registry model built with `classifier_activation=None` (logits out).
+        last: score the last `last` positions only, `(b, last, num_classes)`: where windows carry
+            labels only there (`next_item_windows` with `stride=last`), the head, a softmax over the
+            whole catalogue and most of a step's cost, is not computed for positions without one.
 
     Returns:
         A `keras.Model` named `{model.name}_all_positions`.
@@ -150,7 +153,11 @@ def all_positions(model):
                          "(zoo.create_model('sasrec', ..., classifier_activation=None)). "
                          f"Received: a model named {model.name!r} with layers {sorted(names)[:8]}...")
     features = model.get_layer("encoder_norm").output  # (b, max_len, d): every position
-    return keras.Model(model.inputs, model.get_layer("head")(features), name=f"{model.name}_all_positions")
+    if last is not None:
+        if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= features.shape[1]:
+            raise ValueError(f"last must be an int from 1 to the input length {features.shape[1]}. Received: last={last!r}")
+        features = features[:, -last:, :]
+    return keras.Model(model.input, model.get_layer("head")(features), name=f"{model.name}_all_positions")
 
 
 def sasrec_search_space(hp, config: SASRecConfig) -> dict:

@@ -197,11 +197,33 @@ def test_sequence_scorer_returns_the_logits_of_the_items():
     assert SequenceScorer(logit_net, h, DATA.n_items).logits is logit_net  # already logits: used as it is
 
 
+@pytest.mark.slow  # seconds on two cores (make test-fast skips it)
+def test_all_positions_scores_each_position_as_the_model_scores_its_last():
+    from keras_zoo.models.sasrec import all_positions
+
+    net = tiny_sasrec(DATA.n_items, 4, classifier_activation=None)
+    x = histories(DATA, None, 4)
+    every, last_two = all_positions(net)(x).numpy(), all_positions(net, last=2)(x).numpy()
+    assert every.shape == (4, 4, DATA.n_items + 1) and last_two.shape == (4, 2, DATA.n_items + 1)
+    np.testing.assert_allclose(every[:, -1], net(x).numpy(), rtol=1e-5, atol=1e-5)  # the last position is the model's
+    np.testing.assert_allclose(last_two, every[:, -2:], rtol=1e-5, atol=1e-5)
+    # Causal: an item's position scores the same with the later items changed (padding positions,
+    # which no label reads, attend uniformly and are left out).
+    changed = x.copy()
+    changed[:, 2:] = (changed[:, 2:] % DATA.n_items) + 1
+    real = x[:, 1] > 0
+    assert real.any()
+    np.testing.assert_allclose(all_positions(net)(changed).numpy()[real, 1], every[real, 1], rtol=1e-5, atol=1e-5)
+
+
 def test_all_positions_takes_a_sasrec_with_logits_out_only():
     from keras_zoo.models.sasrec import all_positions
 
     with pytest.raises(ValueError, match="all_positions takes a sasrec model with logits out"):
         all_positions(tiny_sasrec(DATA.n_items, 3))  # softmax out
+    for bad in (0, 4, True):
+        with pytest.raises(ValueError, match=f"last must be an int from 1 to the input length 3. Received: last={bad!r}"):
+            all_positions(tiny_sasrec(DATA.n_items, 3, classifier_activation=None), last=bad)
 
 
 def test_sequence_scorer_errors():
