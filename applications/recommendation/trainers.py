@@ -34,7 +34,7 @@ LOSSES = ("auto", "bce", "softmax", "in_batch")
 FACTORISED = ("mf", "two_tower")  # registry families whose score is a dot product (zoo.models.recommender.towers)
 # A sequential model learns from windows of each history that overlap by half: every label is read
 # with at least max_len / 2 items before it, at twice the cost of disjoint windows (which, on
-# MovieLens-100k, cost 0.015 HR@10 against reading every label with its full history).
+# MovieLens-100k's validation split, seed 0, 32 windows a step, reached NDCG@10 0.4718, not 0.4922).
 WINDOW_STRIDE_DIVISOR = 2
 # A window teaches max_len / 2 labels, so a sequential model's batch is batch_size // 8 windows:
 # the default 256 is 32 windows of 50 items, 800 labels a step. On MovieLens-100k's validation

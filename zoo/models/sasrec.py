@@ -123,15 +123,14 @@ def all_positions(model, last: int | None = None):
     shares all its layers (the same variables) and applies `head` to every position of the
     encoder's output: `(b, max_len)` tokens -> `(b, max_len, num_classes)` logits, position j
     scoring the item after token j. Trained on `sequences.next_item_windows` with the labels' zeros
-    weighted out, one pass over a window teaches max_len next items, where the registry model
-    learns one: the same labels at about 1/max_len of the cost. The causal mask keeps each position
-    from reading the item it is taught.
+    weighted out, one pass over a window teaches up to max_len next items, where the registry
+    model learns one. The causal mask keeps each position from reading the item it is taught.
 
     Args:
         model: a `sasrec` registry model built with `classifier_activation=None` (logits out).
         last: score the last `last` positions only, `(b, last, num_classes)`: where windows carry
-            labels only there (`next_item_windows` with `stride=last`), the head, a softmax over the
-            whole catalogue and most of a step's cost, is not computed for positions without one.
+            labels only there (`next_item_windows` with `stride=last`), the head (logits for the
+            whole catalogue) is not computed for positions without a label.
 
     Returns:
         A `keras.Model` named `{model.name}_all_positions`.
