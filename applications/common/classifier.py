@@ -64,7 +64,7 @@ def model_from_args(args, default: str) -> str:
 
     try:
         return checkpoints.find(args.pretrained).model
-    except (checkpoints.CheckpointError, OSError, ValueError):
+    except (OSError, ValueError):  # CheckpointError is a ValueError
         return default
 
 
