@@ -45,6 +45,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_zoo.applications.common.precise_bn import MAX_BATCHES, PreciseBatchNorm, batch_norms
 from keras_zoo.applications.common.report import BACKUP_DIR, BACKUP_METADATA, to_jsonable, write_json
 from keras_zoo.files import atomic_path
 
@@ -441,6 +442,9 @@ def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: s
     sign = -1.0 if mode == "max" else 1.0
     best_so_far = min([sign * v for v in prior_val if v is not None] or [math.inf])
     cbs: list[keras.callbacks.Callback] = [_RaiseOnNaN(config.learning_rate, output_dir), *epoch_metrics]
+    if batch_norms(model):  # first: validation, early stopping and checkpoints then see recomputed statistics
+        cbs.insert(0, PreciseBatchNorm(lambda epoch: _first_batches(train_ds, epoch, batch_size),
+                                       initial_steps=initial_epoch * steps_per_epoch))
     if has_val and config.patience is not None:
         cbs.append(_EarlyStopping(prior=prior_val, best_path=best_path, monitor=monitor, mode=mode,
                                   patience=config.patience, restore_best_weights=True))
@@ -472,6 +476,17 @@ def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: s
                      examples_per_s=n_train * epochs_run / train_s if train_s > 0 else 0.0, epochs_run=epochs_run,
                      best_epoch=None if best is None else best + 1, initial_epoch=initial_epoch,
                      checkpoint=best_path if best_path.is_file() else None)
+
+
+def _first_batches(train_ds, epoch: int, batch_size: int, count: int = MAX_BATCHES):
+    """The inputs of the first `count` training batches of `epoch`, in `fit`'s `train_ds` forms."""
+    if isinstance(train_ds, (tuple, list)):
+        x = train_ds[0]
+        n = len(keras.tree.flatten(x)[0])
+        return (keras.tree.map_structure(lambda a: a[i:i + batch_size], x)
+                for i in range(0, min(n, count * batch_size), batch_size))
+    ds = train_ds(epoch) if callable(train_ds) else train_ds
+    return (element[0] if isinstance(element, (tuple, list)) else element for element in ds.take(count))
 
 
 def _best_index(values: list, mode: str) -> int | None:

@@ -316,3 +316,51 @@ def test_early_stopping_can_follow_a_score_an_epoch_metric_adds_and_maximise_it(
     assert result.best_epoch == 2 and result.epochs_run == 4  # two epochs without a better score, then stop
     with pytest.raises(ValueError, match="`mode` must be 'min' or 'max'"):
         train(tmp_path / "x", config, mode="maximum")
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch-norm statistics recomputed before validation (PreciseBN)
+
+
+def make_bn_model(momentum=0.99):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    frozen = keras.layers.BatchNormalization(name="frozen")
+    frozen.trainable = False
+    h = keras.layers.Dense(8, name="hidden")(frozen(inputs))
+    h = keras.layers.BatchNormalization(momentum=momentum, name="bn")(h)
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Activation("relu")(h))
+    return keras.Model(inputs, outputs)
+
+
+def test_batch_norm_statistics_are_recomputed_before_validation_on_a_short_run(tmp_path):
+    # Inputs of variance 1e-4: at momentum 0.99 the moving variance would still be about 0.9 of its
+    # start (1) after the 8 steps, and the validation loss would judge other outputs than training's.
+    x, y = make_data()
+    model = make_bn_model()
+    config = TrainConfig(epochs=2, batch_size=64, learning_rate=0.01, patience=None)
+    _, result = train(tmp_path, config, train=(x * 0.01, y), val=(x[:96] * 0.01, y[:96]), model=model)
+    bn = model.get_layer("bn")
+    inputs = keras.Model(model.inputs, model.get_layer("hidden").output)(x[:8 * 64] * 0.01).numpy()
+    np.testing.assert_allclose(bn.moving_mean.numpy(), inputs.mean(0), atol=2e-4)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), inputs.var(0), rtol=0.05)
+    frozen = model.get_layer("frozen")
+    np.testing.assert_array_equal(frozen.moving_variance.numpy(), np.ones(4))  # a frozen norm keeps its statistics
+    assert model.evaluate(x[:96] * 0.01, y[:96], verbose=0)[0] == pytest.approx(result.history["val_loss"][-1], rel=1e-4)
+
+
+def test_batch_norm_statistics_are_left_to_the_moving_average_once_it_has_forgotten_its_start():
+    from keras_zoo.applications.common.precise_bn import FORGET, PreciseBatchNorm
+
+    model = make_bn_model(momentum=0.5)  # forgets a start in FORGET / ln 2, about 15 steps
+    seen = []
+    callback = PreciseBatchNorm(lambda epoch: seen.append(epoch) or [np.ones((8, 4), "float32")])
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch in range(3):
+        callback.on_epoch_begin(epoch)
+        for step in range(10):
+            callback.on_train_batch_end(step)
+        callback.on_test_begin()
+    assert seen == [0]  # 10 steps: still young; 20 and 30: no more
+    assert 10 < FORGET / math.log(2) < 20
