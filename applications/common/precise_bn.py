@@ -21,7 +21,11 @@ from typing import Callable, Iterable
 import keras
 
 FORGET = 10.0  # e-folds: a start of 1 weighs under 5e-5 in the average, below the batch norms' epsilon of 1e-3
-MAX_BATCHES = 8  # training batches averaged per recomputation (a few hundred examples)
+# Training examples averaged per recomputation (whole batches, just over it at most): a
+# convolution's statistics per channel then come from 256 x its positions. It costs a few forward
+# passes an epoch while young: `zoo demo speech` (10 steps an epoch, young for 25 of its 40 epochs)
+# trained in 99.2 s against 83.1 s without it, run in turn (1.19x).
+MAX_EXAMPLES = 256
 
 
 def batch_norms(model: keras.Model) -> list:
@@ -72,7 +76,7 @@ class PreciseBatchNorm(keras.callbacks.Callback):
 
     Args:
         batches: a function of the epoch (from 0) that gives that epoch's first training batches
-            (inputs only), at most `MAX_BATCHES`.
+            (inputs only), of `MAX_EXAMPLES` examples or so.
         initial_steps: optimizer steps already taken (a resumed run's), so that it stops where an
             uninterrupted run stops.
     """

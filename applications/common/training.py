@@ -12,6 +12,9 @@
   epoch, the history and timing of the epochs already run included (kept in
   `backup/progress.json`); the folder is deleted when training ends;
 - a NaN/inf loss stops training at once with `NaNLossError` naming the epoch and batch;
+- the batch norms' statistics recomputed before each validation while their moving averages are
+  young (`precise_bn`), so that a short run or a fine-tune is judged, and saved, with statistics
+  that describe its weights;
 - with `TrainConfig(tensorboard=True)` (`zoo train --tensorboard`), TensorBoard logs in
   `output_dir/tensorboard/`: loss, metrics and learning rate per epoch.
 
@@ -45,7 +48,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_zoo.applications.common.precise_bn import MAX_BATCHES, PreciseBatchNorm, batch_norms
+from keras_zoo.applications.common.precise_bn import MAX_EXAMPLES, PreciseBatchNorm, batch_norms
 from keras_zoo.applications.common.report import BACKUP_DIR, BACKUP_METADATA, to_jsonable, write_json
 from keras_zoo.files import atomic_path
 
@@ -389,7 +392,10 @@ def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: s
 
     The caller seeds (`set_seed(config.seed)`) before building the model. When `patience` is set
     and there is validation data, the model ends with the weights of its best epoch; without early
-    stopping it ends with the last epoch's (and `checkpoints/best.keras` holds the best).
+    stopping it ends with the last epoch's (and `checkpoints/best.keras` holds the best). While the
+    batch norms' moving averages are young (the first few hundred steps of a run or a fine-tune),
+    their statistics are recomputed over a few training batches before each validation
+    (`precise_bn.PreciseBatchNorm`; not under a distribution strategy).
 
     Args:
         model: a Keras model (built or not).
@@ -420,6 +426,8 @@ def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: s
         NaNLossError: the training loss became NaN or infinite.
         ValueError: `output_dir` holds an interrupted run trained with other settings.
     """
+    import tensorflow as tf
+
     if mode not in ("min", "max"):
         raise ValueError(f"`mode` must be 'min' or 'max'. Received: mode={mode!r}")
     output_dir = Path(output_dir)
@@ -442,7 +450,9 @@ def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: s
     sign = -1.0 if mode == "max" else 1.0
     best_so_far = min([sign * v for v in prior_val if v is not None] or [math.inf])
     cbs: list[keras.callbacks.Callback] = [_RaiseOnNaN(config.learning_rate, output_dir), *epoch_metrics]
-    if batch_norms(model):  # first: validation, early stopping and checkpoints then see recomputed statistics
+    # First, so that validation, early stopping and the checkpoints see the recomputed statistics.
+    # Not under a distribution strategy: there each replica (or worker) would recompute its own.
+    if batch_norms(model) and not tf.distribute.has_strategy():
         cbs.insert(0, PreciseBatchNorm(lambda epoch: _first_batches(train_ds, epoch, batch_size),
                                        initial_steps=initial_epoch * steps_per_epoch))
     if has_val and config.patience is not None:
@@ -478,8 +488,10 @@ def fit(model: keras.Model, train_ds, val_ds, config: TrainConfig, output_dir: s
                      checkpoint=best_path if best_path.is_file() else None)
 
 
-def _first_batches(train_ds, epoch: int, batch_size: int, count: int = MAX_BATCHES):
-    """The inputs of the first `count` training batches of `epoch`, in `fit`'s `train_ds` forms."""
+def _first_batches(train_ds, epoch: int, batch_size: int):
+    """The inputs of `epoch`'s first training batches, `MAX_EXAMPLES` examples or just over, in
+    `fit`'s `train_ds` forms (a dataset's batches are assumed to be of `batch_size`)."""
+    count = max(1, math.ceil(MAX_EXAMPLES / batch_size))
     if isinstance(train_ds, (tuple, list)):
         x = train_ds[0]
         n = len(keras.tree.flatten(x)[0])

@@ -12,7 +12,7 @@ from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.finance import pipeline
 from keras_zoo.applications.finance.pipeline import FinanceConfig
 from keras_zoo.applications.finance.prices import goog_sample
-from tests.cli_checks import run_zoo
+from tests.cli_checks import run_zoo, zoo_here
 
 pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
 
@@ -190,9 +190,9 @@ def test_command_line_train_predict_evaluate_and_bad_input(tmp_path, capsys):
     for words in ("zero_return", "autoregression", "long/flat rule", "buy-and-hold", "Diebold–Mariano p",
                   "held-out test periods", "10 bp a trade"):
         assert words in result.stdout, words
-    result = zoo("predict", "finance", "--model-dir", str(out), "--data", str(csv))
+    result = zoo_here("predict", "finance", "--model-dir", str(out), "--data", str(csv))
     assert result.returncode == 0 and "the long/flat rule is" in result.stdout, result.stderr[-2000:]
-    result = zoo("evaluate", "finance", "--model-dir", str(out), "--data", str(csv))
+    result = zoo_here("evaluate", "finance", "--model-dir", str(out), "--data", str(csv))
     assert result.returncode == 0 and "return on" in result.stdout, result.stderr[-2000:]
 
     bad = tmp_path / "bad.csv"

@@ -14,7 +14,7 @@ from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.nlp import pipeline
 from keras_zoo.applications.nlp.corpus import generate_corpus
 from keras_zoo.applications.nlp.pipeline import NLPConfig
-from tests.cli_checks import run_zoo
+from tests.cli_checks import run_zoo, zoo_here
 
 pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
 
@@ -341,14 +341,14 @@ def test_cli_train_predict_evaluate(tmp_path):
     assert all(f"{name} " in result.stdout for name in pipeline.CANDIDATES) and "skipped" in result.stdout
     assert record["config"]["train"]["patience"] == pipeline.DEFAULT_TRAIN["patience"]  # the domain's recipe
 
-    result = zoo("predict", "nlp", "--model-dir", str(tmp_path / "run"), "i loved the film", "it was awful",
-                 cwd=tmp_path)
+    result = zoo_here("predict", "nlp", "--model-dir", str(tmp_path / "run"), "i loved the film", "it was awful",
+                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert [line.split("\t")[0] for line in lines] == ["i loved the film", "it was awful"]
     assert all(line.split("\t")[1] in ("0", "1") and 0 <= float(line.split("\t")[2]) <= 1 for line in lines)
 
-    result = zoo("evaluate", "nlp", "--model-dir", str(tmp_path / "run"), "--data", str(test), cwd=tmp_path)
+    result = zoo_here("evaluate", "nlp", "--model-dir", str(tmp_path / "run"), "--data", str(test), cwd=tmp_path)
     assert result.returncode == 0 and "on 100 texts" in result.stdout
 
 

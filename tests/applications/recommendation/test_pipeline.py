@@ -13,7 +13,7 @@ from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.recommendation import pipeline
 from keras_zoo.applications.recommendation.pipeline import RecommendationConfig
 from keras_zoo.applications.recommendation.serving import Catalog, Recommender, top_k
-from tests.cli_checks import run_zoo
+from tests.cli_checks import run_zoo, zoo_here
 
 pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
 
@@ -155,14 +155,14 @@ def test_command_line_train_predict_evaluate_and_bad_input(tmp_path, capsys):
     counts = json.loads((run / "metrics.json").read_text())["data"]
     assert counts["single_interaction_users"] == 1 and counts["duplicates_dropped"] == 1 and counts["test"] == 60
 
-    result = zoo("predict", "recommendation", "--model-dir", str(run), "--user", "user-0", "--user", "stranger",
-                 "--top", "3")
+    result = zoo_here("predict", "recommendation", "--model-dir", str(run), "--user", "user-0", "--user", "stranger",
+                      "--top", "3")
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "user user-0" and lines[4].startswith("user stranger: ") and "cold start" in lines[4]
     assert len(lines) == 8 and lines[1].split("\t")[3].startswith("Film ")
 
-    result = zoo("evaluate", "recommendation", "--model-dir", str(run), "--data", str(data))
+    result = zoo_here("evaluate", "recommendation", "--model-dir", str(run), "--data", str(data))
     assert result.returncode == 0 and "HR@10" in result.stdout, result.stderr[-2000:]
 
 

@@ -14,7 +14,7 @@ from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.speech import pipeline
 from keras_zoo.applications.speech.pipeline import SpeechConfig
 from keras_zoo.applications.speech.sample import load_sample
-from tests.cli_checks import run_zoo
+from tests.cli_checks import run_zoo, zoo_here
 
 from .test_data import make_folder
 
@@ -153,7 +153,7 @@ def test_command_line_train_predict_and_bad_input(tmp_path, capsys):
     assert "mfcc_svm" in result.stdout and "ds_cnn_small" in result.stdout
     clip = tmp_path / "clip.wav"
     wavfile.write(clip, 16000, load_sample().audio[0].astype(np.float32))
-    result = zoo("predict", "speech", "--model-dir", str(run), str(clip))
+    result = zoo_here("predict", "speech", "--model-dir", str(run), str(clip))
     assert result.returncode == 0, result.stderr[-2000:]
     fields = result.stdout.strip().split("\t")
     assert fields[0] == str(clip) and len(fields) == 5  # file, word, probability, and two more guesses

@@ -12,7 +12,7 @@ from keras_zoo.applications.common.report import prepare_output_dir
 from keras_zoo.applications.common.training import TrainConfig
 from keras_zoo.applications.vision import pipeline
 from keras_zoo.applications.vision.pipeline import VisionConfig
-from tests.cli_checks import run_zoo
+from tests.cli_checks import run_zoo, zoo_here
 
 pytestmark = pytest.mark.slow  # end to end: trains through `zoo` or starts it as a process (make test-fast skips it)
 
@@ -149,18 +149,18 @@ def test_cli_train_predict_evaluate(tmp_path):
     assert record["config"]["train"]["optimizer"] == "sgd" and record["config"]["augment"] == "light"
     assert record["data"]["image_shape"] == [16, 20, 1]  # grey stripes saved as RGB are detected as grey
 
-    result = zoo("evaluate", "vision", "--model-dir", str(tmp_path / "run"), "--data", str(data), cwd=tmp_path)
+    result = zoo_here("evaluate", "vision", "--model-dir", str(tmp_path / "run"), "--data", str(data), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout and "on 24 images" in result.stdout
 
     files = sorted(str(p) for p in (data / "vertical").glob("*.png"))[:2]
-    result = zoo("predict", "vision", "--model-dir", str(tmp_path / "run"), *files, cwd=tmp_path)
+    result = zoo_here("predict", "vision", "--model-dir", str(tmp_path / "run"), *files, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert [line.split("\t")[0] for line in lines] == files
 
-    again = zoo("train", "vision", "--model", "cnn_small", "--data", str(data), "--output", str(tmp_path / "run"),
-                cwd=tmp_path)
+    again = zoo_here("train", "vision", "--model", "cnn_small", "--data", str(data), "--output",
+                     str(tmp_path / "run"), cwd=tmp_path)
     assert again.returncode == 2 and "never silently overwritten" in again.stderr
 
 
