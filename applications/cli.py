@@ -22,7 +22,7 @@
     zoo tune DOMAIN --model NAME --max-trials N [--tuner random|hyperband|bayesian] [--data SRC] [--epochs N]
     zoo export --model-dir DIR --format saved_model|tflite|keras [--output PATH] [--overwrite]
     zoo benchmark [PATTERN...] [--input-shape N...] [--batch-size N] [--steps N] [--repeats N]
-                  [--xla on|off|both] [--reference] [--csv PATH]
+                  [--xla on|off|both] [--reference [keras|torch]] [--csv PATH]
     zoo benchmark --pipeline vision|speech|nlp [--data SRC] [--model NAME] [--batch-size N] [--steps N]
 
 `list` and `info` never import TensorFlow, so they answer at once. Every command takes `--verbose`
@@ -378,8 +378,10 @@ def _add_benchmark(sub) -> None:
     p.add_argument("--xla", choices=("off", "on", "both"), default="both", help="jit_compile (default both)")
     p.add_argument("--precision", nargs="+", choices=("float32", "mixed_float16", "mixed_bfloat16"), help="Keras "
                    "dtype policies to build the models with (default float32; on a GPU also mixed_float16)")
-    p.add_argument("--reference", action="store_true", help="also run keras.applications' twin, same settings, "
-                   "and print the zoo/reference throughput ratio")
+    p.add_argument("--reference", nargs="?", const="keras", choices=("keras", "torch"),
+                   help="also run the model's twin, same settings, taking turns, and print the zoo/reference "
+                   "throughput ratio: keras.applications' (plain --reference) or PyTorch's (--reference torch; "
+                   'pip install "keras-zoo[torch]")')
     p.add_argument("--csv", metavar="PATH", help="also write every row to this CSV file")
     p.add_argument("--pipeline", choices=[d.name for d in every() if d.input_benchmarked],
                    help="instead: the domain's real training input pipeline against the same batches from memory")
@@ -407,7 +409,8 @@ def _main(argv: list[str] | None) -> int:
     import keras_zoo as zoo  # noqa: F401  (registers the built-in families)
 
     try:
-        extras.require(args.command, pipeline=bool(getattr(args, "pipeline", None)))  # before TensorFlow loads
+        extras.require(args.command, pipeline=bool(getattr(args, "pipeline", None)),  # before TensorFlow loads
+                       reference=getattr(args, "reference", None))
         return args.func(args)
     except ValueError as err:  # a user's mistake (UnknownModelError too): one clear line, no traceback
         return _error_line(args.command, str(err), err)

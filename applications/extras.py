@@ -22,6 +22,7 @@ EXTRAS: dict[str, dict[str, str]] = {
              "scipy": "scipy", "pandas": "pandas", "tensorboard": "tensorboard"},
     "tune": {"keras_tuner": "keras-tuner"},
     "finance": {"arch": "arch"},
+    "torch": {"torch": "torch", "torchvision": "torchvision"},
 }
 
 # The extras a command cannot run without. `finance` is not among them: without `arch` the
@@ -38,10 +39,13 @@ class MissingExtraError(ValueError):
     """A command needs an optional extra that is not installed; the message says what to install."""
 
 
-def required_extras(command: str, *, pipeline: bool = False) -> tuple[str, ...]:
-    """The extras `zoo COMMAND` needs (`zoo benchmark --pipeline` needs the applications')."""
+def required_extras(command: str, *, pipeline: bool = False, reference: str | None = None) -> tuple[str, ...]:
+    """The extras `zoo COMMAND` needs (`zoo benchmark --pipeline` needs the applications', `--reference
+    torch` PyTorch's)."""
     if command == "benchmark" and pipeline:
         return ("apps",)
+    if command == "benchmark" and reference == "torch":
+        return ("torch",)
     return COMMAND_EXTRAS.get(command, ("apps",))
 
 
@@ -50,9 +54,9 @@ def missing_modules(extra: str) -> list[str]:
     return [dist for module, dist in EXTRAS[extra].items() if importlib.util.find_spec(module) is None]
 
 
-def require(command: str, *, pipeline: bool = False) -> None:
+def require(command: str, *, pipeline: bool = False, reference: str | None = None) -> None:
     """Raise `MissingExtraError` naming the extra to install if `zoo COMMAND` cannot run here."""
-    for extra in required_extras(command, pipeline=pipeline):
+    for extra in required_extras(command, pipeline=pipeline, reference=reference):
         missing = missing_modules(extra)
         if missing:
             raise MissingExtraError(f"`zoo {command}` needs the '{extra}' extra ({', '.join(missing)} not installed): "

@@ -106,6 +106,7 @@ def test_zoo_list_and_info_run_on_the_core(core_venv, tmp_path):
     (["train", "vision", "--epochs", "1"], "apps"),
     (["demo", "nlp"], "apps"),
     (["benchmark", "--pipeline", "vision"], "apps"),
+    (["benchmark", "resnet50", "--reference", "torch"], "torch"),
     (["tune", "vision", "--model", "cnn_small", "--max-trials", "1"], "apps"),
 ])
 def test_a_domain_command_without_its_extra_names_it_in_one_line(core_venv, tmp_path, args, extra):

@@ -85,6 +85,8 @@ def test_every_command_is_assigned_its_extras():
     assert set(commands) == set(extras.COMMAND_EXTRAS)
     assert extras.required_extras("benchmark") == ()
     assert extras.required_extras("benchmark", pipeline=True) == ("apps",)
+    assert extras.required_extras("benchmark", reference="torch") == ("torch",)
+    assert extras.required_extras("benchmark", reference="keras") == ()
     assert extras.required_extras("tune") == ("apps", "tune")
 
 

@@ -29,14 +29,16 @@ request), and returns one `Row` per (model, implementation, XLA, precision) with
   in the precision's compute dtype (float32, float16 or bfloat16) measured on the same device in
   the same run (`matmul_peak`).
 
-With `reference=True`, a model that has a keras.applications twin (`REFERENCES`) is measured
-beside it in the same process, with the same batch, input and settings, and `ratio` holds the
-zoo's throughput over the reference's (above 1: the zoo's is faster).
+With `reference="keras"` (or True), a model that has a keras.applications twin (`REFERENCES`) is
+measured beside it in the same process, with the same batch, input and settings, and `ratio` holds
+the zoo's throughput over the reference's (above 1: the zoo's is faster). With `reference="torch"`,
+the twin is PyTorch's (`keras_zoo.torch_twins.TWINS`: torchvision's ResNets and ViTs, He et al.'s
+CIFAR ResNets), measured the same way beside the zoo's rows without XLA.
 
 No test asserts a speed: speed lives in this module's output (`tools/benchmark.py`, `zoo benchmark`).
 
 Example:
-    >>> rows = benchmark(["resnet50"], input_shape=(224, 224, 3), batch_size=8, reference=True)
+    >>> rows = benchmark(["resnet50"], input_shape=(224, 224, 3), batch_size=8, reference="keras")
     >>> print(format_table(rows))
 """
 
@@ -69,7 +71,7 @@ _MEMORY_MEASURED = False  # whether this process has measured a CPU model's memo
 @dataclass
 class Row:
     model: str
-    implementation: str  # "zoo" or "keras.applications"
+    implementation: str  # "zoo", "keras.applications" or "torch <version>"
     xla: bool
     batch_size: int
     input_shape: str
@@ -305,8 +307,11 @@ def time_interleaved(prepared: list[Prepared], repeats: int, latency_calls: int 
 
 def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None,
               batch_size: int = 32, steps: int = 5, repeats: int = 3, xla=(False, True), precisions=None,
-              reference: bool = False, verbose: bool = True) -> list[Row]:
-    """Measure each registry model (and, with `reference`, its keras.applications twin); see the module docstring.
+              reference: bool | str | None = None, verbose: bool = True) -> list[Row]:
+    """Measure each registry model (and, with `reference`, its twin); see the module docstring.
+
+    `reference` is "keras" (or True: keras.applications' twin) or "torch" (the PyTorch twin,
+    `keras_zoo.torch_twins`; it needs the optional extra `keras-zoo[torch]`).
 
     `precisions` are Keras dtype policies (`PRECISIONS`) to build the models with; by default
     float32, and on a GPU mixed_float16 too.
@@ -320,6 +325,11 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
     for value, what in ((batch_size, "batch_size"), (steps, "steps"), (repeats, "repeats")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{what} must be a positive integer. Received: {what}={value!r}")
+    reference = _reference_kind(reference)
+    if reference == "torch":
+        from keras_zoo import torch_twins
+
+        torch_twins.import_torch()  # fails here, before any model is built, with how to install it
     precisions = tuple(precisions) if precisions else default_precisions()
     unknown = [p for p in precisions if p not in PRECISIONS]
     if unknown:
@@ -339,7 +349,13 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
         dtype = "int32" if entry.input_kind in ("tokens", "ids") else "float32"
         for jit, precision in ((j, p) for j in xla for p in precisions):
             sides = []
-            for implementation in ("zoo", "keras.applications") if reference and name in REFERENCES else ("zoo",):
+            for implementation in ("zoo", *_reference_sides(reference, name, jit)):
+                if implementation == "torch":
+                    from keras_zoo import torch_twins
+
+                    sides.append(torch_twins.TorchPrepared(name, input_shape=shape, num_classes=classes,
+                                                           batch_size=batch_size, steps=steps, precision=precision))
+                    continue
                 keras.utils.set_random_seed(0)
                 with _dtype_policy(precision):
                     if implementation == "zoo":
@@ -365,6 +381,34 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
             del sides, measured
             keras.backend.clear_session()
     return rows
+
+
+REFERENCE_KINDS = ("keras", "torch")
+
+
+def _reference_kind(reference) -> str | None:
+    """`reference` as None, "keras" (keras.applications; also `True`) or "torch" (`keras_zoo.torch_twins`)."""
+    if reference is None or reference is False:
+        return None
+    if reference is True:
+        return "keras"
+    if reference not in REFERENCE_KINDS:
+        raise ValueError(f"Unknown reference {reference!r}: use {' or '.join(REFERENCE_KINDS)}.")
+    return reference
+
+
+def _reference_sides(reference: str | None, name: str, jit: bool) -> tuple[str, ...]:
+    """The reference implementations measured beside the zoo's `name`: none where it has no twin.
+
+    The torch twins run eagerly, so they stand beside the zoo's rows without XLA only.
+    """
+    if reference == "keras" and name in REFERENCES:
+        return ("keras.applications",)
+    if reference == "torch" and not jit:
+        from keras_zoo.torch_twins import TWINS
+
+        return ("torch",) if name in TWINS else ()
+    return ()
 
 
 COMPUTE_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}  # policy: dtype
@@ -394,7 +438,8 @@ def _dtype_policy(name: str):
 def _line(row: Row) -> str:
     return (f"{row.model} ({row.implementation}, XLA {'on' if row.xla else 'off'}, {row.precision}): "
             f"train {row.train_per_s:.1f}/s, infer {row.infer_per_s:.1f}/s, "
-            f"latency {row.latency_ms:.2f} ms (predict {row.predict_latency_ms:.1f} ms)")
+            f"latency {row.latency_ms:.2f} ms"
+            + (f" (predict {row.predict_latency_ms:.1f} ms)" if row.predict_latency_ms is not None else ""))
 
 
 COLUMNS = (("model", "model", "{}"), ("implementation", "implementation", "{}"), ("xla", "XLA", "{}"),

@@ -58,6 +58,11 @@ def test_every_reference_is_a_keras_application(name):
     assert hasattr(keras.applications, benchmark.REFERENCES[name][0])
 
 
+def test_an_unknown_reference_is_refused_before_anything_is_built():
+    with pytest.raises(ValueError, match="Unknown reference 'jax': use keras or torch"):
+        benchmark.benchmark(["resnet20"], reference="jax", verbose=False)
+
+
 def test_every_training_step_and_every_inference_batch_is_timed():
     """Throughput is the batch over the median step: each of `steps` batches of each run is one sample."""
     import numpy as np
