@@ -298,7 +298,7 @@ class Classifier:
         for name in config.candidates:
             spent = time.perf_counter() - start
             if best is not None and spent >= budget:
-                rows.append({"model": name, "skipped": f"the time budget ({budget:.0f} s) was spent"})
+                rows.append({"model": name, "skipped": f"the time budget ({budget:g} s) was spent"})
                 continue
             trial = self.candidate_config(config, name)
             self.check_model(trial.model)
