@@ -49,7 +49,7 @@ def read_folder(data: str):
 
 
 def folds(data: str, output: Path, *, model: str, augment: str, seed: int, pattern: str | None = None,
-          pretrained: str | None = None, **recipe) -> list[dict]:
+          pretrained: str | None = None, speed: tuple[float, float] | None = None, **recipe) -> list[dict]:
     """One run per speaker, that speaker held out for testing; each run's scores."""
     from keras_zoo.applications.common.report import prepare_output_dir
     from keras_zoo.applications.common.training import TrainConfig
@@ -57,10 +57,12 @@ def folds(data: str, output: Path, *, model: str, augment: str, seed: int, patte
 
     rows = []
     for speaker in speakers(data, pattern):
-        tag = f"{model}-{augment}-seed{seed}" + ("-pretrained" if pretrained else "")
+        tag = (f"{model}-{augment}-seed{seed}" + ("-pretrained" if pretrained else "")
+               + (f"-speed{speed[0]:g}-{speed[1]:g}" if speed else ""))
         out = prepare_output_dir(output / f"{tag}-{speaker}", "speech")
         config = SpeechConfig(model=model, data=data, augment=augment, group_by="speaker", speaker_regex=pattern,
                               test_speakers=(speaker,), pretrained=pretrained,
+                              **({"speed_factors": tuple(speed)} if speed else {}),
                               train=TrainConfig(**{**DEFAULT_TRAIN, **recipe, "seed": seed}))
         record = train_and_evaluate(config, out, verbose=False)
         svm = record["baselines"]["mfcc_svm"]
@@ -90,20 +92,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speaker-regex", help="reads the speaker from a file name (a (?P<speaker>...) group)")
     parser.add_argument("--pretrained", help="a checkpoint of --model to fine-tune (a new head for the digits)")
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--speed", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="`--augment full`'s speed perturbation range (default: the pipeline's, 0.8 1.25)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=Path("runs/speech_speakers"))
     args = parser.parse_args(argv)
     recipe = {"epochs": args.epochs} if args.epochs else {}
+    from keras_zoo.applications.speech.pipeline import SpeechConfig
+
+    speed = list(args.speed or SpeechConfig().speed_factors)  # recorded: train_pretrained checks it
     start = time.perf_counter()
     rows = folds(args.data, args.output, model=args.model, augment=args.augment, seed=args.seed,
-                 pattern=args.speaker_regex, pretrained=args.pretrained, **recipe)
+                 pattern=args.speaker_regex, pretrained=args.pretrained, speed=args.speed, **recipe)
     total = time.perf_counter() - start
     print()
     print(table(rows, args.model))
     print(f"\n{len(rows)} folds in {total / 60:.1f} min")
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "results.json").write_text(json.dumps({"data": args.data, "model": args.model, "augment": args.augment,
-                                                          "pretrained": args.pretrained,
+                                                          "pretrained": args.pretrained, "speed": speed,
                                                           "seed": args.seed, "recipe": recipe, "folds": rows,
                                                           "total_s": total}, indent=2))
     return 0

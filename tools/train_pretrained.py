@@ -202,7 +202,7 @@ def train_real_speech(name: str, recipe: RealSpeechRecipe, folds: Path | None = 
     from tools import speech_speakers
 
     expected = {"model": recipe.model, "augment": recipe.augment, "pretrained": recipe.start, "seed": recipe.seed,
-                "recipe": {}}
+                "recipe": {}, "speed": list(pipeline.SpeechConfig().speed_factors)}
     if folds is None:
         folds = Path(tempfile.mkdtemp(prefix="speech_speakers-"))
         speech_speakers.main([f"--{k}={v}" for k, v in (("data", recipe.data), ("model", recipe.model),
@@ -255,7 +255,8 @@ def train_real_speech(name: str, recipe: RealSpeechRecipe, folds: Path | None = 
                    "and on synthetic speech made with espeak-ng (GPL-3.0-or-later program and voices)",
         "recipe": f"python tools/train_pretrained.py {name}",
         "training": {"optimizer": "adam", "learning_rate": config.train.learning_rate, "schedule": "cosine",
-                     "augment": recipe.augment, "epochs": config.train.epochs, "patience": config.train.patience,
+                     "augment": recipe.augment, "speed_factors": list(config.speed_factors),
+                     "epochs": config.train.epochs, "patience": config.train.patience,
                      "epochs_run": fit.epochs_run, "batch_size": batch_size, "seed": recipe.seed,
                      "train_s": round(train_s, 1)},
         "metrics": {"accuracy": round(statistics.mean(accuracies.values()), 4),

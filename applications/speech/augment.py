@@ -162,8 +162,9 @@ def speed_perturb(audio, factors=(0.9, 1.1), *, rng):
     Output sample t is the input at `c + factor * (t - c)` (c the centre), read by linear
     interpolation: a factor of 1.1 is 10 % faster and 10 % higher (a 1 kHz tone becomes 1.1 kHz),
     its ends padded with zeros; 0.9 is slower and lower, its ends cropped. Per example, with one
-    gather per batch. There is no low-pass filter, so speeding up aliases content within 10 % of the
-    Nyquist frequency; at 16 kHz that is above 7.2 kHz, where speech has little energy.
+    gather per batch. There is no low-pass filter, so a factor f above 1 aliases content above the
+    Nyquist frequency over f: at 16 kHz, above 7.2 kHz for 1.1 and above 6.4 kHz for 1.25 (the
+    speech pipeline's `full` range), where speech has little energy.
 
     Args:
         audio: float32 `(batch, samples)`.

@@ -136,7 +136,9 @@ def test_speech_speakers_holds_out_each_speaker_in_turn(tmp_path):
     out = run_tool("tools/speech_speakers.py", "--data", str(data), "--epochs", "1", "--augment", "none",
                    "--output", str(tmp_path / "runs"))
     assert "| held-out speaker | ds_cnn_small | mfcc_svm |" in out and "| **worst** |" in out
-    folds = json.loads((tmp_path / "runs" / "results.json").read_text())["folds"]
+    summary = json.loads((tmp_path / "runs" / "results.json").read_text())
+    folds = summary["folds"]
+    assert summary["speed"] == [0.8, 1.25]  # the recipe's speed range, recorded for train_pretrained's check
     assert [f["speaker"] for f in folds] == ["ann", "bob"]
     assert all(f["split"].startswith(f"by speaker: test {f['speaker']} held out") for f in folds)
     # Few-shot to each held-out speaker, on top of the fold that never heard them: 2 clips per word.

@@ -195,7 +195,12 @@ def test_augment_auto_means_none_on_the_sample_and_light_on_recordings():
     light = pipeline.augmenter(SpeechConfig(data="my_words"), None)  # synthetic noise when the folder has none
     assert light.speed_factors is None and light.noise is not None and len(light.noise) >= 16000
     full = pipeline.augmenter(SpeechConfig(augment="full"), np.ones(32000, np.float32))
-    assert full.speed_factors == (0.9, 1.1)
+    assert full.speed_factors == SpeechConfig().speed_factors
+    wider = pipeline.augmenter(SpeechConfig(augment="full", speed_factors=(0.7, 1.4)), None)
+    assert wider.speed_factors == (0.7, 1.4)
+    for bad in ((1.2, 0.8), (0.0, 1.1), (0.9,), "fast"):
+        with pytest.raises(ValueError, match="speed_factors is"):
+            SpeechConfig(speed_factors=bad)
     audio = np.zeros((2, 16000), np.float32)
     audio[:, 7000:9000] = 0.5
     augmented, labels = full(audio, np.array([0, 1]))
