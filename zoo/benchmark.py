@@ -330,6 +330,7 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
         from keras_zoo import torch_twins
 
         torch_twins.import_torch()  # fails here, before any model is built, with how to install it
+        torch_twins.share_the_gpu()
     precisions = tuple(precisions) if precisions else default_precisions()
     unknown = [p for p in precisions if p not in PRECISIONS]
     if unknown:

@@ -66,6 +66,19 @@ def import_torch():
     return torch, torchvision
 
 
+def share_the_gpu() -> None:
+    """Let TensorFlow take GPU memory as it needs it, not all of it at its first op, so that the
+    twin in the same process has room. Only possible before TensorFlow has touched the GPU; after,
+    nothing changes. Untried on a GPU: this project's machine has none."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialised
+            pass
+
+
 def cifar_resnet(blocks: int, num_classes: int):
     """He et al.'s CIFAR ResNet with `blocks` basic blocks per stage (3: ResNet-20)."""
     torch, _ = import_torch()
