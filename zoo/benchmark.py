@@ -348,6 +348,11 @@ def benchmark(names: list[str], *, input_shape: tuple[int, ...] | None = None, n
         shape = tuple(input_shape) if input_shape else tuple(entry.input_shape)
         classes = num_classes or entry.num_classes or 10
         dtype = "int32" if entry.input_kind in ("tokens", "ids") else "float32"
+        if verbose and reference and not any(_reference_sides(reference, name, jit) for jit in xla):
+            kind = "keras.applications" if reference == "keras" else "PyTorch"
+            why = ("its PyTorch twin runs without XLA only (--xla off or both)"
+                   if any(_reference_sides(reference, name, False) for _ in xla) else f"it has no {kind} twin")
+            print(f"{name}: the zoo's rows only, {why}.", flush=True)
         for jit, precision in ((j, p) for j in xla for p in precisions):
             sides = []
             for implementation in ("zoo", *_reference_sides(reference, name, jit)):
